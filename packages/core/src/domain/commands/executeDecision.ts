@@ -1,0 +1,178 @@
+import { SYSTEM_ACTOR, type Mode, type NewEvent } from '../../events/DecisionEvent.js';
+import { newEvent } from '../../events/newEvent.js';
+import { ConcurrencyConflictError, NexusError, type ErrorDetails } from '../../errors/NexusError.js';
+import { canonicalJson } from '../../json/canonicalJson.js';
+import { digestOf, sha256Hex } from '../../json/digest.js';
+import { isJsonObject } from '../../json/JsonValue.js';
+import { compileRouterRequest } from '../../router/compileRouterRequest.js';
+import type { RouterAdapter, RouterResponse } from '../../router/Router.js';
+import { formatTimestamp } from '../../time/timestamp.js';
+import { activeApprovalCount, statusAt, viewOf, type DecisionFold } from '../decisionFold.js';
+import { definedFields, runIdempotent } from '../idempotency.js';
+import type { BlockingReason, CommandContext, ExecuteInput, ExecutionResult } from '../NexusControlApi.js';
+import type { ServiceDeps } from '../ServiceDeps.js';
+import { validateActor, validateDecisionId, validateMode, validateName } from '../validation.js';
+import { appendToFold } from './appendToFold.js';
+
+/**
+ * Every reason the policy forbids executing now, collected without short-circuiting
+ * (SPEC §3). An unknown adapter is a violation, never a pass.
+ */
+export function policyViolations(fold: DecisionFold, adapter: RouterAdapter | undefined, adapterId: string, mode: Mode, asOf: number): BlockingReason[] {
+  const violations: BlockingReason[] = [];
+  const policy = fold.policy;
+  if (!policy) return [{ code: 'NO_POLICY', message: 'the decision has no policy attached' }];
+  if (!policy.allowedModes.includes(mode)) {
+    violations.push({ code: 'MODE_NOT_ALLOWED', message: `mode '${mode}' is not allowed (allowed: ${policy.allowedModes.join(', ')})` });
+  }
+  const active = activeApprovalCount(fold, asOf);
+  if (active < policy.minApprovals) {
+    violations.push({ code: 'INSUFFICIENT_APPROVALS', message: `${active} of ${policy.minApprovals} required approvals are active` });
+  }
+  if (!adapter) {
+    violations.push({ code: 'ADAPTER_NOT_FOUND', message: `no router adapter is named '${adapterId}'` });
+  } else {
+    if (!adapter.capabilities.includes(mode)) {
+      violations.push({ code: 'ADAPTER_MODE_UNSUPPORTED', message: `adapter '${adapterId}' does not support mode '${mode}'` });
+    }
+    for (const capability of policy.requireAdapterCapabilities) {
+      if (!adapter.capabilities.includes(capability)) {
+        violations.push({ code: 'MISSING_CAPABILITY', message: `adapter '${adapterId}' lacks the required capability '${capability}'` });
+      }
+    }
+  }
+  return violations;
+}
+
+interface Outcome {
+  readonly event: NewEvent;
+  readonly response?: RouterResponse;
+  readonly responseJson?: string;
+}
+
+function failure(runId: string | null, code: string, message: string, ts: string): Outcome {
+  return { event: newEvent('EXECUTION_FAILED', { error_code: code, error_message: message, run_id: runId }, SYSTEM_ACTOR, ts) };
+}
+
+function outcomeOf(response: unknown, maxSteps: number | null, ts: string): Outcome {
+  if (!isJsonObject(response)) return failure(null, 'ROUTER_ERROR', 'the router returned something other than a JSON object', ts);
+  const runId = typeof response['run_id'] === 'string' && response['run_id'] !== '' ? response['run_id'] : null;
+  const steps = response['steps_executed'];
+  if (runId === null) return failure(null, 'ROUTER_ERROR', 'the router response has no run_id', ts);
+  if (typeof steps !== 'number' || !Number.isSafeInteger(steps) || steps < 0) {
+    return failure(runId, 'ROUTER_ERROR', 'the router response has no valid steps_executed', ts);
+  }
+  let responseJson: string;
+  try {
+    responseJson = canonicalJson(response);
+  } catch (error) {
+    return failure(runId, 'ROUTER_ERROR', `the router response is not canonical JSON: ${(error as Error).message}`, ts);
+  }
+  if (maxSteps !== null && steps > maxSteps) {
+    return failure(runId, 'MAX_STEPS_EXCEEDED', `the router executed ${steps} steps; the policy allows at most ${maxSteps}`, ts);
+  }
+  return {
+    event: newEvent('EXECUTION_COMPLETED', { run_id: runId, response_digest: sha256Hex(responseJson), steps_executed: steps }, SYSTEM_ACTOR, ts),
+    response: response as RouterResponse,
+    responseJson,
+  };
+}
+
+/** SPEC §3 Execute: state guard and policy check, then REQUESTED+STARTED, the router call, and the outcome. */
+export async function executeDecision(
+  deps: ServiceDeps,
+  decisionId: string,
+  input: ExecuteInput,
+  ctx: CommandContext,
+): Promise<ExecutionResult> {
+  validateDecisionId(decisionId);
+  const actor = validateActor(ctx.actor);
+  const adapterId = validateName(input?.adapterId, 'adapter id');
+  const modeOverride = input.mode === undefined ? undefined : validateMode(input.mode);
+
+  return runIdempotent(
+    deps.store,
+    ctx,
+    'execute',
+    definedFields({ decisionId, adapterId, mode: modeOverride }),
+    async (claim) => {
+      const fold = await deps.cache.load(decisionId);
+      const now = deps.clock.now();
+      const status = statusAt(fold, now);
+      if (status !== 'approved' && status !== 'failed') {
+        throw new NexusError('INVALID_STATE', `decision ${decisionId} is ${status}: only an approved decision, or a failed one (retry), can execute`, {
+          decisionId,
+          status,
+        });
+      }
+      const mode = modeOverride ?? fold.requestedMode;
+      const adapter = deps.router.adapter(adapterId);
+      const violations = policyViolations(fold, adapter, adapterId, mode, now);
+      if (violations.length > 0) {
+        const details: ErrorDetails = { decisionId, violations };
+        const message = `decision ${decisionId} may not execute: ${violations.map((v) => v.message).join('; ')}`;
+        throw new NexusError(adapter ? 'POLICY_VIOLATION' : 'ADAPTER_NOT_FOUND', message, details);
+      }
+
+      const request = compileRouterRequest(fold, adapterId, mode === 'dry_run');
+      const ts = formatTimestamp(now);
+      // REQUESTED and STARTED go in one append: once it lands the decision is `executing`, so no
+      // approval or revocation can slip between them, and a concurrent execute loses the race.
+      await appendToFold(
+        deps,
+        fold,
+        [
+          newEvent('EXECUTION_REQUESTED', { adapter_id: adapterId, dry_run: mode === 'dry_run' }, actor, ts),
+          newEvent('EXECUTION_STARTED', { router_request_digest: digestOf(request) }, SYSTEM_ACTOR, ts),
+        ],
+        { claim },
+      );
+      const requestedSeq = fold.executions[fold.executions.length - 1]!.requestedSeq;
+
+      let outcome: Outcome;
+      try {
+        const response = await adapter!.run(request, input.signal ? { signal: input.signal } : {});
+        outcome = outcomeOf(response, fold.policy?.maxSteps ?? null, formatTimestamp(deps.clock.now()));
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        outcome = failure(null, 'ROUTER_ERROR', message || 'the router failed', formatTimestamp(deps.clock.now()));
+      }
+      const decision = await appendOutcome(deps, decisionId, requestedSeq, outcome);
+      return {
+        decision,
+        execution: decision.executions.find((e) => e.requestedSeq === requestedSeq)!,
+        ...(outcome.response ? { response: outcome.response } : {}),
+      };
+    },
+    async (record) => {
+      const fold = await deps.cache.load(decisionId);
+      const decision = viewOf(fold, deps.clock.now());
+      const execution = decision.executions.find((e) => e.requestedSeq === record.seq);
+      if (!execution) throw new NexusError('INTERNAL', `the execution recorded for this idempotency key is missing from decision ${decisionId}`);
+      return { decision, execution };
+    },
+  );
+}
+
+/** Only this execution writes while the decision is `executing`; a conflict means a reload is due. */
+async function appendOutcome(deps: ServiceDeps, decisionId: string, requestedSeq: number, outcome: Outcome) {
+  for (let attempt = 0; ; attempt++) {
+    const fold = await deps.cache.load(decisionId);
+    const latest = fold.executions[fold.executions.length - 1];
+    if (!latest || latest.requestedSeq !== requestedSeq || latest.status !== 'running') {
+      throw new NexusError('INVALID_STATE', `execution at seq ${requestedSeq} of decision ${decisionId} is no longer running; its outcome was not recorded`, {
+        decisionId,
+      });
+    }
+    try {
+      return await appendToFold(deps, fold, [outcome.event], {
+        ...(outcome.responseJson !== undefined
+          ? { routerResult: { runId: (outcome.response as RouterResponse).run_id, responseJson: outcome.responseJson } }
+          : {}),
+      });
+    } catch (error) {
+      if (!(error instanceof ConcurrencyConflictError) || attempt >= deps.maxConflictRetries) throw error;
+    }
+  }
+}
+

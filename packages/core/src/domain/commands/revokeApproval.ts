@@ -1,0 +1,44 @@
+import { newEvent } from '../../events/newEvent.js';
+import { NexusError } from '../../errors/NexusError.js';
+import { formatTimestamp } from '../../time/timestamp.js';
+import { hasUnrevokedApproval, statusAt } from '../decisionFold.js';
+import { definedFields, runIdempotent } from '../idempotency.js';
+import type { CommandContext, DecisionView, RevokeInput } from '../NexusControlApi.js';
+import { replayDecision } from '../replay.js';
+import type { ServiceDeps } from '../ServiceDeps.js';
+import { optionalString, validateActor, validateDecisionId } from '../validation.js';
+import { appendToFold } from './appendToFold.js';
+import { retryOnConflict } from './retryOnConflict.js';
+
+/** SPEC §3 Revoke: the actor's own non-revoked approval, until execution begins. */
+export async function revokeApproval(
+  deps: ServiceDeps,
+  decisionId: string,
+  input: RevokeInput,
+  ctx: CommandContext,
+): Promise<DecisionView> {
+  validateDecisionId(decisionId);
+  const actor = validateActor(ctx.actor);
+  const reason = optionalString(input?.reason, 'reason') ?? '';
+  return runIdempotent(
+    deps.store,
+    ctx,
+    'revoke',
+    definedFields({ decisionId, reason }),
+    (claim) =>
+      retryOnConflict(deps.maxConflictRetries, async () => {
+        const fold = await deps.cache.load(decisionId);
+        const now = deps.clock.now();
+        const status = statusAt(fold, now);
+        if (status === 'executing' || status === 'completed') {
+          throw new NexusError('INVALID_STATE', `decision ${decisionId} is ${status}: approvals can no longer be revoked`, { decisionId, status });
+        }
+        if (!hasUnrevokedApproval(fold, actor.id)) {
+          throw new NexusError('NO_ACTIVE_APPROVAL', `${actor.id} holds no approval on decision ${decisionId} to revoke`, { decisionId, actorId: actor.id });
+        }
+        return appendToFold(deps, fold, [newEvent('APPROVAL_REVOKED', { reason }, actor, formatTimestamp(now))], { claim });
+      }),
+    async (record) =>
+      replayDecision(await deps.store.readEvents(decisionId, { toSeq: record.seq }), { asOf: formatTimestamp(deps.clock.now()) }),
+  );
+}

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import type { StoredEvent } from '../events/DecisionEvent.js';
+import { eventDigestFromPayloadJson } from '../events/newEvent.js';
+import { NexusError } from '../errors/NexusError.js';
+import { createNullAdapter } from '../router/createNullAdapter.js';
+import { createRouter } from '../router/createRouter.js';
+import type { Router } from '../router/Router.js';
+import type { EventStore } from '../store/EventStore.js';
+import { systemClock, type Clock } from '../time/Clock.js';
+import { parseTimestamp } from '../time/timestamp.js';
+import { approveDecision } from './commands/approveDecision.js';
+import { createTemplate } from './commands/createTemplate.js';
+import { executeDecision } from './commands/executeDecision.js';
+import { requestDecision } from './commands/requestDecision.js';
+import { revokeApproval } from './commands/revokeApproval.js';
+import { createDecisionCache } from './decisionCache.js';
+import { viewOf } from './decisionFold.js';
+import { lifecycleOf } from './lifecycle.js';
+import type { DecisionView, NexusControl, PointInTime } from './NexusControlApi.js';
+import { replayDecision } from './replay.js';
+import type { ServiceDeps } from './ServiceDeps.js';
+import { validateDecisionId, validateName } from './validation.js';
+import { watchEvents } from './watchEvents.js';
+
+export interface NexusControlOptions {
+  readonly store: EventStore;
+  /** Default: only the built-in `null` adapter. */
+  readonly router?: Router;
+  /** Default: the system clock. Replay never reads it; commands and "now" queries do. */
+  readonly clock?: Clock;
+  readonly forbidSelfApproval?: boolean;
+  readonly newDecisionId?: () => string;
+  /** How many replayed decisions to keep in memory. */
+  readonly cacheSize?: number;
+  /** Poll interval of `watch` when the store cannot push notifications. */
+  readonly watchPollMs?: number;
+}
+
+export function newDecisionId(): string {
+  return `dec_${randomUUID().replaceAll('-', '')}`;
+}
+
+/** The embeddable service: commands, queries and the change feed over one store. */
+export function createNexusControl(options: NexusControlOptions): NexusControl {
+  const store = options.store;
+  const deps: ServiceDeps = {
+    store,
+    router: options.router ?? createRouter([createNullAdapter()]),
+    clock: options.clock ?? systemClock,
+    cache: createDecisionCache(store, options.cacheSize),
+    newDecisionId: options.newDecisionId ?? newDecisionId,
+    forbidSelfApproval: options.forbidSelfApproval ?? false,
+    maxConflictRetries: 25,
+  };
+
+  async function eventsAt(decisionId: string, at: PointInTime = {}): Promise<StoredEvent[]> {
+    validateDecisionId(decisionId);
+    const toSeq = 'atSeq' in at ? at.atSeq : undefined;
+    if (toSeq !== undefined && (!Number.isSafeInteger(toSeq) || toSeq < 0)) {
+      throw new NexusError('INVALID_ARGUMENT', 'atSeq must be a non-negative integer');
+    }
+    const events = await store.readEvents(decisionId, toSeq === undefined ? {} : { toSeq });
+    if (events.length === 0) throw new NexusError('DECISION_NOT_FOUND', `decision ${decisionId} does not exist`, { decisionId });
+    if ('asOf' in at && at.asOf !== undefined) {
+      const until = parseTimestamp(at.asOf);
+      const cut = events.findIndex((e) => parseTimestamp(e.ts) > until);
+      if (cut === 0) throw new NexusError('DECISION_NOT_FOUND', `decision ${decisionId} did not exist at ${at.asOf}`, { decisionId });
+      return cut === -1 ? events : events.slice(0, cut);
+    }
+    return events;
+  }
+
+  async function viewAt(decisionId: string, at: PointInTime = {}): Promise<DecisionView> {
+    if ('atSeq' in at || 'asOf' in at) {
+      const events = await eventsAt(decisionId, at);
+      return replayDecision(events, 'asOf' in at ? { asOf: at.asOf } : {});
+    }
+    validateDecisionId(decisionId);
+    return viewOf(await deps.cache.load(decisionId), deps.clock.now());
+  }
+
+  return {
+    request: (input, ctx) => requestDecision(deps, input, ctx),
+    approve: (id, input, ctx) => approveDecision(deps, id, input, ctx),
+    revoke: (id, input, ctx) => revokeApproval(deps, id, input, ctx),
+    execute: (id, input, ctx) => executeDecision(deps, id, input, ctx),
+
+    createTemplate: (input, ctx) => createTemplate(deps, input, ctx),
+    async getTemplate(name) {
+      const template = await store.getTemplate(validateName(name, 'template name'));
+      if (!template) throw new NexusError('TEMPLATE_NOT_FOUND', `template '${name}' does not exist`, { templateName: name });
+      return template;
+    },
+    listTemplates: () => store.listTemplates(),
+
+    getDecision: viewAt,
+    async lifecycle(id, at = {}) {
+      const events = await eventsAt(id, at);
+      const view = 'asOf' in at || 'atSeq' in at ? replayDecision(events, 'asOf' in at ? { asOf: at.asOf } : {}) : await viewAt(id);
+      return lifecycleOf(view, events.slice(0, view.eventCount));
+    },
+    async inspect(id, at = {}) {
+      const events = await eventsAt(id, at);
+      const view = 'asOf' in at || 'atSeq' in at ? replayDecision(events, 'asOf' in at ? { asOf: at.asOf } : {}) : await viewAt(id);
+      const shown = events.slice(0, view.eventCount);
+      const invalid = shown.filter((e) => eventDigestFromPayloadJson(e.type, e.payloadJson) !== e.digest).map((e) => e.seq);
+      return {
+        ...lifecycleOf(view, shown),
+        events: shown,
+        integrity: { eventDigestsValid: invalid.length === 0, invalidEventSeqs: invalid },
+      };
+    },
+    events: eventsAt,
+    listDecisions: (listOptions) => store.listDecisions(listOptions),
+    watch: (watchOptions) => watchEvents(store, watchOptions, options.watchPollMs),
+  };
+}

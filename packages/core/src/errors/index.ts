@@ -1,0 +1,2 @@
+export * from './errorCodes.js';
+export * from './NexusError.js';

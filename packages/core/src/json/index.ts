@@ -1,0 +1,7 @@
+export * from './JsonValue.js';
+export * from './canonicalJson.js';
+export * from './digest.js';
+export * from './parseJson.js';
+export * from './parseJsonStrict.js';
+export * from './pythonFloatRepr.js';
+export { compareCodePoints } from './unicode.js';

@@ -1,0 +1,32 @@
+import type { JsonObject } from '../json/JsonValue.js';
+
+/** The request compiled for the router at execution time (SPEC §3). */
+export interface RouterRequest extends JsonObject {
+  goal: string;
+  adapter_id: string;
+  dry_run: boolean;
+}
+
+/** What a router returns: at least these keys; the digest covers the whole object. */
+export interface RouterResponse extends JsonObject {
+  run_id: string;
+  status: string;
+  steps_executed: number;
+}
+
+export interface RunOptions {
+  /** Aborted when the caller gives up (deadline, shutdown); adapters stop their work. */
+  readonly signal?: AbortSignal;
+}
+
+/** One way of executing: declares its capabilities (`dry_run`, `apply`, `timeout`, `external`, …). */
+export interface RouterAdapter {
+  readonly id: string;
+  readonly capabilities: readonly string[];
+  run(request: RouterRequest, options?: RunOptions): Promise<RouterResponse>;
+}
+
+export interface Router {
+  adapter(id: string): RouterAdapter | undefined;
+  adapters(): readonly RouterAdapter[];
+}

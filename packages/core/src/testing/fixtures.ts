@@ -1,0 +1,150 @@
+import type { Actor, Mode, NewEvent } from '../events/DecisionEvent.js';
+import { newEvent } from '../events/newEvent.js';
+import type { AppendRequest, DecisionHeader, DecisionStatus, IdempotencyRecord } from '../store/EventStore.js';
+
+/*
+ * Tiny domain fixtures for store tests: events with payloads exactly as SPEC §1 writes them.
+ */
+
+export const REQUESTER: Actor = Object.freeze({ type: 'human', id: 'requester' });
+
+const BASE_MS = Date.UTC(2025, 0, 1);
+
+/** A SPEC §4 timestamp `seconds` after 2025-01-01T00:00:00+00:00 (fraction only when non-zero). */
+export function fixtureTs(seconds = 0): string {
+  const iso = new Date(BASE_MS + Math.round(seconds * 1000)).toISOString();
+  const [whole, fraction] = iso.slice(0, -1).split('.') as [string, string];
+  return fraction === '000' ? `${whole}+00:00` : `${whole}.${fraction}000+00:00`;
+}
+
+export interface CreatedEventsOptions {
+  readonly goal?: string;
+  readonly plan?: string | null;
+  readonly mode?: Mode;
+  readonly labels?: readonly string[];
+  readonly minApprovals?: number;
+  readonly requester?: Actor;
+  readonly ts?: string;
+}
+
+export interface CreatedEvents {
+  readonly header: DecisionHeader;
+  /** DECISION_CREATED then POLICY_ATTACHED, as one request writes them. */
+  readonly events: NewEvent[];
+}
+
+/** The DECISION_CREATED + POLICY_ATTACHED pair of a request without a template, and its header. */
+export function createdEvents(decisionId: string, options: CreatedEventsOptions = {}): CreatedEvents {
+  const goal = options.goal ?? `goal of ${decisionId}`;
+  const mode = options.mode ?? 'dry_run';
+  const labels = [...(options.labels ?? [])];
+  const requester = options.requester ?? REQUESTER;
+  const ts = options.ts ?? fixtureTs();
+  const events = [
+    newEvent('DECISION_CREATED', { goal, plan: options.plan ?? null, requested_mode: mode, labels: [...labels] }, requester, ts),
+    newEvent(
+      'POLICY_ATTACHED',
+      {
+        min_approvals: options.minApprovals ?? 1,
+        allowed_modes: mode === 'dry_run' ? ['dry_run'] : ['dry_run', 'apply'],
+        require_adapter_capabilities: [],
+        max_steps: null,
+        labels: [...labels],
+      },
+      requester,
+      ts,
+    ),
+  ];
+  return { header: { decisionId, createdAt: ts, goal, requestedMode: mode, labels }, events };
+}
+
+export interface CreateRequestOptions extends CreatedEventsOptions {
+  readonly status?: DecisionStatus;
+  readonly idempotency?: Omit<IdempotencyRecord, 'decisionId' | 'seq'>;
+}
+
+/** The append that creates a decision: header, the created pair, expectedSeq 0. */
+export function createRequest(decisionId: string, options: CreateRequestOptions = {}): AppendRequest {
+  const { header, events } = createdEvents(decisionId, options);
+  return {
+    decisionId,
+    expectedSeq: 0,
+    header,
+    events,
+    status: options.status ?? 'pending_approval',
+    ...(options.idempotency === undefined ? {} : { idempotency: options.idempotency }),
+  };
+}
+
+export interface ApprovalOptions {
+  readonly ts?: string;
+  readonly expiresAt?: string | null;
+  readonly comment?: string;
+}
+
+/** APPROVAL_GRANTED by a human: `expires_at` always, `comment` only when non-empty. */
+export function approvalEvent(actorId: string, options: ApprovalOptions = {}): NewEvent {
+  const payload = {
+    expires_at: options.expiresAt ?? null,
+    ...(options.comment === undefined || options.comment === '' ? {} : { comment: options.comment }),
+  };
+  return newEvent('APPROVAL_GRANTED', payload, { type: 'human', id: actorId }, options.ts ?? fixtureTs(60));
+}
+
+export interface ApproveRequestOptions extends ApprovalOptions {
+  readonly status?: DecisionStatus;
+  readonly idempotency?: Omit<IdempotencyRecord, 'decisionId' | 'seq'>;
+}
+
+/** The append of one approval at `expectedSeq`. */
+export function approveRequest(
+  decisionId: string,
+  expectedSeq: number,
+  actorId: string,
+  options: ApproveRequestOptions = {},
+): AppendRequest {
+  return {
+    decisionId,
+    expectedSeq,
+    events: [approvalEvent(actorId, options)],
+    status: options.status ?? 'approved',
+    ...(options.idempotency === undefined ? {} : { idempotency: options.idempotency }),
+  };
+}
+
+/**
+ * Strings that break naive storage code: SQL and query-language injection, quoting, NUL,
+ * astral characters, bidi controls, escapes, pattern wildcards. All distinct and non-empty.
+ */
+export const HOSTILE_STRINGS: readonly string[] = Object.freeze([
+  `double"quote`,
+  `single'quote`,
+  `"'`,
+  `'; DROP TABLE decisions; --`,
+  `"); DELETE FROM events; --`,
+  `{"$gt": ""}`,
+  `$where`,
+  `a.b`,
+  `nul\u0000inside`,
+  `\u0000`,
+  `emoji 😀 and astral 𝄞 𠜎`,
+  `\u{E000}\u{FFFF}\u{10000}`,
+  `שלום עולם \u202E reversed`,
+  `back\\slash \\\\ \\u0000 \\n`,
+  `new\nline\r\ntab\t`,
+  `%`,
+  `_`,
+  `a%b_c*?[x]`,
+  `__proto__`,
+  `constructor`,
+  ` leading and trailing spaces `,
+  `,`,
+  `["label"]`,
+]);
+
+/** A string of at least 1 MiB (UTF-16 units) mixing escapes, multi-byte and astral characters. */
+export function megabyteString(): string {
+  const unit = 'a"b\\c\u0000d\né😀\u2028';
+  // Whole units only, so no surrogate pair is ever cut in half.
+  return unit.repeat(Math.ceil((1 << 20) / unit.length));
+}

@@ -1,0 +1,599 @@
+import type Database from 'better-sqlite3';
+import {
+  ConcurrencyConflictError,
+  DECISION_EVENT_TYPES,
+  DEFAULT_FEED_LIMIT,
+  NexusError,
+  canonicalJson,
+  checkAppendRequest,
+  decodeDecisionCursor,
+  encodeDecisionCursor,
+  pageSizeOf,
+  type ActorType,
+  type AppendRequest,
+  type AppendResult,
+  type DecisionEventType,
+  type DecisionHeader,
+  type DecisionPage,
+  type DecisionStatus,
+  type DecisionSummary,
+  type EventStore,
+  type IdempotencyRecord,
+  type ImportRequest,
+  type ListDecisionsOptions,
+  type Mode,
+  type NewEvent,
+  type ReadEventsOptions,
+  type ReadFeedOptions,
+  type RouterResultRecord,
+  type StoredEvent,
+  type TemplateRecord,
+} from '@nexus-control/core';
+import { createExclusiveGate } from './exclusiveGate.js';
+import { openDatabase, type SynchronousMode } from './openDatabase.js';
+import { parsePayload } from './parsePayload.js';
+import { isUniqueViolation, toStoreError } from './sqliteErrors.js';
+import { assertStorableText } from './storedText.js';
+
+export interface SqliteEventStoreOptions {
+  /** A database file (created when absent), or `':memory:'` for a private in-memory database. */
+  readonly path: string;
+  /**
+   * `'full'` (default): an acknowledged write survives a power loss (the WAL is synced at
+   * every commit). `'normal'`: faster; an acknowledged write survives a crash of the
+   * process but may be lost with the machine (the WAL is synced at checkpoints only).
+   */
+  readonly synchronous?: SynchronousMode;
+  /** How long a write waits for another connection's write lock before STORE_UNAVAILABLE; default 5000 ms. */
+  readonly busyTimeoutMs?: number;
+}
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+const EVENT_COLUMNS = 'position, seq, type, ts, actor_type, actor_id, payload, digest';
+type EventRow = [
+  position: number,
+  seq: number,
+  type: string,
+  ts: string,
+  actorType: string,
+  actorId: string,
+  payload: string,
+  digest: string,
+];
+type FeedRow = [...EventRow, decisionId: string];
+
+/** A header joined with its decision's last event, which carries the status, count and update time. */
+const SUMMARY_SELECT =
+  'SELECT d.list_position, d.decision_id, d.created_at, d.goal, d.requested_mode, d.labels, e.status, e.seq, e.ts';
+const LAST_EVENT_JOIN =
+  'JOIN events e ON e.position = (SELECT position FROM events WHERE decision_id = d.decision_id ORDER BY seq DESC LIMIT 1)';
+type DecisionRow = [
+  listPosition: number,
+  decisionId: string,
+  createdAt: string,
+  goal: string,
+  requestedMode: string,
+  labels: string,
+  status: string,
+  lastSeq: number,
+  updatedAt: string,
+];
+
+/*
+ * Reading a long log allocates a lot, and what survives young-generation collections costs
+ * copying: known type names are swapped for one shared string each, so the fresh copies
+ * from the driver die young.
+ */
+const SHARED_NAMES = new Map<string, string>([...DECISION_EVENT_TYPES, 'human', 'system'].map((name) => [name, name]));
+const shared = (name: string): string => SHARED_NAMES.get(name) ?? name;
+
+function eventFromRow(decisionId: string, row: EventRow): StoredEvent {
+  const payloadJson = row[6];
+  return {
+    decisionId,
+    seq: row[1],
+    position: row[0],
+    type: shared(row[2]) as DecisionEventType,
+    ts: row[3],
+    actor: { type: shared(row[4]) as ActorType, id: row[5] },
+    payload: parsePayload(payloadJson),
+    payloadJson,
+    digest: row[7],
+  };
+}
+
+function summaryFromRow(row: DecisionRow): DecisionSummary {
+  return {
+    decisionId: row[1],
+    createdAt: row[2],
+    goal: row[3],
+    requestedMode: row[4] as Mode,
+    labels: JSON.parse(row[5]) as string[],
+    status: row[6] as DecisionStatus,
+    eventCount: row[7] + 1,
+    updatedAt: row[8],
+  };
+}
+
+function storedEvent(decisionId: string, seq: number, position: number, event: NewEvent): StoredEvent {
+  return {
+    decisionId,
+    seq,
+    position,
+    type: event.type,
+    ts: event.ts,
+    actor: { type: event.actor.type, id: event.actor.id },
+    payload: event.payload,
+    payloadJson: event.payloadJson,
+    digest: event.digest,
+  };
+}
+
+function checkEvents(events: readonly NewEvent[]): void {
+  for (const event of events) {
+    assertStorableText(event.type, 'event type');
+    assertStorableText(event.ts, 'event ts');
+    assertStorableText(event.actor.type, 'actor type');
+    assertStorableText(event.actor.id, 'actor id');
+    assertStorableText(event.payloadJson, 'event payload');
+    assertStorableText(event.digest, 'event digest');
+  }
+}
+
+function checkHeader(header: DecisionHeader): void {
+  assertStorableText(header.decisionId, 'decision id');
+  assertStorableText(header.createdAt, 'createdAt');
+  assertStorableText(header.goal, 'goal');
+  assertStorableText(header.requestedMode, 'requestedMode');
+  for (const label of header.labels) assertStorableText(label, 'label');
+}
+
+function checkSeqOption(value: number | undefined, name: string): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+    throw new NexusError('INVALID_ARGUMENT', `${name} must be a non-negative integer`, { [name]: value });
+  }
+}
+
+/**
+ * An EventStore on one SQLite database (better-sqlite3, WAL mode). Several processes may
+ * share the file: every write is one `BEGIN IMMEDIATE` transaction that re-checks the
+ * expected seq under the write lock.
+ */
+export function createSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
+  const location = options.path;
+  const db = openDatabase({
+    path: options.path,
+    synchronous: options.synchronous ?? 'full',
+    busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+  });
+  const gate = createExclusiveGate();
+  const listeners = new Set<() => void>();
+  let closed = false;
+
+  const statement = (sql: string) => db.prepare(sql);
+  const sql = {
+    lastSeq: statement('SELECT seq FROM events WHERE decision_id = ? ORDER BY seq DESC LIMIT 1').pluck(),
+    insertDecision: statement(
+      'INSERT INTO decisions (decision_id, created_at, goal, requested_mode, labels) VALUES (?, ?, ?, ?, ?)',
+    ),
+    insertLabel: statement('INSERT OR IGNORE INTO decision_labels (label, list_position) VALUES (?, ?)'),
+    insertEvent: statement(
+      'INSERT INTO events (decision_id, seq, type, ts, actor_type, actor_id, payload, digest, status) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    insertEventAt: statement(
+      'INSERT INTO events (position, decision_id, seq, type, ts, actor_type, actor_id, payload, digest, status) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    insertIdempotency: statement('INSERT INTO idempotency_keys (key, fingerprint, decision_id, seq) VALUES (?, ?, ?, ?)'),
+    upsertRouterResult: statement(
+      'INSERT INTO router_results (decision_id, run_id, response_json) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (decision_id, run_id) DO UPDATE SET response_json = excluded.response_json',
+    ),
+    readFrom: statement(`SELECT ${EVENT_COLUMNS} FROM events WHERE decision_id = ? AND seq >= ? ORDER BY seq`).raw(),
+    readRange: statement(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE decision_id = ? AND seq >= ? AND seq <= ? ORDER BY seq`,
+    ).raw(),
+    feedAll: statement(
+      `SELECT ${EVENT_COLUMNS}, decision_id FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+    ).raw(),
+    // Within one decision positions grow with seq, so the (decision_id, seq) index serves this in order.
+    feedOne: statement(
+      `SELECT ${EVENT_COLUMNS}, decision_id FROM events WHERE decision_id = ? AND position > ? ORDER BY seq LIMIT ?`,
+    ).raw(),
+    head: statement('SELECT MAX(position) FROM events').pluck(),
+    getDecision: statement(`${SUMMARY_SELECT} FROM decisions d ${LAST_EVENT_JOIN} WHERE d.decision_id = ?`).raw(),
+    getIdempotency: statement('SELECT key, fingerprint, decision_id, seq FROM idempotency_keys WHERE key = ?').raw(),
+    getRouterResult: statement('SELECT response_json FROM router_results WHERE decision_id = ? AND run_id = ?').pluck(),
+    insertTemplate: statement(
+      'INSERT INTO templates (name, snapshot, digest, created_at, created_by_type, created_by_id) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    getTemplate: statement(
+      'SELECT name, snapshot, digest, created_at, created_by_type, created_by_id FROM templates WHERE name = ?',
+    ).raw(),
+    listTemplates: statement(
+      'SELECT name, snapshot, digest, created_at, created_by_type, created_by_id FROM templates ORDER BY name',
+    ).raw(),
+    importTarget: statement('SELECT list_position, labels FROM decisions WHERE decision_id = ?').raw(),
+    replaceDecision: statement(
+      'UPDATE decisions SET created_at = ?, goal = ?, requested_mode = ?, labels = ? WHERE list_position = ?',
+    ),
+    deleteLabel: statement('DELETE FROM decision_labels WHERE label = ? AND list_position = ?'),
+    deleteEvents: statement('DELETE FROM events WHERE decision_id = ?'),
+    deleteRouterResults: statement('DELETE FROM router_results WHERE decision_id = ?'),
+    begin: statement('BEGIN IMMEDIATE'),
+    commit: statement('COMMIT'),
+    rollback: statement('ROLLBACK'),
+  };
+  const listingStatements = new Map<string, Database.Statement>();
+
+  function readStored(decisionId: string, fromSeq: number, toSeq: number | undefined): StoredEvent[] {
+    const rows = (
+      toSeq === undefined ? sql.readFrom.all(decisionId, fromSeq) : sql.readRange.all(decisionId, fromSeq, toSeq)
+    ) as EventRow[];
+    const events = new Array<StoredEvent>(rows.length);
+    for (let i = 0; i < rows.length; i++) events[i] = eventFromRow(decisionId, rows[i]!);
+    return events;
+  }
+
+  function insertHeader(header: DecisionHeader): void {
+    let listPosition: number;
+    try {
+      listPosition = Number(
+        sql.insertDecision.run(
+          header.decisionId,
+          header.createdAt,
+          header.goal,
+          header.requestedMode,
+          JSON.stringify(header.labels),
+        ).lastInsertRowid,
+      );
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new NexusError('DECISION_EXISTS', `decision ${header.decisionId} already exists`, {
+          decisionId: header.decisionId,
+        });
+      }
+      throw error;
+    }
+    for (const label of header.labels) sql.insertLabel.run(label, listPosition);
+  }
+
+  /** Under the write lock: the check and the inserts see and change the same state. */
+  const appendInTransaction = db.transaction((request: AppendRequest): StoredEvent[] => {
+    const { decisionId, expectedSeq, events, header, status } = request;
+    if (header !== undefined) {
+      insertHeader(header);
+    } else {
+      // Every decision has at least one event, so no last seq means no decision.
+      const lastSeq = sql.lastSeq.get(decisionId) as number | undefined;
+      if (lastSeq === undefined) {
+        throw new NexusError('DECISION_NOT_FOUND', `decision ${decisionId} does not exist`, { decisionId });
+      }
+      if (lastSeq + 1 !== expectedSeq) throw new ConcurrencyConflictError(decisionId, expectedSeq, lastSeq + 1);
+    }
+    const stored = new Array<StoredEvent>(events.length);
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      const seq = expectedSeq + i;
+      let position: number;
+      try {
+        position = Number(
+          sql.insertEvent.run(
+            decisionId,
+            seq,
+            event.type,
+            event.ts,
+            event.actor.type,
+            event.actor.id,
+            event.payloadJson,
+            event.digest,
+            status,
+          ).lastInsertRowid,
+        );
+      } catch (error) {
+        // Unreachable while the check above holds the lock; still a lost race, never a raw error.
+        if (isUniqueViolation(error)) throw new ConcurrencyConflictError(decisionId, expectedSeq, undefined);
+        throw error;
+      }
+      stored[i] = storedEvent(decisionId, seq, position, event);
+    }
+    const { idempotency, routerResult } = request;
+    if (idempotency !== undefined) {
+      try {
+        sql.insertIdempotency.run(idempotency.key, idempotency.fingerprint, decisionId, expectedSeq);
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw new NexusError('IDEMPOTENCY_KEY_REUSED', 'this idempotency key was used already', {
+            idempotencyKey: idempotency.key,
+          });
+        }
+        throw error;
+      }
+    }
+    if (routerResult !== undefined) sql.upsertRouterResult.run(decisionId, routerResult.runId, routerResult.responseJson);
+    return stored;
+  });
+
+  function notify(): void {
+    for (const listener of listeners) {
+      try {
+        listener();
+      } catch {
+        // A listener's failure is its own; the append has committed.
+      }
+    }
+  }
+
+  function assertOpen(): void {
+    if (closed) throw new NexusError('STORE_UNAVAILABLE', `${location}: the store is closed`, { location });
+  }
+
+  /** Runs synchronous work on the connection once no import holds it, mapping driver errors. */
+  async function run<T>(work: () => T): Promise<T> {
+    if (gate.isOpen) await gate.whenClear();
+    assertOpen();
+    try {
+      return work();
+    } catch (error) {
+      throw toStoreError(error, location);
+    }
+  }
+
+  return {
+    async append(request) {
+      checkAppendRequest(request);
+      if (request.header !== undefined) checkHeader(request.header);
+      assertStorableText(request.decisionId, 'decision id');
+      assertStorableText(request.status, 'status');
+      checkEvents(request.events);
+      if (request.idempotency !== undefined) {
+        assertStorableText(request.idempotency.key, 'idempotency key');
+        assertStorableText(request.idempotency.fingerprint, 'idempotency fingerprint');
+      }
+      if (request.routerResult !== undefined) {
+        assertStorableText(request.routerResult.runId, 'run id');
+        assertStorableText(request.routerResult.responseJson, 'router response');
+      }
+      // Inlined rather than through run(): one promise less on the hottest path.
+      if (gate.isOpen) await gate.whenClear();
+      assertOpen();
+      let events: StoredEvent[];
+      try {
+        events = appendInTransaction.immediate(request);
+      } catch (error) {
+        throw toStoreError(error, location);
+      }
+      if (listeners.size > 0) notify();
+      return { events };
+    },
+
+    async readEvents(decisionId, options: ReadEventsOptions = {}) {
+      checkSeqOption(options.fromSeq, 'fromSeq');
+      checkSeqOption(options.toSeq, 'toSeq');
+      return run(() => readStored(decisionId, options.fromSeq ?? 0, options.toSeq));
+    },
+
+    async getDecision(decisionId) {
+      return run(() => {
+        const row = sql.getDecision.get(decisionId) as DecisionRow | undefined;
+        return row === undefined ? undefined : summaryFromRow(row);
+      });
+    },
+
+    async listDecisions(options: ListDecisionsOptions = {}): Promise<DecisionPage> {
+      const limit = pageSizeOf(options.limit);
+      const before = options.cursor === undefined ? undefined : decodeDecisionCursor(options.cursor);
+      const { label, status } = options;
+      return run(() => {
+        const key = `${label === undefined ? '' : 'l'}${status === undefined ? '' : 's'}${before === undefined ? '' : 'c'}`;
+        let listing = listingStatements.get(key);
+        if (listing === undefined) {
+          const order = label === undefined ? 'd.list_position' : 'l.list_position';
+          const conditions: string[] = [];
+          if (label !== undefined) conditions.push('l.label = @label');
+          // Without an index on the current status, a status filter walks the listing newest
+          // first and checks each decision's last event (one index seek each) until the page is full.
+          if (status !== undefined) conditions.push('e.status = @status');
+          if (before !== undefined) conditions.push(`${order} < @before`);
+          listing = db
+            .prepare(
+              `${SUMMARY_SELECT} FROM ` +
+                (label === undefined
+                  ? 'decisions d'
+                  : 'decision_labels l JOIN decisions d ON d.list_position = l.list_position') +
+                ` ${LAST_EVENT_JOIN}` +
+                (conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`) +
+                ` ORDER BY ${order} DESC LIMIT @limit`,
+            )
+            .raw();
+          listingStatements.set(key, listing);
+        }
+        const parameters: Record<string, unknown> = { limit: limit + 1 };
+        if (label !== undefined) parameters.label = label;
+        if (status !== undefined) parameters.status = status;
+        if (before !== undefined) parameters.before = before;
+        const rows = listing.all(parameters) as DecisionRow[];
+        const items = rows.slice(0, limit).map(summaryFromRow);
+        const last = rows.length > limit ? rows[limit - 1] : undefined;
+        return last === undefined ? { items } : { items, nextCursor: encodeDecisionCursor(last[0]) };
+      });
+    },
+
+    async readFeed(options: ReadFeedOptions = {}) {
+      const afterPosition = options.afterPosition ?? 0;
+      const limit = options.limit ?? DEFAULT_FEED_LIMIT;
+      if (!Number.isSafeInteger(afterPosition) || afterPosition < 0) {
+        throw new NexusError('INVALID_ARGUMENT', 'afterPosition must be a non-negative integer', { afterPosition });
+      }
+      if (!Number.isSafeInteger(limit) || limit < 1) {
+        throw new NexusError('INVALID_ARGUMENT', 'limit must be a positive integer', { limit });
+      }
+      const { decisionId } = options;
+      return run(() => {
+        const rows = (
+          decisionId === undefined
+            ? sql.feedAll.all(afterPosition, limit)
+            : sql.feedOne.all(decisionId, afterPosition, limit)
+        ) as FeedRow[];
+        return rows.map((row) => eventFromRow(row[8], row as unknown as EventRow));
+      });
+    },
+
+    async headPosition() {
+      return run(() => (sql.head.get() as number | null) ?? 0);
+    },
+
+    async getIdempotency(key) {
+      return run((): IdempotencyRecord | undefined => {
+        const row = sql.getIdempotency.get(key) as [string, string, string, number] | undefined;
+        return row === undefined ? undefined : { key: row[0], fingerprint: row[1], decisionId: row[2], seq: row[3] };
+      });
+    },
+
+    async getRouterResult(decisionId, runId) {
+      return run((): RouterResultRecord | undefined => {
+        const responseJson = sql.getRouterResult.get(decisionId, runId) as string | undefined;
+        return responseJson === undefined ? undefined : { runId, responseJson };
+      });
+    },
+
+    async importDecision(request: ImportRequest): Promise<AppendResult> {
+      const { header, events, status, conflictMode, verify } = request;
+      if (conflictMode !== 'reject' && conflictMode !== 'overwrite') {
+        throw new NexusError('INVALID_ARGUMENT', `unknown import conflict mode ${String(conflictMode)}`, { conflictMode });
+      }
+      if (events.length === 0) {
+        throw new NexusError('INVALID_ARGUMENT', 'an imported decision needs at least one event', {
+          decisionId: header.decisionId,
+        });
+      }
+      checkHeader(header);
+      assertStorableText(status, 'status');
+      checkEvents(events);
+      const decisionId = header.decisionId;
+      const stored = await gate.exclusive(async () => {
+        assertOpen();
+        try {
+          sql.begin.run();
+        } catch (error) {
+          throw toStoreError(error, location);
+        }
+        try {
+          const existing = sql.importTarget.get(decisionId) as [number, string] | undefined;
+          // Positions continue above the current head even when the old tail is deleted.
+          const head = (sql.head.get() as number | null) ?? 0;
+          if (existing === undefined) {
+            insertHeader(header);
+          } else if (conflictMode === 'reject') {
+            throw new NexusError('DECISION_EXISTS', `decision ${decisionId} already exists`, { decisionId });
+          } else {
+            // The old log and what hung off it are replaced; the listing row keeps its place.
+            const [listPosition, oldLabels] = existing;
+            for (const label of JSON.parse(oldLabels) as string[]) sql.deleteLabel.run(label, listPosition);
+            sql.deleteEvents.run(decisionId);
+            sql.deleteRouterResults.run(decisionId);
+            sql.replaceDecision.run(
+              header.createdAt,
+              header.goal,
+              header.requestedMode,
+              JSON.stringify(header.labels),
+              listPosition,
+            );
+            for (const label of header.labels) sql.insertLabel.run(label, listPosition);
+          }
+          events.forEach((event, seq) => {
+            sql.insertEventAt.run(
+              head + 1 + seq,
+              decisionId,
+              seq,
+              event.type,
+              event.ts,
+              event.actor.type,
+              event.actor.id,
+              event.payloadJson,
+              event.digest,
+              status,
+            );
+          });
+          const written = readStored(decisionId, 0, undefined);
+          if (verify !== undefined) await verify(written);
+          sql.commit.run();
+          return written;
+        } catch (error) {
+          if (db.inTransaction) sql.rollback.run();
+          throw toStoreError(error, location);
+        }
+      });
+      if (listeners.size > 0) notify();
+      return { events: stored };
+    },
+
+    async createTemplate(template: TemplateRecord) {
+      assertStorableText(template.name, 'template name');
+      assertStorableText(template.digest, 'template digest');
+      assertStorableText(template.createdAt, 'template createdAt');
+      assertStorableText(template.createdBy.type, 'template creator type');
+      assertStorableText(template.createdBy.id, 'template creator id');
+      const snapshot = canonicalJson(template.snapshot);
+      assertStorableText(snapshot, 'template snapshot');
+      await run(() => {
+        try {
+          sql.insertTemplate.run(
+            template.name,
+            snapshot,
+            template.digest,
+            template.createdAt,
+            template.createdBy.type,
+            template.createdBy.id,
+          );
+        } catch (error) {
+          if (isUniqueViolation(error)) {
+            throw new NexusError('TEMPLATE_EXISTS', `template ${template.name} already exists`, { name: template.name });
+          }
+          throw error;
+        }
+      });
+    },
+
+    async getTemplate(name) {
+      return run(() => {
+        const row = sql.getTemplate.get(name) as TemplateRow | undefined;
+        return row === undefined ? undefined : templateFromRow(row);
+      });
+    },
+
+    async listTemplates() {
+      return run(() => (sql.listTemplates.all() as TemplateRow[]).map(templateFromRow));
+    },
+
+    onAppend(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+
+    async close() {
+      if (closed) return;
+      await gate.whenClear();
+      if (closed) return;
+      closed = true;
+      listeners.clear();
+      db.close();
+    },
+  };
+}
+
+type TemplateRow = [name: string, snapshot: string, digest: string, createdAt: string, createdByType: string, createdById: string];
+
+function templateFromRow(row: TemplateRow): TemplateRecord {
+  return {
+    name: row[0],
+    snapshot: parsePayload(row[1]),
+    digest: row[2],
+    createdAt: row[3],
+    createdBy: { type: row[4] as ActorType, id: row[5] },
+  };
+}

@@ -1,0 +1,154 @@
+import type Database from 'better-sqlite3';
+import { NexusError } from '@nexus-control/core';
+
+export interface Migration {
+  /** Consecutive from 1; a database records every version applied to it. */
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+/** Marks a database file as ours in its header (`PRAGMA application_id`), ASCII "NXCT". */
+export const APPLICATION_ID = 0x4e584354;
+
+/** Never edit a released step: add a new one. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'decision headers, event log, labels, idempotency keys, router results, templates',
+    sql: `
+      -- The immutable header. list_position is the rowid: monotonic (header rows are never
+      -- deleted), it is the newest-first keyset of the listing.
+      CREATE TABLE decisions (
+        list_position  INTEGER PRIMARY KEY,
+        decision_id    TEXT    NOT NULL UNIQUE,
+        created_at     TEXT    NOT NULL,
+        goal           TEXT    NOT NULL,
+        requested_mode TEXT    NOT NULL,
+        labels         TEXT    NOT NULL
+      );
+
+      CREATE TABLE decision_labels (
+        label         TEXT    NOT NULL,
+        list_position INTEGER NOT NULL,
+        PRIMARY KEY (label, list_position)
+      ) WITHOUT ROWID;
+
+      -- position is the rowid, i.e. the global feed position: writers are serialized by
+      -- BEGIN IMMEDIATE, so it grows in commit order. An overwriting import gives its events
+      -- explicit positions above the old head, so a position is never handed out twice.
+      -- status is the decision's state after the append that wrote the event: the last
+      -- event's is the decision's, and event count and last update come from that row too,
+      -- so an append writes nothing but its events (no header row to update).
+      CREATE TABLE events (
+        position    INTEGER PRIMARY KEY,
+        decision_id TEXT    NOT NULL,
+        seq         INTEGER NOT NULL,
+        type        TEXT    NOT NULL,
+        ts          TEXT    NOT NULL,
+        actor_type  TEXT    NOT NULL,
+        actor_id    TEXT    NOT NULL,
+        payload     TEXT    NOT NULL,
+        digest      TEXT    NOT NULL,
+        status      TEXT    NOT NULL,
+        UNIQUE (decision_id, seq)
+      );
+
+      CREATE TABLE idempotency_keys (
+        key         TEXT    PRIMARY KEY,
+        fingerprint TEXT    NOT NULL,
+        decision_id TEXT    NOT NULL,
+        seq         INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE router_results (
+        decision_id   TEXT NOT NULL,
+        run_id        TEXT NOT NULL,
+        response_json TEXT NOT NULL,
+        PRIMARY KEY (decision_id, run_id)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE templates (
+        name            TEXT PRIMARY KEY,
+        snapshot        TEXT NOT NULL,
+        digest          TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        created_by_type TEXT NOT NULL,
+        created_by_id   TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
+
+const CREATE_MIGRATIONS_TABLE = `
+  CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     INTEGER PRIMARY KEY,
+    description TEXT    NOT NULL,
+    applied_at  TEXT    NOT NULL
+  )`;
+
+/** The highest schema version recorded in the database; 0 for a database without our tables. */
+export function recordedSchemaVersion(db: Database.Database): number {
+  const table = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    .pluck()
+    .get();
+  if (table === undefined) return 0;
+  const version = db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get();
+  return typeof version === 'number' ? version : 0;
+}
+
+export function assertSchemaNotTooNew(
+  location: string,
+  recorded: number,
+  migrations: readonly Migration[] = MIGRATIONS,
+): void {
+  const known = migrations.length;
+  if (recorded > known) {
+    throw new NexusError(
+      'STORE_SCHEMA_TOO_NEW',
+      `${location} has schema version ${recorded}, but this version of Nexus Control knows versions up to ${known}: ` +
+        'upgrade Nexus Control to open it (the database was left unchanged)',
+      { location, schemaVersion: recorded, supportedVersion: known },
+    );
+  }
+}
+
+/**
+ * Brings the schema up to date in one IMMEDIATE transaction, recording each applied version
+ * with its time. Re-reads the version inside the transaction, so processes opening one
+ * file at the same moment apply each step once. Returns the versions it applied.
+ */
+export function applyMigrations(
+  db: Database.Database,
+  location: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+  now: () => string = () => new Date().toISOString(),
+): number[] {
+  migrations.forEach((migration, index) => {
+    if (migration.version !== index + 1) throw new Error(`migration ${index} must have version ${index + 1}`);
+  });
+  const applied: number[] = [];
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const recorded = recordedSchemaVersion(db);
+    assertSchemaNotTooNew(location, recorded, migrations);
+    if (recorded < migrations.length) {
+      db.exec(CREATE_MIGRATIONS_TABLE);
+      const record = db.prepare('INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)');
+      for (const migration of migrations.slice(recorded)) {
+        db.exec(migration.sql);
+        record.run(migration.version, migration.description, now());
+        applied.push(migration.version);
+      }
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+  return applied;
+}

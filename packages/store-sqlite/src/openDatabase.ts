@@ -1,0 +1,68 @@
+import Database from 'better-sqlite3';
+import { NexusError } from '@nexus-control/core';
+import { APPLICATION_ID, applyMigrations, assertSchemaNotTooNew, recordedSchemaVersion } from './migrations.js';
+import { toStoreError } from './sqliteErrors.js';
+
+export type SynchronousMode = 'full' | 'normal';
+
+export interface OpenDatabaseOptions {
+  readonly path: string;
+  readonly synchronous: SynchronousMode;
+  readonly busyTimeoutMs: number;
+}
+
+/**
+ * Opens (creating when absent) a Nexus Control database: refuses a file that is not one
+ * before writing anything to it, then switches to WAL and brings the schema up to date.
+ */
+export function openDatabase({ path, synchronous, busyTimeoutMs }: OpenDatabaseOptions): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(path, { timeout: busyTimeoutMs });
+  } catch (error) {
+    const mapped = toStoreError(error, path);
+    if (mapped instanceof NexusError) throw mapped;
+    // better-sqlite3 checks some paths itself (a missing directory) and throws a plain TypeError.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new NexusError('STORE_UNAVAILABLE', `${path} cannot be opened: ${message}`, { location: path }, { cause: error });
+  }
+  try {
+    assertOurs(db, path);
+    if (path !== ':memory:') {
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') {
+        throw new NexusError('STORE_UNAVAILABLE', `${path} cannot be switched to WAL mode (it stays in ${String(mode)} mode)`, {
+          location: path,
+        });
+      }
+    }
+    db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    applyMigrations(db, path);
+    return db;
+  } catch (error) {
+    db.close();
+    throw toStoreError(error, path);
+  }
+}
+
+/** Read-only checks: the file is SQLite, holds no other application's data, and no newer schema. */
+function assertOurs(db: Database.Database, path: string): void {
+  // The first read parses the header: a non-SQLite file fails here with SQLITE_NOTADB.
+  const applicationId = db.pragma('application_id', { simple: true });
+  const notOurs = (reason: string, details: Record<string, unknown> = {}) =>
+    new NexusError('STORE_CORRUPT', `${path} is not a Nexus Control SQLite database: ${reason}`, {
+      location: path,
+      ...details,
+    });
+  if (applicationId !== 0 && applicationId !== APPLICATION_ID) {
+    throw notOurs(`it belongs to another application (application id ${String(applicationId)})`, { applicationId });
+  }
+  const recorded = recordedSchemaVersion(db);
+  if (recorded === 0) {
+    const objects = db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").pluck().get();
+    if (typeof objects === 'number' && objects > 0) {
+      throw notOurs('it holds tables of another application and no Nexus Control schema');
+    }
+  }
+  assertSchemaNotTooNew(path, recorded);
+}

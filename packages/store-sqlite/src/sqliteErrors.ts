@@ -1,0 +1,45 @@
+import { NexusError } from '@nexus-control/core';
+
+/** The extended result code better-sqlite3 attaches to its errors (`SQLITE_BUSY`, …), if any. */
+export function sqliteCodeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  const code = sqliteCodeOf(error);
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/**
+ * Turns a driver error into the contract's typed errors: an unreachable or locked database
+ * is STORE_UNAVAILABLE (retryable), a damaged one STORE_CORRUPT. Domain errors pass through.
+ */
+export function toStoreError(error: unknown, location: string): unknown {
+  if (error instanceof NexusError) return error;
+  const code = sqliteCodeOf(error);
+  if (code === undefined) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const details = { location, sqliteCode: code };
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new NexusError('STORE_UNAVAILABLE', `${location} is locked by another writer: ${message}`, details, {
+      cause: error,
+    });
+  }
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+    return new NexusError('STORE_CORRUPT', `${location} is not a Nexus Control SQLite database: ${message}`, details, {
+      cause: error,
+    });
+  }
+  if (
+    code.startsWith('SQLITE_IOERR') ||
+    code.startsWith('SQLITE_CANTOPEN') ||
+    code.startsWith('SQLITE_READONLY') ||
+    code === 'SQLITE_FULL' ||
+    code === 'SQLITE_PROTOCOL'
+  ) {
+    return new NexusError('STORE_UNAVAILABLE', `${location} cannot be used: ${message}`, details, { cause: error });
+  }
+  return new NexusError('INTERNAL', `${location}: ${message}`, details, { cause: error });
+}

@@ -1,0 +1,203 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { newEvent, type EventStore, type StoredEvent } from '@nexus-control/core';
+import { approveRequest, createRequest, createdEvents } from '@nexus-control/core/testing';
+import { expectNexusError } from './fixtures/expectNexusError.js';
+import { createSqliteEventStore } from '../src/index.js';
+import { tempDir } from './fixtures/tempDir.js';
+
+const dir = tempDir('nexus-sqlite-connection-');
+let files = 0;
+const newPath = () => join(dir, `db-${++files}.db`);
+
+async function withStore<T>(path: string, use: (store: EventStore) => Promise<T>, busyTimeoutMs?: number): Promise<T> {
+  const store = createSqliteEventStore({ path, ...(busyTimeoutMs === undefined ? {} : { busyTimeoutMs }) });
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+describe('locking between connections', () => {
+  it('a write that cannot get the lock within busyTimeoutMs fails with STORE_UNAVAILABLE and writes nothing', async () => {
+    const path = newPath();
+    await withStore(
+      path,
+      async (store) => {
+        await store.append(createRequest('d-1'));
+        const other = new Database(path);
+        other.exec('BEGIN IMMEDIATE');
+        try {
+          const started = Date.now();
+          await expectNexusError(store.append(approveRequest('d-1', 2, 'alice')), 'STORE_UNAVAILABLE');
+          expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+        } finally {
+          other.exec('ROLLBACK');
+          other.close();
+        }
+        expect((await store.getDecision('d-1'))?.eventCount).toBe(2);
+        await store.append(approveRequest('d-1', 2, 'alice'));
+        expect((await store.readEvents('d-1')).length).toBe(3);
+      },
+      100,
+    );
+  });
+
+  it('readers are not blocked by a writer holding the lock on another connection', async () => {
+    const path = newPath();
+    await withStore(
+      path,
+      async (store) => {
+        await store.append(createRequest('d-1'));
+        const other = new Database(path);
+        other.exec('BEGIN IMMEDIATE');
+        other.prepare("UPDATE events SET status = 'failed'").run();
+        try {
+          expect((await store.getDecision('d-1'))?.status).toBe('pending_approval');
+          expect((await store.readEvents('d-1')).length).toBe(2);
+        } finally {
+          other.exec('ROLLBACK');
+          other.close();
+        }
+      },
+      100,
+    );
+  });
+});
+
+describe('an import waiting on its verify', () => {
+  function importRequest(decisionId: string, verify: (stored: readonly StoredEvent[]) => Promise<void>) {
+    const { header, events } = createdEvents(decisionId);
+    return { header, events, status: 'pending_approval' as const, conflictMode: 'overwrite' as const, verify };
+  }
+
+  it('holds back every other call on the same store until it commits, and they then see it', async () => {
+    await withStore(newPath(), async (store) => {
+      await store.append(createRequest('other'));
+      let release!: () => void;
+      const verifying = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let entered!: () => void;
+      const inVerify = new Promise<void>((resolve) => {
+        entered = resolve;
+      });
+      const imported = store.importDecision(
+        importRequest('d-imported', async () => {
+          entered();
+          await verifying;
+        }),
+      );
+      await inVerify;
+      const order: string[] = [];
+      const read = store.getDecision('d-imported').then((summary) => {
+        order.push('read');
+        return summary;
+      });
+      const appended = store.append(approveRequest('other', 2, 'alice')).then((result) => {
+        order.push('append');
+        return result;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(order).toEqual([]);
+      release();
+      const { events } = await imported;
+      order.push('import');
+      expect((await read)?.eventCount).toBe(2);
+      const appendedEvents = (await appended).events;
+      expect([...order].sort()).toEqual(['append', 'import', 'read']);
+      expect(appendedEvents[0]!.position).toBeGreaterThan(events[events.length - 1]!.position);
+    });
+  });
+
+  it('that fails leaves nothing behind, and the calls queued behind it run normally', async () => {
+    await withStore(newPath(), async (store) => {
+      await store.append(createRequest('other'));
+      const head = await store.headPosition();
+      const imported = store.importDecision(
+        importRequest('d-imported', async () => {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          throw new Error('replay does not match');
+        }),
+      );
+      const appended = store.append(approveRequest('other', 2, 'alice'));
+      await expect(imported).rejects.toThrow('replay does not match');
+      expect((await appended).events[0]!.seq).toBe(2);
+      expect(await store.getDecision('d-imported')).toBeUndefined();
+      expect(await store.readEvents('d-imported')).toEqual([]);
+      expect((await store.readFeed()).map((event) => event.decisionId)).toEqual(['other', 'other', 'other']);
+      expect(await store.headPosition()).toBeGreaterThan(head);
+    });
+  });
+});
+
+describe('what SQLite cannot hold', () => {
+  it('a string with a lone surrogate is refused with INVALID_ARGUMENT instead of being altered', async () => {
+    await withStore(newPath(), async (store) => {
+      const { header, events } = createdEvents('d-1');
+      const lone = 'd-\ud800';
+      await expectNexusError(
+        store.append({ decisionId: lone, expectedSeq: 0, header: { ...header, decisionId: lone }, events, status: 'draft' }),
+        'INVALID_ARGUMENT',
+      );
+      await expectNexusError(
+        store.append({ decisionId: 'd-1', expectedSeq: 0, header: { ...header, goal: 'goal \udc00' }, events, status: 'draft' }),
+        'INVALID_ARGUMENT',
+      );
+      await store.append(createRequest('d-1'));
+      const event = newEvent('APPROVAL_GRANTED', { expires_at: null }, { type: 'human', id: 'alice\ud83d' }, '2025-01-01T00:00:00+00:00');
+      await expectNexusError(
+        store.append({ decisionId: 'd-1', expectedSeq: 2, events: [event], status: 'approved' }),
+        'INVALID_ARGUMENT',
+      );
+      expect((await store.readEvents('d-1')).length).toBe(2);
+      expect((await store.listDecisions()).items.map((item) => item.decisionId)).toEqual(['d-1']);
+    });
+  });
+
+  it('a well-formed astral character pair is stored and returned exactly', async () => {
+    await withStore(newPath(), async (store) => {
+      await store.append(createRequest('d-😀', { goal: '𝄞\u0000😀' }));
+      expect((await store.getDecision('d-😀'))?.goal).toBe('𝄞\u0000😀');
+    });
+  });
+});
+
+describe('feed positions', () => {
+  it('an overwriting import of the newest decision never hands out a position twice, even after reopening', async () => {
+    const path = newPath();
+    const seen = new Set<number>();
+    await withStore(path, async (store) => {
+      await store.append(createRequest('d-1'));
+      await store.append(createRequest('d-2'));
+      for (const event of await store.readFeed()) seen.add(event.position);
+      const { header, events } = createdEvents('d-2', { goal: 'replaced' });
+      const imported = await store.importDecision({ header, events: events.slice(0, 1), status: 'draft', conflictMode: 'overwrite' });
+      for (const event of imported.events) {
+        expect(seen.has(event.position)).toBe(false);
+        expect(event.position).toBeGreaterThan(Math.max(...seen));
+        seen.add(event.position);
+      }
+    });
+    await withStore(path, async (store) => {
+      const { events } = await store.append(approveRequest('d-2', 1, 'alice'));
+      expect(events[0]!.position).toBeGreaterThan(Math.max(...seen));
+      expect(await store.headPosition()).toBe(events[0]!.position);
+    });
+  });
+});
+
+describe('durability settings', () => {
+  it.each(['full', 'normal'] as const)('synchronous=%s keeps every acknowledged write across a reopen', async (synchronous) => {
+    const path = newPath();
+    const store = createSqliteEventStore({ path, synchronous });
+    await store.append(createRequest('d-1'));
+    await store.append(approveRequest('d-1', 2, 'alice'));
+    await store.close();
+    await withStore(path, async (reopened) => {
+      expect((await reopened.readEvents('d-1')).map((event) => event.seq)).toEqual([0, 1, 2]);
+    });
+  });
+});
