@@ -17,3 +17,6 @@ export * from './domain/decisionFold.js';
 export * from './domain/replay.js';
 export * from './domain/lifecycle.js';
 export * from './domain/createNexusControl.js';
+export * from './bundle/index.js';
+export * from './audit/index.js';
+export * from './attestation/index.js';

@@ -202,3 +202,16 @@ describe('parseJson: round trip with canonical JSON', () => {
     expect(canonicalJson(parseBoth(text))).toBe(text);
   });
 });
+
+describe('placeholder markers of the fast path', () => {
+  it('keeps a string that starts with U+0001 next to numbers that need restoring', () => {
+    const text = '{"a":"\\u00010","b":1.0,"c":["\\u0001",12345678901234567890]}';
+    const value = parseJson(text);
+    expect(canonicalJson(value)).toBe('{"a":"\\u00010","b":1.0,"c":["\\u0001",12345678901234567890]}');
+  });
+
+  it('restores integral floats and big integers in a text without U+0001', () => {
+    const text = '{"a":"0","b":[1e16,-0.0,18446744073709551616],"c":"\\u0002"}';
+    expect(canonicalJson(parseJson(text))).toBe('{"a":"0","b":[1e+16,-0.0,18446744073709551616],"c":"\\u0002"}');
+  });
+});

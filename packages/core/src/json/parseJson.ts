@@ -17,15 +17,16 @@ export function parseJson(text: string): JsonValue {
   const found = findInexactNumbers(text);
   if (found === undefined) return parseJsonStrict(text);
   let parsed: unknown;
+  const marker = found.length === 0 ? ASCII_MARKER : markerFor(text);
   try {
-    parsed = JSON.parse(found.length === 0 ? text : withPlaceholders(text, found));
+    parsed = JSON.parse(found.length === 0 ? text : withPlaceholders(text, found, marker));
   } catch {
     // Not valid JSON: the strict parser says where and why.
     return parseJsonStrict(text);
   }
   if (found.length === 0) return parsed as JsonValue;
   const values = found.map((n) => n.value);
-  const state = { values, left: values.length };
+  const state = { values, left: values.length, marker };
   if (typeof parsed === 'string') return restoreString(parsed, state) as JsonValue;
   try {
     restore(parsed, state);
@@ -104,15 +105,26 @@ function findInexactNumbers(text: string): InexactNumber[] | undefined {
   }
 }
 
-// Lone surrogates never reach this point in a parsed string, so this prefix marks placeholders only.
-const PLACEHOLDER = 0xdfff;
+/*
+ * Placeholder strings start with a marker no parsed string of the text can start with.
+ * Preferred: U+0001 written as the escape `\u0001`, which keeps a one-byte (Latin-1) text
+ * one-byte, so JSON.parse stays on its fast path; usable only when the text has no such
+ * escape of its own. Otherwise a lone U+DFFF, which never survives the scan in a string.
+ */
+const ASCII_MARKER = 0x01;
+const SURROGATE_MARKER = 0xdfff;
 
-function withPlaceholders(text: string, found: readonly InexactNumber[]): string {
+function markerFor(text: string): number {
+  return text.includes('\\u0001') ? SURROGATE_MARKER : ASCII_MARKER;
+}
+
+function withPlaceholders(text: string, found: readonly InexactNumber[], marker: number): string {
+  const open = marker === ASCII_MARKER ? '"\\u0001' : '"\uDFFF';
   let out = '';
   let last = 0;
   for (let i = 0; i < found.length; i++) {
     const { start, end } = found[i] as InexactNumber;
-    out += text.slice(last, start) + '"\uDFFF' + i + '"';
+    out += text.slice(last, start) + open + i + '"';
     last = end;
   }
   return out + text.slice(last);
@@ -121,10 +133,11 @@ function withPlaceholders(text: string, found: readonly InexactNumber[]): string
 interface RestoreState {
   values: JsonValue[];
   left: number;
+  marker: number;
 }
 
 function restoreString(value: string, state: RestoreState): unknown {
-  if (value.charCodeAt(0) !== PLACEHOLDER) return value;
+  if (value.charCodeAt(0) !== state.marker) return value;
   state.left--;
   return state.values[Number(value.slice(1))];
 }
