@@ -1,0 +1,144 @@
+import { parseArgs } from 'node:util';
+import type { EventStore } from '@nexus-control/core';
+import { ConfigError, defaultConfig, loadConfig } from '../../config/loadConfig.js';
+import type { LogLevel, ServerConfig } from '../../config/ServerConfig.js';
+import { ListenAddressError, DEFAULT_LISTEN } from '../../listenAddress.js';
+import { createLogger, type Logger } from '../../logging/createLogger.js';
+import { createRouterFromConfig } from '../../router/createRouterFromConfig.js';
+import { startServer, type RunningServer } from '../../startServer.js';
+import { DEFAULT_STORE, StoreSpecError, openStore } from '../../store/openStore.js';
+import type { CliCommand, CliIo } from '../CliIo.js';
+
+const HELP = `usage: nexus-control serve [options]
+
+Runs the gRPC API (with health checking and reflection) until SIGTERM or SIGINT.
+
+options:
+  --listen HOST:PORT   address to listen on (default ${DEFAULT_LISTEN}; port 0 picks a free port)
+  --store SPEC         sqlite:PATH (default ${DEFAULT_STORE}), postgres://… or mongodb://…
+  --config FILE        JSON configuration: auth (tokens, mtls, forbidSelfApproval), tls,
+                       adapters, limits, shutdownGraceMs, logLevel
+  --log-level LEVEL    debug, info (default), warn or error
+  -h, --help           show this help
+
+Logs are JSON lines on stderr; the line with "msg":"listening" carries the bound address.
+Without auth in the configuration every caller is the local admin, and only loopback
+addresses may be used.`;
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** Waits for SIGTERM or SIGINT; a second signal while stopping forces the stop. */
+function untilSignal(onSecond: () => void): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let received = false;
+    const handler = (signal: NodeJS.Signals) => {
+      if (received) return onSecond();
+      received = true;
+      resolve(signal);
+    };
+    process.on('SIGTERM', handler);
+    process.on('SIGINT', handler);
+  });
+}
+
+function redactStore(spec: string): string {
+  return spec.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
+function describeAuth(config: ServerConfig): string {
+  if (!config.auth) return 'none';
+  const kinds = [...(config.auth.tokens.length > 0 ? ['token'] : []), ...(config.auth.mtls ? ['mtls'] : [])];
+  return kinds.join('+');
+}
+
+export const serve: CliCommand = async (argv: string[], io: CliIo) => {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        listen: { type: 'string' },
+        store: { type: 'string' },
+        config: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    io.err(`nexus-control serve: ${(error as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    io.out(HELP);
+    return 0;
+  }
+  const level = values['log-level'];
+  if (level !== undefined && !LOG_LEVELS.includes(level as LogLevel)) {
+    io.err(`nexus-control serve: --log-level must be one of ${LOG_LEVELS.join(', ')}`);
+    return 2;
+  }
+
+  let config: ServerConfig;
+  try {
+    config = values.config === undefined ? defaultConfig() : loadConfig(values.config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    createLogger({ write: (line) => io.err(line) }).error('invalid configuration', { error: error.message });
+    return 2;
+  }
+  const logger: Logger = createLogger({ level: (level as LogLevel | undefined) ?? config.logLevel ?? 'info', write: (line) => io.err(line) });
+  const storeSpec = values.store ?? config.store ?? DEFAULT_STORE;
+  const listen = values.listen ?? config.listen ?? DEFAULT_LISTEN;
+
+  let store: EventStore;
+  try {
+    store = await openStore(storeSpec);
+  } catch (error) {
+    logger.error('cannot open the store', { store: redactStore(storeSpec), error: (error as Error).message });
+    return error instanceof StoreSpecError ? 2 : 1;
+  }
+
+  const router = createRouterFromConfig(config.adapters);
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      store,
+      router,
+      forbidSelfApproval: config.forbidSelfApproval,
+      listen,
+      ...(config.auth ? { auth: config.auth } : {}),
+      ...(config.tls ? { tls: config.tls } : {}),
+      limits: config.limits,
+      logger,
+    });
+  } catch (error) {
+    await store.close();
+    logger.error('cannot start the server', { listen, error: (error as Error).message });
+    return error instanceof ListenAddressError ? 2 : 1;
+  }
+
+  if (config.auth && config.auth.tokens.length > 0 && !config.auth.mtls && !config.tls && !/^(127\.|\[::1\]|localhost|unix:)/.test(server.address)) {
+    logger.warn('bearer tokens travel in plaintext: configure tls for non-loopback listeners', { address: server.address });
+  }
+  logger.announce('listening', {
+    address: server.address,
+    port: server.port,
+    store: redactStore(storeSpec),
+    auth: describeAuth(config),
+    tls: Boolean(config.tls || config.auth?.mtls),
+    adapters: router.adapters().map((adapter) => adapter.id),
+    pid: process.pid,
+  });
+
+  const signal = await untilSignal(() => {
+    logger.warn('second signal: cancelling the calls still running');
+    server.grpcServer.forceShutdown();
+  });
+  logger.info('shutting down', { signal, grace_ms: config.shutdownGraceMs });
+  await server.shutdown(config.shutdownGraceMs);
+  await store.close();
+  logger.info('stopped');
+  return 0;
+};

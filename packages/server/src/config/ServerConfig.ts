@@ -1,0 +1,87 @@
+import type { Actor } from '@nexus-control/core';
+import type { Role } from '../auth/roles.js';
+
+/** A bearer token, known only by the SHA-256 of its text. */
+export interface TokenIdentity {
+  /** Lowercase hex SHA-256 of the token's UTF-8 text. */
+  readonly sha256: string;
+  readonly actor: Actor;
+  readonly roles: readonly Role[];
+}
+
+/** A client certificate accepted under mTLS, matched by subject attributes and/or fingerprint. */
+export interface CertificateIdentity {
+  /** Every attribute listed must equal the certificate subject's (e.g. `{ CN: 'bot' }`). */
+  readonly subject?: Readonly<Record<string, string>>;
+  /** SHA-256 fingerprint as Node prints it (`AB:CD:…`), compared case-insensitively. */
+  readonly fingerprint256?: string;
+  readonly actor: Actor;
+  readonly roles: readonly Role[];
+}
+
+export interface MtlsConfig {
+  /** PEM of the CA client certificates must chain to. */
+  readonly ca: Buffer;
+  /** The server's certificate and key (PEM). */
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  readonly clients: readonly CertificateIdentity[];
+}
+
+export interface AuthConfig {
+  readonly tokens: readonly TokenIdentity[];
+  readonly mtls?: MtlsConfig;
+}
+
+/** Server TLS without client certificates (tokens over TLS). */
+export interface TlsConfig {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
+export type AdapterConfig =
+  | { readonly type: 'null'; readonly id: string }
+  | {
+      readonly type: 'subprocess';
+      readonly id: string;
+      /** Program and arguments; no shell. */
+      readonly command: readonly string[];
+      readonly cwd: string;
+      readonly env: Readonly<Record<string, string>>;
+      readonly timeoutMs: number;
+      readonly capabilities: readonly string[];
+    }
+  | {
+      readonly type: 'http';
+      readonly id: string;
+      readonly url: string;
+      readonly headers: Readonly<Record<string, string>>;
+      readonly timeoutMs: number;
+      readonly capabilities: readonly string[];
+    };
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface MessageLimits {
+  readonly maxReceiveMessageBytes: number;
+  readonly maxSendMessageBytes: number;
+}
+
+/** The validated configuration file. */
+export interface ServerConfig {
+  readonly listen?: string;
+  readonly store?: string;
+  /** Absent: no authentication, every caller is the local admin, loopback only. */
+  readonly auth?: AuthConfig;
+  readonly tls?: TlsConfig;
+  readonly forbidSelfApproval: boolean;
+  readonly adapters: readonly AdapterConfig[];
+  readonly limits: MessageLimits;
+  /** How long shutdown waits for in-flight calls before cancelling them. */
+  readonly shutdownGraceMs: number;
+  readonly logLevel?: LogLevel;
+}
+
+export const DEFAULT_ADAPTER_CAPABILITIES: readonly string[] = Object.freeze(['apply', 'timeout', 'external']);
+export const DEFAULT_ADAPTER_TIMEOUT_MS = 30_000;
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;

@@ -1,0 +1,68 @@
+import { Metadata, status, type ServerErrorResponse } from '@grpc/grpc-js';
+import { ERROR_CODE_TRAILER, STATUS_DETAILS_TRAILER, encodeErrorStatus } from '@nexus-control/client';
+import { isNexusError, type ErrorCode, type ErrorKind } from '@nexus-control/core';
+
+/**
+ * THE mapping from domain error kinds to gRPC status codes (also documented in
+ * proto/nexus/control/v1/decisions.proto and proto/README.md):
+ *
+ * | kind                | gRPC status         | domain codes (errorCodes.ts)                               |
+ * |---------------------|---------------------|------------------------------------------------------------|
+ * | invalid_argument    | INVALID_ARGUMENT    | INVALID_*, CANONICAL_JSON_INVALID, *_INVALID_SCHEMA, …     |
+ * | not_found           | NOT_FOUND           | DECISION_NOT_FOUND, TEMPLATE_NOT_FOUND, ADAPTER_NOT_FOUND  |
+ * | already_exists      | ALREADY_EXISTS      | DECISION_EXISTS, TEMPLATE_EXISTS                           |
+ * | failed_precondition | FAILED_PRECONDITION | policy and state violations (INVALID_STATE, POLICY_VIOLATION, …) |
+ * | aborted             | ABORTED             | CONCURRENCY_CONFLICT                                       |
+ * | permission_denied   | PERMISSION_DENIED   | PERMISSION_DENIED                                          |
+ * | unauthenticated     | UNAUTHENTICATED     | UNAUTHENTICATED                                            |
+ * | unavailable         | UNAVAILABLE         | STORE_UNAVAILABLE                                          |
+ * | internal            | INTERNAL            | IMPORT_ATOMICITY_FAILED, INTERNAL                          |
+ *
+ * Typed as a complete record, so a new kind cannot be added without a status.
+ */
+export const GRPC_STATUS_BY_KIND: Readonly<Record<ErrorKind, status>> = Object.freeze({
+  invalid_argument: status.INVALID_ARGUMENT,
+  not_found: status.NOT_FOUND,
+  already_exists: status.ALREADY_EXISTS,
+  failed_precondition: status.FAILED_PRECONDITION,
+  aborted: status.ABORTED,
+  permission_denied: status.PERMISSION_DENIED,
+  unauthenticated: status.UNAUTHENTICATED,
+  unavailable: status.UNAVAILABLE,
+  internal: status.INTERNAL,
+});
+
+/** A failed call as the wire sees it, plus what the log line needs. */
+export interface MappedError {
+  readonly response: ServerErrorResponse;
+  readonly code: ErrorCode;
+  readonly grpcCode: status;
+  /** Set for failures that are not deliberate domain errors: worth logging in full. */
+  readonly unexpected?: unknown;
+}
+
+/** ErrorInfo metadata is string → string: strings as they are, anything else as JSON. */
+function stringMetadata(details: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(details)) {
+    if (value === undefined) continue;
+    out[key] =
+      typeof value === 'string' ? value : JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(value);
+  }
+  return out;
+}
+
+function mapped(code: ErrorCode, grpcCode: status, message: string, details: Readonly<Record<string, unknown>>, unexpected?: unknown): MappedError {
+  const metadata = new Metadata();
+  metadata.set(ERROR_CODE_TRAILER, code);
+  metadata.set(STATUS_DETAILS_TRAILER, encodeErrorStatus({ code: grpcCode, message, reason: code, metadata: stringMetadata(details) }));
+  const response = Object.assign(new Error(message), { code: grpcCode, details: message, metadata }) as ServerErrorResponse;
+  return { response, code, grpcCode, ...(unexpected === undefined ? {} : { unexpected }) };
+}
+
+/** Maps any thrown value: NexusError by its kind; everything else to INTERNAL without leaking its message. */
+export function toServiceError(error: unknown): MappedError {
+  if (isNexusError(error)) return mapped(error.code, GRPC_STATUS_BY_KIND[error.kind], error.message, error.details);
+  return mapped('INTERNAL', status.INTERNAL, 'internal error', {}, error);
+}
+

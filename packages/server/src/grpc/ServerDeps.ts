@@ -1,0 +1,10 @@
+import type { Clock, EventStore, NexusControl, Router } from '@nexus-control/core';
+
+/** What the service handlers are built from. */
+export interface ServerDeps {
+  readonly nexus: NexusControl;
+  /** For reads the facade does not offer (feed head, bundle and audit exports). */
+  readonly store: EventStore;
+  readonly router: Router;
+  readonly clock: Clock;
+}

@@ -1,0 +1,110 @@
+import { Metadata } from '@grpc/grpc-js';
+import {
+  DecisionStatus,
+  HEAD_POSITION_HEADER,
+  decisionStatusNames,
+  type CreateDecisionRequest,
+  type CreateDecisionResponse,
+  type DecisionServiceServer,
+  type GetDecisionRequest,
+  type GetDecisionResponse,
+  type InspectDecisionRequest,
+  type InspectDecisionResponse,
+  type ListDecisionsRequest,
+  type ListDecisionsResponse,
+  type ListEventsRequest,
+  type ListEventsResponse,
+  type WatchDecisionsRequest,
+  type WatchDecisionsResponse,
+} from '@nexus-control/client';
+import { NexusError, type ListDecisionsOptions } from '@nexus-control/core';
+import { decisionOut, eventOut, lifecycleOut, modeIn, pointInTimeIn, policyInputIn, summaryOut } from '../convert.js';
+import type { RpcRuntime } from '../createRpcRuntime.js';
+import { renderInspection } from '../renderInspection.js';
+import type { ServerDeps } from '../ServerDeps.js';
+
+function feedPosition(value: string, field: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new NexusError('INVALID_ARGUMENT', `${field} must be a feed position (0 … 2^53-1)`, { field });
+  return n;
+}
+
+export function decisionService(rpc: RpcRuntime, { nexus, store }: ServerDeps): DecisionServiceServer {
+  return {
+    createDecision: rpc.unary<CreateDecisionRequest, CreateDecisionResponse>('DecisionService/CreateDecision', async (req, ctx) => {
+      const mode = modeIn(req.mode, 'mode');
+      const policy = policyInputIn(req.policy);
+      const view = await nexus.request(
+        {
+          goal: req.goal,
+          ...(req.plan === undefined ? {} : { plan: req.plan }),
+          ...(mode === undefined ? {} : { mode }),
+          ...(policy === undefined ? {} : { policy }),
+          ...(req.templateName === '' ? {} : { templateName: req.templateName }),
+        },
+        { actor: ctx.identity.actor, ...(req.idempotencyKey === '' ? {} : { idempotencyKey: req.idempotencyKey }) },
+      );
+      return { decision: decisionOut(view) };
+    }),
+
+    getDecision: rpc.unary<GetDecisionRequest, GetDecisionResponse>('DecisionService/GetDecision', async (req) => {
+      const at = pointInTimeIn(req.at);
+      if (req.includeLifecycle) {
+        const lifecycle = await nexus.lifecycle(req.decisionId, at);
+        return { decision: decisionOut(lifecycle.decision), lifecycle: lifecycleOut(lifecycle) };
+      }
+      return { decision: decisionOut(await nexus.getDecision(req.decisionId, at)), lifecycle: undefined };
+    }),
+
+    listDecisions: rpc.unary<ListDecisionsRequest, ListDecisionsResponse>('DecisionService/ListDecisions', async (req) => {
+      if (req.pageSize < 0) throw new NexusError('INVALID_ARGUMENT', 'page_size must not be negative', { field: 'page_size' });
+      let status: ListDecisionsOptions['status'];
+      if (req.status !== DecisionStatus.DECISION_STATUS_UNSPECIFIED) {
+        status = decisionStatusNames.toSpec(req.status);
+        if (status === undefined) throw new NexusError('INVALID_ARGUMENT', `unknown status ${req.status}`, { field: 'status' });
+      }
+      const page = await nexus.listDecisions({
+        ...(req.pageSize === 0 ? {} : { limit: req.pageSize }),
+        ...(req.pageToken === '' ? {} : { cursor: req.pageToken }),
+        ...(req.label === '' ? {} : { label: req.label }),
+        ...(status === undefined ? {} : { status }),
+      });
+      return { decisions: page.items.map(summaryOut), nextPageToken: page.nextCursor ?? '' };
+    }),
+
+    listEvents: rpc.unary<ListEventsRequest, ListEventsResponse>('DecisionService/ListEvents', async (req) => {
+      const events = await nexus.events(req.decisionId, pointInTimeIn(req.at));
+      return { events: events.map(eventOut) };
+    }),
+
+    inspectDecision: rpc.unary<InspectDecisionRequest, InspectDecisionResponse>('DecisionService/InspectDecision', async (req) => {
+      const inspection = await nexus.inspect(req.decisionId, pointInTimeIn(req.at));
+      return {
+        decision: decisionOut(inspection.decision),
+        lifecycle: lifecycleOut(inspection),
+        events: inspection.events.map(eventOut),
+        integrity: {
+          eventDigestsValid: inspection.integrity.eventDigestsValid,
+          invalidEventSeqs: [...inspection.integrity.invalidEventSeqs],
+        },
+        rendered: renderInspection(inspection),
+      };
+    }),
+
+    watchDecisions: rpc.serverStream<WatchDecisionsRequest, WatchDecisionsResponse>('DecisionService/WatchDecisions', async (req, ctx, sink) => {
+      // Resolve "from now" here, so the header can tell the client exactly where the stream starts.
+      const after = req.afterPosition === undefined ? await store.headPosition() : feedPosition(req.afterPosition, 'after_position');
+      const headers = new Metadata();
+      headers.set(HEAD_POSITION_HEADER, String(after));
+      sink.sendHeaders(headers);
+      const events = nexus.watch({
+        afterPosition: after,
+        signal: ctx.signal,
+        ...(req.decisionId === '' ? {} : { decisionId: req.decisionId }),
+      });
+      for await (const event of events) {
+        await sink.write({ event: eventOut(event) });
+      }
+    }),
+  };
+}

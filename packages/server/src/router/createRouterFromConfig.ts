@@ -1,0 +1,22 @@
+import { createNullAdapter, createRouter, type Router, type RouterAdapter } from '@nexus-control/core';
+import type { AdapterConfig } from '../config/ServerConfig.js';
+import { createHttpAdapter } from './createHttpAdapter.js';
+import { createSubprocessAdapter } from './createSubprocessAdapter.js';
+
+export function createAdapter(config: AdapterConfig): RouterAdapter {
+  switch (config.type) {
+    case 'null':
+      return createNullAdapter(config.id);
+    case 'subprocess':
+      return createSubprocessAdapter(config);
+    case 'http':
+      return createHttpAdapter(config);
+  }
+}
+
+/** The configured adapters, plus the built-in `null` adapter unless the configuration names its own `null`. */
+export function createRouterFromConfig(adapters: readonly AdapterConfig[]): Router {
+  const configured = adapters.map(createAdapter);
+  const builtIn = configured.some((adapter) => adapter.id === 'null') ? [] : [createNullAdapter()];
+  return createRouter([...builtIn, ...configured]);
+}

@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import { canonicalJson, type RouterAdapter, type RouterRequest, type RouterResponse, type RunOptions } from '@nexus-control/core';
+import { DEFAULT_ADAPTER_CAPABILITIES } from '../config/ServerConfig.js';
+import { readRouterResponse, tail } from './readRouterResponse.js';
+
+export interface SubprocessAdapterOptions {
+  readonly id: string;
+  /** Program and arguments; run without a shell. */
+  readonly command: readonly string[];
+  readonly cwd?: string;
+  /** Added to a minimal environment (PATH, HOME, LANG, TZ); the server's own environment is not passed on. */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly capabilities?: readonly string[];
+  /** Output beyond this is an error (default 16 MiB). */
+  readonly maxOutputBytes?: number;
+  /** Between SIGTERM and SIGKILL when the run is stopped (default 2 s). */
+  readonly killGraceMs?: number;
+}
+
+const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'TZ', 'SYSTEMROOT'];
+
+/**
+ * Runs a configured command per execution: the compiled router request as canonical JSON on
+ * stdin, the router response as a JSON object on stdout, exit code 0. A non-zero exit, a
+ * timeout or unreadable output fails the run (the decision records ROUTER_ERROR). The command
+ * runs in its own process group so a timeout stops everything it started.
+ */
+export function createSubprocessAdapter(options: SubprocessAdapterOptions): RouterAdapter {
+  const [program, ...args] = options.command;
+  if (program === undefined) throw new Error(`adapter '${options.id}': the command is empty`);
+  const maxOutput = options.maxOutputBytes ?? 16 * 1024 * 1024;
+  const killGraceMs = options.killGraceMs ?? 2_000;
+  const baseEnv: Record<string, string> = {};
+  for (const name of INHERITED_ENV) {
+    const value = process.env[name];
+    if (value !== undefined) baseEnv[name] = value;
+  }
+  const label = `adapter '${options.id}' (${program})`;
+
+  return {
+    id: options.id,
+    capabilities: Object.freeze([...(options.capabilities ?? DEFAULT_ADAPTER_CAPABILITIES)]),
+    run(request: RouterRequest, runOptions: RunOptions = {}): Promise<RouterResponse> {
+      return new Promise<RouterResponse>((resolve, reject) => {
+        const { signal } = runOptions;
+        if (signal?.aborted) {
+          reject(new Error(`${label} was cancelled before it started`));
+          return;
+        }
+        const child = spawn(program, args, {
+          cwd: options.cwd,
+          env: { ...baseEnv, ...options.env, NEXUS_ADAPTER_ID: options.id, NEXUS_DRY_RUN: request.dry_run ? '1' : '0' },
+          stdio: ['pipe', 'pipe', 'pipe'],
+          detached: process.platform !== 'win32',
+        });
+        const stdout: Buffer[] = [];
+        let stdoutBytes = 0;
+        let stderr = '';
+        let failure: string | undefined;
+        let killTimer: NodeJS.Timeout | undefined;
+
+        const stop = (reason: string) => {
+          if (failure !== undefined) return;
+          failure = reason;
+          const kill = (sig: NodeJS.Signals) => {
+            try {
+              if (child.pid !== undefined) process.kill(process.platform === 'win32' ? child.pid : -child.pid, sig);
+            } catch {
+              // already gone
+            }
+          };
+          kill('SIGTERM');
+          killTimer = setTimeout(() => kill('SIGKILL'), killGraceMs);
+          killTimer.unref();
+        };
+        const timer = setTimeout(() => stop(`${label} timed out after ${options.timeoutMs} ms`), options.timeoutMs);
+        const onAbort = () => stop(`${label} was cancelled`);
+        signal?.addEventListener('abort', onAbort, { once: true });
+
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdoutBytes += chunk.length;
+          if (stdoutBytes > maxOutput) stop(`${label} wrote more than ${maxOutput} bytes`);
+          else stdout.push(chunk);
+        });
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr = (stderr + chunk.toString('utf8')).slice(-8_192);
+        });
+        // The command may exit without reading its input; that is its business.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(canonicalJson(request) + '\n');
+
+        let spawnError: Error | undefined;
+        child.on('error', (error) => {
+          spawnError = error;
+        });
+        child.on('close', (code, sig) => {
+          clearTimeout(timer);
+          if (killTimer) clearTimeout(killTimer);
+          signal?.removeEventListener('abort', onAbort);
+          if (spawnError) return reject(new Error(`${label} could not run: ${spawnError.message}`));
+          if (failure !== undefined) return reject(new Error(failure));
+          if (code !== 0) {
+            const how = code === null ? `was killed by ${sig}` : `exited with code ${code}`;
+            return reject(new Error(`${label} ${how}${stderr.trim() ? `: ${tail(stderr, 1_000)}` : ''}`));
+          }
+          try {
+            resolve(readRouterResponse(Buffer.concat(stdout).toString('utf8'), label));
+          } catch (error) {
+            reject(error);
+          }
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import {
+  ApprovalServiceService,
+  AuditServiceService,
+  BundleServiceService,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DecisionServiceService,
+  DiagnosticsServiceService,
+  ExecutionServiceService,
+  TemplateServiceService,
+} from '@nexus-control/client';
+import { createNexusControl, createNullAdapter, createRouter, systemClock, type Clock, type EventStore, type NexusControl, type Router } from '@nexus-control/core';
+import { HealthImplementation } from 'grpc-health-check';
+import { createAuthenticator } from './auth/createAuthenticator.js';
+import type { AuthConfig, MessageLimits, TlsConfig } from './config/ServerConfig.js';
+import { createRpcRuntime } from './grpc/createRpcRuntime.js';
+import { reflectionPackageDefinition } from './grpc/reflectionDefinition.js';
+import type { ServerDeps } from './grpc/ServerDeps.js';
+import { approvalService } from './grpc/services/approvalService.js';
+import { auditService } from './grpc/services/auditService.js';
+import { bundleService } from './grpc/services/bundleService.js';
+import { decisionService } from './grpc/services/decisionService.js';
+import { diagnosticsService } from './grpc/services/diagnosticsService.js';
+import { executionService } from './grpc/services/executionService.js';
+import { templateService } from './grpc/services/templateService.js';
+import { DEFAULT_LISTEN, ListenAddressError, formatAddress, parseListenAddress } from './listenAddress.js';
+import { silentLogger, type Logger } from './logging/createLogger.js';
+
+export interface StartServerOptions {
+  readonly store: EventStore;
+  /** Default: `createNexusControl` over `store`, `router`, `clock` and `forbidSelfApproval`. */
+  readonly nexus?: NexusControl;
+  /** Default: only the built-in `null` adapter. */
+  readonly router?: Router;
+  readonly clock?: Clock;
+  readonly forbidSelfApproval?: boolean;
+  /** `HOST:PORT` (port 0 picks one), `[IPv6]:PORT` or `unix:PATH`; default 127.0.0.1:50051. */
+  readonly listen?: string;
+  /** Absent: no authentication; every caller is the local admin and only loopback addresses are allowed. */
+  readonly auth?: AuthConfig;
+  /** Server TLS without client certificates (with mTLS, `auth.mtls` carries the certificate). */
+  readonly tls?: TlsConfig;
+  readonly limits?: Partial<MessageLimits>;
+  readonly logger?: Logger;
+}
+
+export interface RunningServer {
+  /** The bound address, `HOST:PORT` with the actual port. */
+  readonly address: string;
+  readonly port: number;
+  readonly grpcServer: Server;
+  readonly nexus: NexusControl;
+  /**
+   * Stops accepting calls, ends open watch streams with UNAVAILABLE, lets in-flight calls
+   * finish for up to `graceMs`, then cancels the rest and waits for their handlers to settle.
+   * Does not close the store (its owner does).
+   */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+const SERVICE_NAMES = [
+  'nexus.control.v1.DecisionService',
+  'nexus.control.v1.ApprovalService',
+  'nexus.control.v1.ExecutionService',
+  'nexus.control.v1.TemplateService',
+  'nexus.control.v1.BundleService',
+  'nexus.control.v1.AuditService',
+  'nexus.control.v1.DiagnosticsService',
+];
+
+function credentialsFor(auth: AuthConfig | undefined, tls: TlsConfig | undefined): ServerCredentials {
+  if (auth?.mtls) {
+    return ServerCredentials.createSsl(auth.mtls.ca, [{ cert_chain: auth.mtls.cert, private_key: auth.mtls.key }], true);
+  }
+  if (tls) return ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false);
+  return ServerCredentials.createInsecure();
+}
+
+/** Starts the gRPC API with health checking and reflection; resolves once it is listening. */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const listen = parseListenAddress(options.listen ?? DEFAULT_LISTEN);
+  if (!options.auth && !listen.loopback) {
+    throw new ListenAddressError(
+      `refusing to listen on ${listen.target} without authentication: configure auth.tokens or auth.mtls, or listen on a loopback address`,
+    );
+  }
+  const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? systemClock;
+  const router = options.router ?? createRouter([createNullAdapter()]);
+  const nexus =
+    options.nexus ??
+    createNexusControl({ store: options.store, router, clock, ...(options.forbidSelfApproval === undefined ? {} : { forbidSelfApproval: options.forbidSelfApproval }) });
+  const deps: ServerDeps = { nexus, store: options.store, router, clock };
+
+  const server = new Server({
+    'grpc.max_receive_message_length': options.limits?.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': options.limits?.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+  });
+  const rpc = createRpcRuntime({ authenticate: createAuthenticator(options.auth), logger });
+  server.addService(DecisionServiceService, decisionService(rpc, deps));
+  server.addService(ApprovalServiceService, approvalService(rpc, deps));
+  server.addService(ExecutionServiceService, executionService(rpc, deps));
+  server.addService(TemplateServiceService, templateService(rpc, deps));
+  server.addService(BundleServiceService, bundleService(rpc, deps));
+  server.addService(AuditServiceService, auditService(rpc, deps));
+  server.addService(DiagnosticsServiceService, diagnosticsService(rpc));
+
+  const health = new HealthImplementation(Object.fromEntries([['', 'SERVING'], ...SERVICE_NAMES.map((name) => [name, 'SERVING'])]));
+  health.addToServer(server);
+  new ReflectionService(reflectionPackageDefinition() as unknown as ConstructorParameters<typeof ReflectionService>[0]).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(listen.target, credentialsFor(options.auth, options.tls), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  const address = listen.target.startsWith('unix:') ? listen.target : formatAddress(listen.host, port);
+
+  let stopping: Promise<void> | undefined;
+  async function shutdown(graceMs = 10_000): Promise<void> {
+    stopping ??= (async () => {
+      for (const name of ['', ...SERVICE_NAMES]) health.setStatus(name, 'NOT_SERVING');
+      rpc.closeStreams('the server is shutting down');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          logger.warn('shutdown grace period over: cancelling the calls still running', { in_flight: rpc.active() });
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      // Cancelled handlers still record their outcome (e.g. a failed execution) before the store closes.
+      const until = Date.now() + 5_000;
+      while (rpc.active() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    })();
+    return stopping;
+  }
+
+  return { address, port, grpcServer: server, nexus, shutdown };
+}

@@ -1,0 +1,155 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { sha256OfToken } from '../src/auth/createAuthenticator.js';
+import { ConfigError, loadConfig, parseConfig } from '../src/config/loadConfig.js';
+import { ListenAddressError, parseListenAddress } from '../src/listenAddress.js';
+import { StoreSpecError, openStore, parseStoreSpec } from '../src/store/openStore.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nexus-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const hash = sha256OfToken('alice-token');
+
+function problem(value: unknown): string {
+  try {
+    parseConfig(value, dir);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe('configuration file', () => {
+  it('an empty configuration means no auth, no extra adapters and 64 MiB message limits', () => {
+    const config = parseConfig({}, dir);
+    expect(config.auth).toBeUndefined();
+    expect(config.forbidSelfApproval).toBe(false);
+    expect(config.adapters).toEqual([]);
+    expect(config.limits).toEqual({ maxReceiveMessageBytes: 64 * 1024 * 1024, maxSendMessageBytes: 64 * 1024 * 1024 });
+  });
+
+  it('tokens map to actors (human unless the entry says system) and roles', () => {
+    const config = parseConfig(
+      {
+        auth: {
+          tokens: [
+            { sha256: hash, actor: 'alice', roles: ['requester', 'approver'] },
+            { sha256: sha256OfToken('bot'), actor: 'deployer', type: 'system', roles: ['executor'] },
+          ],
+          forbidSelfApproval: true,
+        },
+      },
+      dir,
+    );
+    expect(config.auth?.tokens).toEqual([
+      { sha256: hash, actor: { type: 'human', id: 'alice' }, roles: ['requester', 'approver'] },
+      { sha256: sha256OfToken('bot'), actor: { type: 'system', id: 'deployer' }, roles: ['executor'] },
+    ]);
+    expect(config.forbidSelfApproval).toBe(true);
+  });
+
+  it('adapters get defaults: SPEC capabilities, a 30 s timeout, the config directory as working directory', () => {
+    const config = parseConfig(
+      {
+        adapters: [
+          { id: 'deploy', type: 'subprocess', command: ['./deploy.sh', '--prod'] },
+          { id: 'pay', type: 'http', url: 'http://127.0.0.1:9000/run', timeoutMs: 500, capabilities: ['apply', 'dry_run'] },
+          { id: 'sim', type: 'null' },
+        ],
+      },
+      dir,
+    );
+    expect(config.adapters).toEqual([
+      { type: 'subprocess', id: 'deploy', command: ['./deploy.sh', '--prod'], cwd: dir, env: {}, timeoutMs: 30_000, capabilities: ['apply', 'timeout', 'external'] },
+      { type: 'http', id: 'pay', url: 'http://127.0.0.1:9000/run', headers: {}, timeoutMs: 500, capabilities: ['apply', 'dry_run'] },
+      { type: 'null', id: 'sim' },
+    ]);
+  });
+
+  it('mtls clients are matched by subject attributes; certificate files are read relative to the config file', () => {
+    writeFileSync(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nca\n');
+    const config = parseConfig(
+      {
+        auth: {
+          mtls: {
+            ca: 'ca.pem',
+            cert: '-----BEGIN CERTIFICATE-----\ninline\n',
+            key: '-----BEGIN PRIVATE KEY-----\ninline\n',
+            clients: [{ subject: 'CN=bot, O=Example', actor: 'bot', type: 'system', roles: ['executor'] }],
+          },
+        },
+      },
+      dir,
+    );
+    expect(config.auth?.mtls?.ca.toString()).toContain('ca');
+    expect(config.auth?.mtls?.clients).toEqual([{ subject: { CN: 'bot', O: 'Example' }, actor: { type: 'system', id: 'bot' }, roles: ['executor'] }]);
+  });
+
+  it('mistakes are reported with their path in the file', () => {
+    expect(problem({ auth: { tokens: [{ sha256: 'alice-token', actor: 'a', roles: ['admin'] }] } })).toMatch(/^auth\.tokens\[0\]\.sha256: .*never the token itself/);
+    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'a', roles: ['root'] }] } })).toMatch(/^auth\.tokens\[0\]\.roles\[0\]: unknown role 'root'/);
+    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'a', roles: [] }] } })).toMatch(/^auth\.tokens\[0\]\.roles: must name at least one role/);
+    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'a', roles: ['admin'], type: 'robot' }] } })).toMatch(/^auth\.tokens\[0\]\.type/);
+    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'a', roles: ['admin'] }, { sha256: hash, actor: 'b', roles: ['admin'] }] } })).toMatch(/listed twice/);
+    expect(problem({ tokens: [] })).toMatch(/^config: unknown key 'tokens'/);
+    expect(problem({ adapters: [{ id: 'x', type: 'ftp' }] })).toMatch(/^adapters\[0\]\.type: must be 'null', 'subprocess' or 'http'/);
+    expect(problem({ adapters: [{ id: 'x', type: 'subprocess', command: [] }] })).toMatch(/^adapters\[0\]\.command/);
+    expect(problem({ adapters: [{ id: 'x', type: 'http', url: 'ftp://h/' }] })).toMatch(/^adapters\[0\]\.url/);
+    expect(problem({ adapters: [{ id: 'x', type: 'null' }, { id: 'x', type: 'null' }] })).toMatch(/^adapters\[1\]\.id: adapter id 'x' is used twice/);
+    expect(problem({ adapters: [{ id: 'x', type: 'subprocess', command: ['a'], timeoutMs: 0 }] })).toMatch(/^adapters\[0\]\.timeoutMs/);
+    expect(problem({ auth: { mtls: { ca: 'missing.pem', cert: 'c', key: 'k' } } })).toMatch(/^auth\.mtls\.ca: cannot read .*missing\.pem: ENOENT/);
+    expect(problem({ limits: { maxReceiveMessageBytes: -1 } })).toMatch(/^limits\.maxReceiveMessageBytes/);
+    expect(problem({ logLevel: 'loud' })).toMatch(/^logLevel/);
+  });
+
+  it('loadConfig names the file when it is missing, not JSON, or invalid', () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{ nope');
+    const invalid = join(dir, 'invalid.json');
+    writeFileSync(invalid, JSON.stringify({ auth: { tokens: 'x' } }));
+    expect(() => loadConfig(join(dir, 'absent.json'))).toThrow(/cannot read config file .*absent\.json: ENOENT/);
+    expect(() => loadConfig(bad)).toThrow(/bad\.json is not valid JSON/);
+    expect(() => loadConfig(invalid)).toThrow(/invalid\.json: auth\.tokens: must be an array/);
+  });
+});
+
+describe('listen addresses', () => {
+  it('parses host:port, IPv6 and unix sockets, and knows which are loopback', () => {
+    expect(parseListenAddress('127.0.0.1:50051')).toEqual({ target: '127.0.0.1:50051', host: '127.0.0.1', port: 50051, loopback: true });
+    expect(parseListenAddress('[::1]:0')).toMatchObject({ target: '[::1]:0', loopback: true });
+    expect(parseListenAddress('localhost:9')).toMatchObject({ loopback: true });
+    expect(parseListenAddress('0.0.0.0:50051')).toMatchObject({ loopback: false });
+    expect(parseListenAddress('[::]:50051')).toMatchObject({ loopback: false });
+    expect(parseListenAddress('10.1.2.3:1')).toMatchObject({ loopback: false });
+    expect(parseListenAddress('unix:/tmp/nexus.sock')).toMatchObject({ loopback: true });
+  });
+
+  it('rejects what is not an address', () => {
+    for (const bad of ['50051', 'host', 'host:99999', '[nothex]:1', '::1:50051']) {
+      expect(() => parseListenAddress(bad), bad).toThrow(ListenAddressError);
+    }
+  });
+});
+
+describe('--store', () => {
+  it('sqlite:PATH is resolved against the working directory', () => {
+    expect(parseStoreSpec('sqlite:./x.db')).toEqual({ kind: 'sqlite', path: join(process.cwd(), 'x.db'), synchronous: 'full' });
+    expect(parseStoreSpec('sqlite::memory:')).toEqual({ kind: 'sqlite', path: ':memory:', synchronous: 'full' });
+  });
+
+  it('sqlite takes synchronous=full|normal and refuses any other option', () => {
+    expect(parseStoreSpec('sqlite:./x.db?synchronous=normal')).toMatchObject({ synchronous: 'normal' });
+    expect(() => parseStoreSpec('sqlite:./x.db?synchronous=off')).toThrow(StoreSpecError);
+    expect(() => parseStoreSpec('sqlite:./x.db?journal=delete')).toThrow(StoreSpecError);
+  });
+
+  it('postgres and mongodb are recognised but not available yet, with a clear error', async () => {
+    await expect(openStore('postgres://u:p@localhost/db')).rejects.toThrow(/PostgreSQL store is not available/);
+    await expect(openStore('mongodb://localhost/db')).rejects.toThrow(/MongoDB store is not available/);
+    await expect(openStore('redis://localhost')).rejects.toThrow(StoreSpecError);
+    await expect(openStore('sqlite:')).rejects.toThrow(/needs a path/);
+  });
+});

@@ -1,0 +1,157 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { withBenchDir } from '../benchDir.js';
+import type { KindResult, LoadDriverOptions, LoadDriverResult } from '../drivers/grpcLoadDriver.js';
+import type { Scenario } from '../scenario.js';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const serverBin = join(repoRoot, 'packages', 'server', 'bin', 'nexus-control.js');
+const driverScript = join(repoRoot, 'tools', 'bench', 'drivers', 'grpcLoadDriver.ts');
+
+/** Calls in flight at any moment, for both kinds of load. */
+const CONCURRENCY = 8;
+const RPCS_PER_LIFECYCLE = 4;
+/** Set to a directory to write a V8 CPU profile of the server (`node --cpu-prof`). */
+const CPU_PROFILE_ENV = 'NEXUS_BENCH_CPU_PROF';
+
+const TOKENS = { requester: 'bench-requester', approvers: ['bench-approver-1', 'bench-approver-2'], executor: 'bench-executor' } as const;
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+function writeConfig(dir: string): string {
+  const path = join(dir, 'server.json');
+  const token = (text: string, actor: string, roles: string[], type = 'human') => ({ sha256: sha256(text), actor, type, roles });
+  const config = {
+    auth: {
+      tokens: [
+        token(TOKENS.requester, 'bench-requester', ['requester'], 'system'),
+        token(TOKENS.approvers[0], 'approver-1', ['approver']),
+        token(TOKENS.approvers[1], 'approver-2', ['approver']),
+        token(TOKENS.executor, 'bench-executor', ['executor'], 'system'),
+      ],
+    },
+  };
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return path;
+}
+
+/** Starts `nexus-control serve` on a free loopback port; resolves with the address from its readiness line. */
+function startServer(dir: string, config: string, profileDir: string | undefined): Promise<{ child: ChildProcess; address: string }> {
+  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, serverBin, 'serve', '--listen', '127.0.0.1:0', '--store', `sqlite:${join(dir, 'bench.db')}`, '--config', config],
+    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  return new Promise((resolve, reject) => {
+    let pending = '';
+    let ready = false;
+    const timer = setTimeout(() => reject(new Error(`the server did not report readiness within 30 s: ${pending.slice(-2000)}`)), 30_000);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      // One JSON line per RPC follows readiness: keep draining, keep nothing.
+      if (ready) return;
+      pending += chunk.toString();
+      for (const line of pending.split('\n')) {
+        if (!line.includes('"listening"')) continue;
+        try {
+          const entry = JSON.parse(line) as { msg?: string; address?: string };
+          if (entry.msg === 'listening' && typeof entry.address === 'string') {
+            ready = true;
+            pending = '';
+            clearTimeout(timer);
+            resolve({ child, address: entry.address });
+            return;
+          }
+        } catch {
+          // A line still arriving.
+        }
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (!ready) reject(new Error(`the server exited with ${code} before it was ready: ${pending.slice(-2000)}`));
+    });
+  });
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function runDriver(options: LoadDriverOptions): Promise<LoadDriverResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', driverScript, JSON.stringify(options)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`the load driver failed (exit ${code}): ${stderr.trim()}`));
+      else resolve(JSON.parse(stdout) as LoadDriverResult);
+    });
+  });
+}
+
+const ms = (value: number) => `${value.toFixed(2)} ms`;
+const rate = (value: number) => Math.round(value).toLocaleString('en-US');
+const spread = (result: KindResult) => `rounds ${rate(Math.min(...result.roundRpcsPerSecond))}..${rate(Math.max(...result.roundRpcsPerSecond))}`;
+
+export const grpcLifecycle: Scenario = {
+  name: 'grpc-lifecycle',
+  description: 'full decision lifecycle (create, 2 approvals, execute via null adapter) over loopback gRPC on SQLite vs a unary Echo RPC, per RPC',
+  target: 0.33,
+  async run({ seconds, log }) {
+    return withBenchDir(async (dir) => {
+      const profileDir = process.env[CPU_PROFILE_ENV] || undefined;
+      log('starting nexus-control serve (own process, SQLite file, token auth)...');
+      const server = await startServer(dir, writeConfig(dir), profileDir);
+      let result: LoadDriverResult;
+      try {
+        // Process start-ups take a few seconds of the budget; the driver gets the rest.
+        const budgetMs = Math.max(4_000, seconds * 1000 - 6_000);
+        const rounds = 5;
+        const warmupMs = budgetMs / 10;
+        const options: LoadDriverOptions = {
+          address: server.address,
+          tokens: { requester: TOKENS.requester, approvers: [TOKENS.approvers[0], TOKENS.approvers[1]], executor: TOKENS.executor },
+          concurrency: CONCURRENCY,
+          warmupMs,
+          roundMs: (budgetMs - warmupMs) / (2 * rounds),
+          rounds,
+        };
+        log(`driving ${CONCURRENCY} concurrent calls from a separate process at ${server.address}, ${rounds} alternating rounds...`);
+        result = await runDriver(options);
+      } finally {
+        await stopServer(server.child);
+      }
+      const { echo, lifecycle } = result;
+      const ratio = lifecycle.rpcsPerSecond / echo.rpcsPerSecond;
+      const method = (name: string) => {
+        const m = lifecycle.methods[name];
+        return m ? `${name} p50 ${ms(m.p50Ms)} p99 ${ms(m.p99Ms)}` : `${name} -`;
+      };
+      return {
+        ratio,
+        lines: [
+          `setting: nexus-control serve in its own process, SQLite store with the default synchronous=FULL (WAL), bearer-token auth,`,
+          `         one JSON log line per RPC (info); load from a separate node process over one HTTP/2 channel, ${result.concurrency} calls in flight`,
+          `echo      ${rate(echo.rpcsPerSecond)} RPC/s  [${spread(echo)}; ${echo.rpcs.toLocaleString('en-US')} RPCs]  latency p50 ${ms(echo.p50Ms)} p99 ${ms(echo.p99Ms)}`,
+          `lifecycle ${rate(lifecycle.lifecyclesPerSecond)} lifecycles/s = ${rate(lifecycle.rpcsPerSecond)} RPC/s  [${spread(lifecycle)}; ${lifecycle.lifecycles.toLocaleString('en-US')} lifecycles]`,
+          `          per lifecycle p50 ${ms(lifecycle.lifecycleP50Ms)} p99 ${ms(lifecycle.lifecycleP99Ms)}; per RPC p50 ${ms(lifecycle.p50Ms)} p99 ${ms(lifecycle.p99Ms)}`,
+          `          ${method('CreateDecision')}; ${method('Approve')}; ${method('Execute')}`,
+          `lifecycle RPC throughput / echo RPC throughput (each lifecycle counts as ${RPCS_PER_LIFECYCLE} RPCs): ${ratio.toFixed(3)}`,
+          ...(profileDir === undefined ? [] : [`server CPU profile written to ${profileDir}`]),
+        ],
+      };
+    });
+  },
+};
