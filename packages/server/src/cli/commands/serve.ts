@@ -15,7 +15,8 @@ Runs the gRPC API (with health checking and reflection) until SIGTERM or SIGINT.
 
 options:
   --listen HOST:PORT   address to listen on (default ${DEFAULT_LISTEN}; port 0 picks a free port)
-  --store SPEC         sqlite:PATH (default ${DEFAULT_STORE}), postgres://… or mongodb://…
+  --store SPEC         sqlite:PATH[?synchronous=full|normal] (default ${DEFAULT_STORE}, full:
+                       an acknowledged write survives power loss), postgres://… or mongodb://…
   --config FILE        JSON configuration: auth (tokens, mtls, forbidSelfApproval), tls,
                        adapters, limits, shutdownGraceMs, logLevel
   --log-level LEVEL    debug, info (default), warn or error
