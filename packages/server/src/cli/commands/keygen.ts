@@ -2,7 +2,8 @@ import { access, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { generateSigningKeyPair } from '@nexus-control/core';
 import type { CliCommand } from '../CliIo.js';
-import { guarded, InputError, parsedArgs } from './verify.js';
+import { guarded, parsedArgs } from './verify.js';
+import { UsageError } from '../client/UsageError.js';
 
 const HELP = `usage: nexus-control keygen [--out PREFIX]
 
@@ -25,7 +26,7 @@ export const keygen: CliCommand = (argv, io) =>
       io.out(HELP);
       return 0;
     }
-    if (positionals.length > 0) throw new InputError(`unexpected argument ${positionals[0]} (see --help)`);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]} (see --help)`);
     const pair = generateSigningKeyPair();
     const prefix = values.out;
     if (typeof prefix !== 'string') {
@@ -37,7 +38,7 @@ export const keygen: CliCommand = (argv, io) =>
         // 'wx': never replace an existing key.
         await writeFile(path, text, { mode, flag: 'wx' });
       } catch (error) {
-        throw new InputError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        throw new UsageError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
       }
     };
     for (const path of [`${prefix}.key`, `${prefix}.pub`]) {
@@ -45,7 +46,7 @@ export const keygen: CliCommand = (argv, io) =>
         () => true,
         () => false,
       );
-      if (exists) throw new InputError(`${path} already exists; keys are never overwritten`);
+      if (exists) throw new UsageError(`${path} already exists; keys are never overwritten`);
     }
     await write(`${prefix}.key`, pair.privateKeyPem, 0o600);
     await write(`${prefix}.pub`, pair.publicKeyPem, 0o644);

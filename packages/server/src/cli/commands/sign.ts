@@ -10,7 +10,9 @@ import {
   type JsonValue,
 } from '@nexus-control/core';
 import type { CliCommand } from '../CliIo.js';
-import { documentKind, guarded, InputError, parsedArgs, readInput, readJsonObject } from './verify.js';
+import { readTextInput } from '../client/files.js';
+import { documentKind, guarded, parsedArgs, readJsonObject } from './verify.js';
+import { UsageError } from '../client/UsageError.js';
 
 const HELP = `usage: nexus-control sign FILE --key KEY.pem [--out FILE] [--signed-at TIMESTAMP]
 
@@ -53,12 +55,12 @@ export const sign: CliCommand = (argv, io) =>
       io.out(HELP);
       return 0;
     }
-    if (positionals.length !== 1) throw new InputError(`expected one FILE, got ${positionals.length} (see --help)`);
-    if (typeof values.key !== 'string') throw new InputError('--key KEY.pem is required');
+    if (positionals.length !== 1) throw new UsageError(`expected one FILE, got ${positionals.length} (see --help)`);
+    if (typeof values.key !== 'string') throw new UsageError('--key KEY.pem is required');
     const path = positionals[0] as string;
-    const keyPem = await readInput(values.key, 'private key');
+    const keyPem = await readTextInput(values.key, 'private key');
     const pkg: JsonObject = await readJsonObject(path, 'file');
-    if (documentKind(pkg) !== 'audit_package') throw new InputError(`${path} is not an audit package`);
+    if (documentKind(pkg) !== 'audit_package') throw new UsageError(`${path} is not an audit package`);
 
     const report = verifyAuditPackage(pkg);
     if (!report.ok) {
@@ -74,7 +76,7 @@ export const sign: CliCommand = (argv, io) =>
       try {
         await writeFile(values.out, text);
       } catch (error) {
-        throw new InputError(`cannot write ${values.out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        throw new UsageError(`cannot write ${values.out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
       }
       io.err(`signed by ${attestation.key_id}; wrote ${values.out}`);
     } else {

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
   isJsonObject,
@@ -10,6 +9,8 @@ import {
   type VerificationReport,
 } from '@nexus-control/core';
 import type { CliCommand, CliIo } from '../CliIo.js';
+import { readTextInput } from '../client/files.js';
+import { UsageError } from '../client/UsageError.js';
 
 const HELP = `usage: nexus-control verify FILE [--json] [--key PUB.pem ...]
 
@@ -22,32 +23,16 @@ FILE may be '-' for standard input.
 
 exit status: 0 every check passed, 1 a check failed, 2 the input could not be read or parsed`;
 
-/** A usage or input problem: reported on one line, exit status 2. */
-export class InputError extends Error {}
-
-export async function readInput(path: string, what: string): Promise<string> {
-  try {
-    if (path === '-') {
-      const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks).toString('utf8');
-    }
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new InputError(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-}
-
 /** Reads and losslessly parses a JSON object document. */
 export async function readJsonObject(path: string, what: string): Promise<JsonObject> {
-  const text = await readInput(path, what);
+  const text = await readTextInput(path, what);
   let value;
   try {
     value = parseJson(text);
   } catch (error) {
-    throw new InputError(`${path} is not valid JSON: ${(error as Error).message}`);
+    throw new UsageError(`${path} is not valid JSON: ${(error as Error).message}`);
   }
-  if (!isJsonObject(value)) throw new InputError(`${path} is not a JSON object`);
+  if (!isJsonObject(value)) throw new UsageError(`${path} is not a JSON object`);
   return value;
 }
 
@@ -64,7 +49,7 @@ export async function guarded(name: string, io: CliIo, body: () => Promise<numbe
   try {
     return await body();
   } catch (error) {
-    if (error instanceof InputError) {
+    if (error instanceof UsageError) {
       io.err(`nexus-control ${name}: ${error.message}`);
       return 2;
     }
@@ -81,7 +66,7 @@ export function parsedArgs<T>(parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    throw new InputError((error as Error).message);
+    throw new UsageError((error as Error).message);
   }
 }
 
@@ -134,14 +119,14 @@ export const verify: CliCommand = (argv, io) =>
       io.out(HELP);
       return 0;
     }
-    if (positionals.length !== 1) throw new InputError(`expected one FILE, got ${positionals.length} (see --help)`);
+    if (positionals.length !== 1) throw new UsageError(`expected one FILE, got ${positionals.length} (see --help)`);
     const path = positionals[0] as string;
     const keyPaths = [...(values.key ?? []), ...(values['public-key'] ?? [])];
-    const publicKeys = await Promise.all(keyPaths.map((keyPath) => readInput(keyPath, 'public key')));
+    const publicKeys = await Promise.all(keyPaths.map((keyPath) => readTextInput(keyPath, 'public key')));
     const document = await readJsonObject(path, 'file');
     const kind = documentKind(document);
-    if (kind === undefined) throw new InputError(`${path} is neither an audit package nor a decision bundle`);
-    if (kind === 'bundle' && publicKeys.length > 0) throw new InputError('--key applies to audit packages; a bundle carries no attestations');
+    if (kind === undefined) throw new UsageError(`${path} is neither an audit package nor a decision bundle`);
+    if (kind === 'bundle' && publicKeys.length > 0) throw new UsageError('--key applies to audit packages; a bundle carries no attestations');
     const report = kind === 'audit_package' ? verifyAuditPackage(document, publicKeys.length > 0 ? { publicKeys } : {}) : verifyBundle(document);
     io.out(values.json ? JSON.stringify(report, null, 2) : renderReport(report, subject(document, kind)));
     return report.ok ? 0 : 1;
