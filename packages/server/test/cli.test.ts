@@ -20,6 +20,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../src/cli/CliIo.js';
 import { main } from '../src/cli/main.js';
+import { sha256OfToken } from '../src/auth/createAuthenticator.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const binary = join(repoRoot, 'packages/server/bin/nexus-control.js');
@@ -246,5 +247,19 @@ describe('nexus-control keygen and sign', () => {
       expect(code, argv.join(' ')).toBe(2);
       expect(err.split('\n')).toHaveLength(1);
     }
+  });
+});
+
+describe('nexus-control token', () => {
+  it('hashes a token exactly as the server compares it, and generates new ones with their config entry', async () => {
+    const out: string[] = [];
+    const io: CliIo = { out: (t) => void out.push(t), err: (t) => void out.push(t), env: {} };
+    expect(await main(['token', 'hash', 's3cret'], io)).toBe(0);
+    expect(out.pop()).toBe(sha256OfToken('s3cret'));
+    expect(await main(['token', 'new', '--actor', 'bob', '--role', 'approver'], io)).toBe(0);
+    const [tokenLine, configLine] = out.pop()!.split('\n');
+    const secret = tokenLine!.replace('token:  ', '');
+    expect(JSON.parse(configLine!.replace('config: ', ''))).toEqual({ sha256: sha256OfToken(secret), actor: 'bob', roles: ['approver'] });
+    expect(await main(['token', 'frobnicate'], io)).toBe(2);
   });
 });

@@ -6,6 +6,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CliCommand
   verify: { summary: 'verify an audit package or bundle offline', load: async () => (await import('./commands/verify.js')).verify },
   sign: { summary: 'attach an Ed25519 attestation to an audit package', load: async () => (await import('./commands/sign.js')).sign },
   keygen: { summary: 'generate an Ed25519 key pair for signing', load: async () => (await import('./commands/keygen.js')).keygen },
+  token: { summary: 'generate a bearer token, or hash one for the configuration', load: async () => (await import('./commands/token.js')).token },
   decision: { summary: 'create, get, list and watch decisions', load: async () => (await import('./commands/decision.js')).decision },
   approve: { summary: 'approve a decision', load: async () => (await import('./commands/approve.js')).approve },
   revoke: { summary: 'withdraw an approval', load: async () => (await import('./commands/revoke.js')).revoke },
