@@ -50,13 +50,14 @@ export interface SqliteEventStoreOptions {
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
-const EVENT_COLUMNS = 'position, seq, type, ts, actor_type, actor_id, payload, digest';
 type EventRow = [
   position: number,
   seq: number,
-  type: string,
+  /** Index into DECISION_EVENT_TYPES, or the stored text of an unknown type. */
+  type: number | string,
   ts: string,
-  actorType: string,
+  /** Index into ACTOR_TYPES, or the stored text of an unknown actor type. */
+  actorType: number | string,
   actorId: string,
   payload: string,
   digest: string,
@@ -82,25 +83,47 @@ type DecisionRow = [
 
 /*
  * Reading a long log allocates a lot, and what survives young-generation collections costs
- * copying: known type names are swapped for one shared string each, so the fresh copies
- * from the driver die young.
+ * copying. The read statements hand back event and actor types as small integers for the
+ * known names (no fresh string per row from the driver); they are swapped for one shared
+ * string each. An unknown name still comes back as its text.
  */
-const SHARED_NAMES = new Map<string, string>([...DECISION_EVENT_TYPES, 'human', 'system'].map((name) => [name, name]));
-const shared = (name: string): string => SHARED_NAMES.get(name) ?? name;
+const ACTOR_TYPES = ['human', 'system'] as const;
+const codeOf = (column: string, names: readonly string[]): string =>
+  `CASE ${column} ${names.map((name, i) => `WHEN '${name}' THEN ${i}`).join(' ')} ELSE ${column} END`;
+const EVENT_READ_COLUMNS =
+  `position, seq, ${codeOf('type', DECISION_EVENT_TYPES)}, ts, ` +
+  `${codeOf('actor_type', ACTOR_TYPES)}, actor_id, payload, digest`;
 
-function eventFromRow(decisionId: string, row: EventRow): StoredEvent {
+function eventFromRow(decisionId: string, row: EventRow | FeedRow): StoredEvent {
   const payloadJson = row[6];
+  const type = row[2];
+  const actorType = row[4];
   return {
     decisionId,
     seq: row[1],
     position: row[0],
-    type: shared(row[2]) as DecisionEventType,
+    type: (typeof type === 'number' ? DECISION_EVENT_TYPES[type] : type) as DecisionEventType,
     ts: row[3],
-    actor: { type: shared(row[4]) as ActorType, id: row[5] },
+    actor: { type: (typeof actorType === 'number' ? ACTOR_TYPES[actorType] : actorType) as ActorType, id: row[5] },
     payload: parsePayload(payloadJson),
     payloadJson,
     digest: row[7],
   };
+}
+
+/**
+ * Converts the driver's rows, dropping each as soon as it is used so a collection during the
+ * loop need not copy it. Feed rows carry their decision id; a decision's own rows do not.
+ */
+function eventsFromRows(rows: (EventRow | FeedRow)[], decisionId: string | undefined): StoredEvent[] {
+  const n = rows.length;
+  const events = new Array<StoredEvent>(n);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i]!;
+    (rows as unknown[])[i] = undefined;
+    events[i] = eventFromRow(decisionId ?? (row as FeedRow)[8], row);
+  }
+  return events;
 }
 
 function summaryFromRow(row: DecisionRow): DecisionSummary {
@@ -191,16 +214,16 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       'INSERT INTO router_results (decision_id, run_id, response_json) VALUES (?, ?, ?) ' +
         'ON CONFLICT (decision_id, run_id) DO UPDATE SET response_json = excluded.response_json',
     ),
-    readFrom: statement(`SELECT ${EVENT_COLUMNS} FROM events WHERE decision_id = ? AND seq >= ? ORDER BY seq`).raw(),
+    readFrom: statement(`SELECT ${EVENT_READ_COLUMNS} FROM events WHERE decision_id = ? AND seq >= ? ORDER BY seq`).raw(),
     readRange: statement(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE decision_id = ? AND seq >= ? AND seq <= ? ORDER BY seq`,
+      `SELECT ${EVENT_READ_COLUMNS} FROM events WHERE decision_id = ? AND seq >= ? AND seq <= ? ORDER BY seq`,
     ).raw(),
     feedAll: statement(
-      `SELECT ${EVENT_COLUMNS}, decision_id FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+      `SELECT ${EVENT_READ_COLUMNS}, decision_id FROM events WHERE position > ? ORDER BY position LIMIT ?`,
     ).raw(),
     // Within one decision positions grow with seq, so the (decision_id, seq) index serves this in order.
     feedOne: statement(
-      `SELECT ${EVENT_COLUMNS}, decision_id FROM events WHERE decision_id = ? AND position > ? ORDER BY seq LIMIT ?`,
+      `SELECT ${EVENT_READ_COLUMNS}, decision_id FROM events WHERE decision_id = ? AND position > ? ORDER BY seq LIMIT ?`,
     ).raw(),
     head: statement('SELECT MAX(position) FROM events').pluck(),
     getDecision: statement(`${SUMMARY_SELECT} FROM decisions d ${LAST_EVENT_JOIN} WHERE d.decision_id = ?`).raw(),
@@ -232,9 +255,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     const rows = (
       toSeq === undefined ? sql.readFrom.all(decisionId, fromSeq) : sql.readRange.all(decisionId, fromSeq, toSeq)
     ) as EventRow[];
-    const events = new Array<StoredEvent>(rows.length);
-    for (let i = 0; i < rows.length; i++) events[i] = eventFromRow(decisionId, rows[i]!);
-    return events;
+    return eventsFromRows(rows, decisionId);
   }
 
   function insertHeader(header: DecisionHeader): void {
@@ -437,7 +458,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
             ? sql.feedAll.all(afterPosition, limit)
             : sql.feedOne.all(decisionId, afterPosition, limit)
         ) as FeedRow[];
-        return rows.map((row) => eventFromRow(row[8], row as unknown as EventRow));
+        return eventsFromRows(rows, undefined);
       });
     },
 

@@ -4,7 +4,7 @@ import type { ReplayableEvent } from '../domain/decisionFold.js';
 import { DECISION_EVENT_TYPES, eventId } from '../events/DecisionEvent.js';
 import { eventDigestFromPayloadJson } from '../events/newEvent.js';
 import { canonicalJson } from '../json/canonicalJson.js';
-import { isPrefixedDigest, isRawDigest, prefixDigest, unprefixDigest } from '../json/digest.js';
+import { isPrefixedDigest, isRawDigest, prefixDigest, sha256Hex, unprefixDigest } from '../json/digest.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../json/JsonValue.js';
 import {
   canonicalBundleDigest,
@@ -59,6 +59,8 @@ export interface BundleAnalysis {
   readonly digest: { readonly ok: true; readonly hex: string } | { readonly ok: false; readonly error: string };
   /** Canonical payload text per event (undefined where a payload cannot be canonicalized). */
   readonly payloadJsons: readonly (string | undefined)[];
+  /** Per event, the text its digest hashes when already written (see `CanonicalBundle`). */
+  readonly digestInputs: readonly (string | undefined)[];
   /** Structural problems (shape and types), for the `schema` check. */
   readonly schemaProblems: readonly string[];
   replay(): { readonly ok: true; readonly view: DecisionView } | { readonly ok: false; readonly error: string };
@@ -122,10 +124,12 @@ export function analyzeBundle(value: JsonValue | undefined): BundleAnalysis {
 
   let digest: BundleAnalysis['digest'];
   let payloadJsons: (string | undefined)[];
+  let digestInputs: readonly (string | undefined)[] = [];
   try {
     const canonical = canonicalizeBundle(bundle);
     digest = { ok: true, hex: canonicalBundleDigest(canonical) };
     payloadJsons = canonical.payloadJsons as string[];
+    digestInputs = canonical.digestInputs;
   } catch (error) {
     digest = { ok: false, error: (error as Error).message };
     payloadJsons = events.map((event) => {
@@ -147,6 +151,7 @@ export function analyzeBundle(value: JsonValue | undefined): BundleAnalysis {
     integrity: objectAt(bundle['integrity']),
     digest,
     payloadJsons,
+    digestInputs,
     schemaProblems: schemaProblemsOf(bundle, bundle['decision'], rawEvents),
     replay() {
       if (replayed) return replayed;
@@ -188,7 +193,8 @@ export function addBundleDeepChecks(checks: CheckList, a: BundleAnalysis): void 
         bad.push(`events[${i}]: cannot be digested`);
         continue;
       }
-      const recomputed = eventDigestFromPayloadJson(type, payloadJson);
+      const input = a.digestInputs[i];
+      const recomputed = input === undefined ? eventDigestFromPayloadJson(type, payloadJson) : sha256Hex(input);
       if (recomputed !== event['digest']) bad.push(`seq ${show(event['seq'])}: expected ${show(event['digest'])}, recomputed ${recomputed}`);
     }
     if (a.events.length === 0) return { ok: false, detail: 'the bundle has no events' };

@@ -124,6 +124,8 @@ interface ProjectedEvents {
   readonly placed: string[];
   /** Each event's canonical payload text, where already known (valid once `eventsText` has passed). */
   readonly payloadJsons: (string | undefined)[];
+  /** Each event's digest input, canonical `{"event_type","payload"}`, where written here (valid likewise). */
+  readonly digestInputs: (string | undefined)[];
 }
 
 const PROJECTED_KEYS = ['actor', 'decision_id', 'digest', 'event_id', 'payload', 'seq', 'ts', 'type'];
@@ -157,6 +159,9 @@ function projectEvents(events: readonly JsonValue[], known: readonly string[] | 
   let fast: JsonObject[] | undefined = new Array<JsonObject>(n);
   const placed: string[] = [];
   const payloadJsons: (string | undefined)[] = new Array<string | undefined>(n);
+  const digestInputs: (string | undefined)[] = new Array<string | undefined>(n);
+  const digestIndices: number[] = [];
+  const digestObjects: DigestObject[] = [];
   for (let i = 0; i < n; i++) {
     const raw = events[i] as JsonValue;
     const event = isJsonObject(raw) ? raw : {};
@@ -195,7 +200,16 @@ function projectEvents(events: readonly JsonValue[], known: readonly string[] | 
     if (isSimplePayload(payload)) {
       fast[i] = projected;
       // Exact unless a string holds a lone surrogate, and then `eventsText` throws.
-      payloadJsons[i] = known?.[i] ?? JSON.stringify(payload);
+      const knownText = known?.[i];
+      const type = projected['type'];
+      if (knownText !== undefined) {
+        payloadJsons[i] = knownText;
+      } else if (typeof type === 'string') {
+        digestIndices.push(i);
+        digestObjects.push({ event_type: type, payload });
+      } else {
+        payloadJsons[i] = JSON.stringify(payload);
+      }
     } else {
       const text = known?.[i] ?? canonicalJson(payload);
       payloadJsons[i] = text;
@@ -203,7 +217,62 @@ function projectEvents(events: readonly JsonValue[], known: readonly string[] | 
       fast[i] = { ...projected, payload: PLACEHOLDER + (placed.length - 1) };
     }
   }
-  return { exact, fast, placed, payloadJsons };
+  writeDigestInputs(digestIndices, digestObjects, digestInputs, payloadJsons);
+  return { exact, fast, placed, payloadJsons, digestInputs };
+}
+
+/** What an event digest hashes (canonically written, keys already in order). */
+interface DigestObject {
+  readonly event_type: string;
+  readonly payload: JsonObject;
+}
+
+/** How an event digest's input starts, and what stands between the type and the payload. */
+const EVENT_TYPE_KEY = '{"event_type":';
+const PAYLOAD_KEY = ',"payload":';
+/** Between two digest inputs written as one array. */
+const DIGEST_INPUT_BOUNDARY = '},{"event_type":';
+
+/**
+ * The digest inputs of the events at `indices`, whose payloads the native serializer writes
+ * exactly, and their payload texts (slices of them). One serialization of all of them is far
+ * cheaper than one each; it is cut at `},{"event_type":`, which occurs nowhere inside one
+ * input: its quotes would close a string (and what follows a closed string is never
+ * `event_type`), and a flat payload has no other `}` followed by `,{`.
+ */
+function writeDigestInputs(
+  indices: readonly number[],
+  objects: readonly DigestObject[],
+  digestInputs: (string | undefined)[],
+  payloadJsons: (string | undefined)[],
+): void {
+  const m = indices.length;
+  if (m === 0) return;
+  const text = JSON.stringify(objects);
+  // Types repeat from event to event: the length of the last one's JSON text is kept.
+  let lastType = '';
+  let lastTypeLength = 2;
+  let start = 1;
+  for (let k = 0; k < m; k++) {
+    const object = objects[k] as DigestObject;
+    if (object.event_type !== lastType) {
+      lastType = object.event_type;
+      lastTypeLength = JSON.stringify(lastType).length;
+    }
+    let input: string;
+    const end = k === m - 1 ? text.length - 1 : text.indexOf(DIGEST_INPUT_BOUNDARY, start) + 1;
+    if (start > 0 && end > start) {
+      input = text.slice(start, end);
+      start = end + 1;
+    } else {
+      // Unreachable by the argument above; should it ever fail, each input is written alone.
+      input = JSON.stringify(object);
+      start = -1;
+    }
+    const i = indices[k] as number;
+    digestInputs[i] = input;
+    payloadJsons[i] = input.slice(EVENT_TYPE_KEY.length + lastTypeLength + PAYLOAD_KEY.length, input.length - 1);
+  }
 }
 
 /**
@@ -239,6 +308,11 @@ export interface CanonicalBundle {
   readonly parts: readonly string[];
   /** Canonical payload text of each event, index-aligned with `events`. */
   readonly payloadJsons: readonly string[];
+  /**
+   * Where already written, each event's digest input: the canonical text of
+   * `{"event_type": type, "payload": payload}`, which `eventDigestFromPayloadJson` would hash.
+   */
+  readonly digestInputs: readonly (string | undefined)[];
 }
 
 /**
@@ -270,7 +344,7 @@ export function canonicalizeBundle(bundle: JsonObject, payloadJsons?: readonly s
     `,"router_link":${canonicalJson(normalizeRouterLink(bundle['router_link']))}` +
       `,"template_snapshot":${canonicalJson(normalizeTemplateSnapshot(bundle['template_snapshot']))}}`,
   ];
-  return { parts, payloadJsons: payloads };
+  return { parts, payloadJsons: payloads, digestInputs: projection.digestInputs };
 }
 
 /** Raw hex SHA-256 of the canonical text. */

@@ -28,15 +28,16 @@ export interface ReplayableEvent {
   readonly position?: number;
 }
 
+/** Every field is present from the start (one object shape for all records). */
 interface ApprovalRecord {
   actor: Actor;
   grantedAt: string;
   expiresAt: string | null;
   /** Parsed once when granted, so evaluating expiry never re-parses. */
   expiresAtMicros: number | null;
-  comment?: string;
-  revokedAt?: string;
-  revokedReason?: string;
+  comment: string | undefined;
+  revokedAt: string | undefined;
+  revokedReason: string | undefined;
 }
 
 interface ExecutionRecord {
@@ -161,15 +162,24 @@ export function applyEvent(fold: DecisionFold, event: ReplayableEvent): void {
     case 'APPROVAL_GRANTED': {
       const granted = p as unknown as ApprovalGrantedPayload;
       const expiresAt = granted.expires_at ?? null;
-      const record: ApprovalRecord = {
-        actor,
-        grantedAt: ts,
-        expiresAt,
-        expiresAtMicros: expiresAt === null ? null : parseTimestamp(expiresAt),
-      };
-      if (typeof granted.comment === 'string') record.comment = granted.comment;
+      const expiresAtMicros = expiresAt === null ? null : parseTimestamp(expiresAt);
+      const comment = typeof granted.comment === 'string' ? granted.comment : undefined;
+      // A record never leaves the fold (views copy it), so a re-grant rewrites the actor's
+      // old one instead of allocating another: long logs re-grant over and over.
+      let record = fold.approvals.get(actor.id);
+      if (record === undefined) {
+        record = { actor, grantedAt: ts, expiresAt, expiresAtMicros, comment, revokedAt: undefined, revokedReason: undefined };
+      } else {
+        record.actor = actor;
+        record.grantedAt = ts;
+        record.expiresAt = expiresAt;
+        record.expiresAtMicros = expiresAtMicros;
+        record.comment = comment;
+        record.revokedAt = undefined;
+        record.revokedReason = undefined;
+        fold.approvals.delete(actor.id);
+      }
       // (Re)placed: the latest grant moves to the end, so approvals list in grant order.
-      fold.approvals.delete(actor.id);
       fold.approvals.set(actor.id, record);
       break;
     }

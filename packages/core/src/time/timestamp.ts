@@ -53,6 +53,8 @@ export function formatTimestamp(epochMicros: number): string {
  * or with any field out of range, is rejected with INVALID_TIMESTAMP.
  */
 export function parseTimestamp(text: string): number {
+  const fast = typeof text === 'string' ? canonicalTimestampMicros(text) : undefined;
+  if (fast !== undefined) return fast;
   const result = tryParseTimestamp(text);
   if (typeof result === 'number') return result;
   throw new NexusError('INVALID_TIMESTAMP', `${JSON.stringify(String(text))} is not a valid timestamp: ${result.reason}`, {
@@ -138,4 +140,61 @@ const MAX_SECONDS = (daysFromCivil(9999, 12, 31) + 1) * SECONDS_PER_DAY - 1;
 
 function pad(value: number, width: number): string {
   return String(value).padStart(width, '0');
+}
+
+/*
+ * Replay parses every approval's expiry, and long logs are mostly approvals. The timestamps
+ * the control plane writes have one exact shape, `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`, read
+ * here without a regex; any other form (or a field out of range) returns undefined and takes
+ * the general path, which gives the same value or the error.
+ */
+function canonicalTimestampMicros(text: string): number | undefined {
+  const n = text.length;
+  if (
+    (n === 25 || (n === 32 && text.charCodeAt(19) === 0x2e)) &&
+    text.charCodeAt(4) === 0x2d &&
+    text.charCodeAt(7) === 0x2d &&
+    text.charCodeAt(10) === 0x54 &&
+    text.charCodeAt(13) === 0x3a &&
+    text.charCodeAt(16) === 0x3a &&
+    text.endsWith('+00:00')
+  ) {
+    const year = digitsAt(text, 0, 4);
+    const month = digitsAt(text, 5, 2);
+    const day = digitsAt(text, 8, 2);
+    const hour = digitsAt(text, 11, 2);
+    const minute = digitsAt(text, 14, 2);
+    const second = digitsAt(text, 17, 2);
+    const fraction = n === 32 ? digitsAt(text, 20, 6) : 0;
+    // Any field out of range (or not digits: -1) takes the general path, which says why.
+    if (
+      year >= 1 &&
+      month >= 1 &&
+      month <= 12 &&
+      day >= 1 &&
+      day <= daysInMonth(year, month) &&
+      hour >= 0 &&
+      hour <= 23 &&
+      minute >= 0 &&
+      minute <= 59 &&
+      second >= 0 &&
+      second <= 59 &&
+      fraction >= 0
+    ) {
+      const seconds = daysFromCivil(year, month, day) * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second;
+      return seconds * MICROS_PER_SECOND + fraction;
+    }
+  }
+  return undefined;
+}
+
+/** The decimal value of `length` ASCII digits at `start`, or -1 if any is not a digit. */
+function digitsAt(text: string, start: number, length: number): number {
+  let value = 0;
+  for (let i = start; i < start + length; i++) {
+    const d = text.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
 }
