@@ -303,3 +303,34 @@ describe('canonical bundle text', () => {
     expect(canonicalJson(LOSSY_RESPONSE_EXTRAS)).toContain('"values":[-0.0,0.5,12345678901234567890]');
   });
 });
+
+describe('event digest inputs written in one serialization', () => {
+  it('stay exact when a payload holds the text that separates two inputs', () => {
+    const tricky: JsonObject[] = [
+      { comment: '},{"event_type":"APPROVAL_GRANTED","payload":{' },
+      { reason: '"}]},{"event_type":' },
+      { event_type: 'not the event type', payload: { nested: true } },
+      { expires_at: null },
+    ];
+    const events: JsonObject[] = tricky.map((payload, seq) => ({
+      seq,
+      type: seq % 2 === 0 ? 'APPROVAL_GRANTED' : 'APPROVAL_REVOKED',
+      ts: T0,
+      actor: { type: 'human', id: `a${seq}` },
+      payload,
+      event_id: `evt_d_${seq}`,
+      decision_id: 'd',
+      digest: '',
+    }));
+    const bundle: JsonObject = { decision: { decision_id: 'd', created_at: T0, status: 'DRAFT' }, events };
+    const canonical = canonicalizeBundle(bundle);
+    // Flat payloads take the one-serialization path (a nested one may not), or this test proves nothing.
+    const written = events.map((_, i) => canonical.digestInputs[i] !== undefined);
+    expect(written).toEqual([true, true, written[2], true]);
+    events.forEach((event, i) => {
+      const expected = `{"event_type":${JSON.stringify(event['type'])},"payload":${canonicalJson(tricky[i]!)}}`;
+      if (written[i]) expect(canonical.digestInputs[i]).toBe(expected);
+      expect(canonical.payloadJsons[i]).toBe(canonicalJson(tricky[i]!));
+    });
+  });
+});

@@ -215,3 +215,16 @@ describe('placeholder markers of the fast path', () => {
     expect(canonicalJson(parseJson(text))).toBe('{"a":"0","b":[1e+16,-0.0,18446744073709551616],"c":"\\u0002"}');
   });
 });
+
+describe('numbers only in the last member of a top-level object', () => {
+  const documents = [
+    '{"a":"x","router":{"run":{"cost":1.0,"big":18446744073709551616,"r":1e-07}}}',
+    '{"a":{"s":"} ] , \\" {"},"b":[1,2,3],"z":[1e16,{"k":-0.0}]}',
+    '{"events":[{"n":1}],"router":{"s":"\\"}"} ,"last": 2.0 }',
+    '{"first":1.0,"last":{"x":12345678901234567890}}',
+    '  {"only":3.0}  ',
+  ];
+  it.each(documents)('gives what the strict parser gives: %s', (text) => {
+    expect(canonicalJson(parseJson(text))).toBe(canonicalJson(parseJsonStrict(text)));
+  });
+});
