@@ -70,13 +70,25 @@ export function createNexusControl(options: NexusControlOptions): NexusControl {
     return events;
   }
 
+  function isPointInTime(at: PointInTime): boolean {
+    return 'atSeq' in at || 'asOf' in at;
+  }
+
+  function replayAt(events: readonly StoredEvent[], at: PointInTime): DecisionView {
+    return replayDecision(events, 'asOf' in at ? { asOf: at.asOf } : {});
+  }
+
   async function viewAt(decisionId: string, at: PointInTime = {}): Promise<DecisionView> {
-    if ('atSeq' in at || 'asOf' in at) {
-      const events = await eventsAt(decisionId, at);
-      return replayDecision(events, 'asOf' in at ? { asOf: at.asOf } : {});
-    }
+    if (isPointInTime(at)) return replayAt(await eventsAt(decisionId, at), at);
     validateDecisionId(decisionId);
     return viewOf(await deps.cache.load(decisionId), deps.clock.now());
+  }
+
+  /** The view and exactly the events it was built from (the current view comes from the cache). */
+  async function snapshotAt(decisionId: string, at: PointInTime): Promise<{ view: DecisionView; events: StoredEvent[] }> {
+    const events = await eventsAt(decisionId, at);
+    const view = isPointInTime(at) ? replayAt(events, at) : await viewAt(decisionId);
+    return { view, events: events.slice(0, view.eventCount) };
   }
 
   return {
@@ -95,18 +107,15 @@ export function createNexusControl(options: NexusControlOptions): NexusControl {
 
     getDecision: viewAt,
     async lifecycle(id, at = {}) {
-      const events = await eventsAt(id, at);
-      const view = 'asOf' in at || 'atSeq' in at ? replayDecision(events, 'asOf' in at ? { asOf: at.asOf } : {}) : await viewAt(id);
-      return lifecycleOf(view, events.slice(0, view.eventCount));
+      const { view, events } = await snapshotAt(id, at);
+      return lifecycleOf(view, events);
     },
     async inspect(id, at = {}) {
-      const events = await eventsAt(id, at);
-      const view = 'asOf' in at || 'atSeq' in at ? replayDecision(events, 'asOf' in at ? { asOf: at.asOf } : {}) : await viewAt(id);
-      const shown = events.slice(0, view.eventCount);
-      const invalid = shown.filter((e) => eventDigestFromPayloadJson(e.type, e.payloadJson) !== e.digest).map((e) => e.seq);
+      const { view, events } = await snapshotAt(id, at);
+      const invalid = events.filter((e) => eventDigestFromPayloadJson(e.type, e.payloadJson) !== e.digest).map((e) => e.seq);
       return {
-        ...lifecycleOf(view, shown),
-        events: shown,
+        ...lifecycleOf(view, events),
+        events,
         integrity: { eventDigestsValid: invalid.length === 0, invalidEventSeqs: invalid },
       };
     },
