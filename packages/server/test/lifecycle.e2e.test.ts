@@ -12,24 +12,14 @@ import {
 } from '@nexus-control/client';
 import { generateSigningKeyPair, parseJson, signAuditPackage, canonicalJson, type JsonObject } from '@nexus-control/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './helpers/testServer.js';
+import { castOf, startTestServer, type TestServer } from './helpers/testServer.js';
 
 let t: TestServer;
-let alice: NexusClient;
-let bob: NexusClient;
-let carol: NexusClient;
-let deployer: NexusClient;
-let auditor: NexusClient;
-let root: NexusClient;
+let alice: NexusClient, bob: NexusClient, carol: NexusClient, deployer: NexusClient, auditor: NexusClient, root: NexusClient;
 
 beforeAll(async () => {
   t = await startTestServer();
-  alice = t.client('alice');
-  bob = t.client('bob');
-  carol = t.client('carol');
-  deployer = t.client('deployer');
-  auditor = t.client('auditor');
-  root = t.client('root');
+  ({ alice, bob, carol, deployer, auditor, root } = castOf(t));
 });
 afterAll(() => t.close());
 

@@ -109,3 +109,24 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
   };
 }
+
+/** The people most end-to-end tests act as, each with a client of their own token. */
+export interface Cast {
+  readonly alice: NexusClient;
+  readonly bob: NexusClient;
+  readonly carol: NexusClient;
+  readonly deployer: NexusClient;
+  readonly auditor: NexusClient;
+  readonly root: NexusClient;
+}
+
+export function castOf(t: TestServer): Cast {
+  return {
+    alice: t.client('alice'),
+    bob: t.client('bob'),
+    carol: t.client('carol'),
+    deployer: t.client('deployer'),
+    auditor: t.client('auditor'),
+    root: t.client('root'),
+  };
+}
