@@ -1,30 +1,43 @@
 #!/usr/bin/env node
-// Runs every vitest project once and prints the plain summary line CI reads:
-// "N passed, N failed, N skipped". Exits non-zero when a test fails or none ran.
+// Runs the typecheck and test targets of every project through nx, then prints the plain summary
+// line CI reads: "N passed, N failed, N skipped". Exits non-zero when a target or a test fails,
+// or when no test ran.
+//
+//   node tools/scripts/test.mjs [--tier unit|store|e2e] [more nx run-many options, e.g. --projects=core]
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const resultsDir = '.test-results';
-const resultsFile = join(resultsDir, 'vitest.json');
+rmSync(resultsDir, { recursive: true, force: true });
 mkdirSync(resultsDir, { recursive: true });
-if (existsSync(resultsFile)) rmSync(resultsFile);
 
-const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`, ...process.argv.slice(2)];
-const run = spawnSync('npx', args, { stdio: 'inherit', env: process.env });
-
-if (!existsSync(resultsFile)) {
-  console.log('0 passed, 0 failed, 0 skipped');
-  console.error('vitest wrote no results' + (run.status === null ? ` (killed by ${run.signal})` : ''));
-  process.exit(run.status || 1);
+const args = process.argv.slice(2);
+const env = { ...process.env, NX_DAEMON: process.env.NX_DAEMON ?? 'false' };
+const tierAt = args.indexOf('--tier');
+if (tierAt !== -1) {
+  env.NEXUS_TEST_TIER = args[tierAt + 1] ?? '';
+  args.splice(tierAt, 2);
 }
-const report = JSON.parse(readFileSync(resultsFile, 'utf8'));
-const passed = report.numPassedTests ?? 0;
-const failed = (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);
-const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-const failedSuites = (report.testResults ?? []).filter((s) => s.status === 'failed' && (s.assertionResults ?? []).length === 0);
-console.log(`${passed} passed, ${failed + failedSuites.length} failed, ${skipped} skipped`);
-if (run.status !== 0 || failed + failedSuites.length > 0) process.exit(run.status || 1);
+const targets = env.NEXUS_TEST_TIER ? 'test' : 'typecheck,test';
+const nxArgs = ['nx', 'run-many', `--targets=${targets}`, '--outputStyle=stream', '--parallel=2', ...args];
+if (env.CI) nxArgs.push('--skip-nx-cache');
+const run = spawnSync('npx', nxArgs, { stdio: 'inherit', env });
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const files = readdirSync(resultsDir).filter((name) => name.endsWith('.json'));
+for (const file of files) {
+  const report = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'));
+  passed += report.numPassedTests ?? 0;
+  failed += (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);
+  skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  failed += (report.testResults ?? []).filter((s) => s.status === 'failed' && (s.assertionResults ?? []).length === 0).length;
+}
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+if (files.length === 0 || !existsSync(resultsDir)) console.error('no project wrote test results');
+if (run.status !== 0 || failed > 0) process.exit(run.status || 1);
 if (passed === 0) {
   console.error('no test ran');
   process.exit(1);
