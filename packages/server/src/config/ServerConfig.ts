@@ -82,6 +82,6 @@ export interface ServerConfig {
   readonly logLevel?: LogLevel;
 }
 
-export const DEFAULT_ADAPTER_CAPABILITIES: readonly string[] = Object.freeze(['apply', 'timeout', 'external']);
+export { DEFAULT_ADAPTER_CAPABILITIES } from '@nexus-control/adapters';
 export const DEFAULT_ADAPTER_TIMEOUT_MS = 30_000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;

@@ -1,7 +1,6 @@
+import { createHttpAdapter, createSubprocessAdapter } from '@nexus-control/adapters';
 import { createNullAdapter, createRouter, type Router, type RouterAdapter } from '@nexus-control/core';
 import type { AdapterConfig } from '../config/ServerConfig.js';
-import { createHttpAdapter } from './createHttpAdapter.js';
-import { createSubprocessAdapter } from './createSubprocessAdapter.js';
 
 export function createAdapter(config: AdapterConfig): RouterAdapter {
   switch (config.type) {

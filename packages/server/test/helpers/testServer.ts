@@ -7,7 +7,7 @@ import { sha256OfToken } from '../../src/auth/createAuthenticator.js';
 import type { Role } from '../../src/auth/roles.js';
 import type { AuthConfig, MessageLimits, TlsConfig } from '../../src/config/ServerConfig.js';
 import { createLogger } from '../../src/logging/createLogger.js';
-import { createSubprocessAdapter } from '../../src/router/createSubprocessAdapter.js';
+import { createSubprocessAdapter } from '@nexus-control/adapters';
 import { startServer, type RunningServer } from '../../src/startServer.js';
 import { tempDir } from './tempDir.js';
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { canonicalJson, type RouterAdapter, type RouterRequest, type RouterResponse, type RunOptions } from '@nexus-control/core';
-import { DEFAULT_ADAPTER_CAPABILITIES } from '../config/ServerConfig.js';
+import { DEFAULT_ADAPTER_CAPABILITIES } from './defaultCapabilities.js';
 import { readRouterResponse, tail } from './readRouterResponse.js';
 
 export interface SubprocessAdapterOptions {

@@ -1,5 +1,5 @@
 import { canonicalJson, type RouterAdapter, type RouterRequest, type RouterResponse, type RunOptions } from '@nexus-control/core';
-import { DEFAULT_ADAPTER_CAPABILITIES } from '../config/ServerConfig.js';
+import { DEFAULT_ADAPTER_CAPABILITIES } from './defaultCapabilities.js';
 import { readRouterResponse, tail } from './readRouterResponse.js';
 
 export interface HttpAdapterOptions {
