@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EventStore } from '@nexus-control/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256OfToken } from '../src/auth/createAuthenticator.js';
 import { ConfigError, loadConfig, parseConfig } from '../src/config/loadConfig.js';
 import { ListenAddressError, parseListenAddress } from '../src/listenAddress.js';
-import { StoreSpecError, openStore, parseStoreSpec } from '../src/store/openStore.js';
+import { STORE_PACKAGES, StoreSpecError, openStore, parseStoreSpec } from '../src/store/openStore.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nexus-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -146,10 +147,30 @@ describe('--store', () => {
     expect(() => parseStoreSpec('sqlite:./x.db?journal=delete')).toThrow(StoreSpecError);
   });
 
-  it('postgres and mongodb are recognised but not available yet, with a clear error', async () => {
-    await expect(openStore('postgres://u:p@localhost/db')).rejects.toThrow(/PostgreSQL store is not available/);
-    await expect(openStore('mongodb://localhost/db')).rejects.toThrow(/MongoDB store is not available/);
+  it('postgres and mongodb name the store package to install when it is missing', async () => {
+    await expect(openStore('postgres://u:p@localhost/db')).rejects.toThrow(
+      'a postgres store needs the package @nexus-control/store-postgres, which is not installed: npm install @nexus-control/store-postgres',
+    );
+    await expect(openStore('mongodb://localhost/db')).rejects.toThrow(/needs the package @nexus-control\/store-mongo/);
     await expect(openStore('redis://localhost')).rejects.toThrow(StoreSpecError);
     await expect(openStore('sqlite:')).rejects.toThrow(/needs a path/);
+  });
+
+  it('loads only the package of the scheme it opens, and hands it the URL', async () => {
+    const loaded: string[] = [];
+    const fakeStore = { close: async () => {} } as unknown as EventStore;
+    const load = async (name: string) => {
+      loaded.push(name);
+      return { createPostgresEventStore: (options: unknown) => (expect(options).toEqual({ url: 'postgres://db.internal/nexus' }), fakeStore) };
+    };
+    expect(await openStore('postgres://db.internal/nexus', load)).toBe(fakeStore);
+    expect(loaded).toEqual([STORE_PACKAGES.postgres.packageName]);
+    await expect(openStore('mongodb://db.internal/nexus', load)).rejects.toThrow('@nexus-control/store-mongo does not export createMongoEventStore');
+  });
+
+  it('opens the SQLite store through its package', async () => {
+    const store = await openStore('sqlite::memory:');
+    expect(await store.listDecisions({ limit: 1 })).toMatchObject({ items: [] });
+    await store.close();
   });
 });

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import type { EventStore } from '@nexus-control/core';
-import { createSqliteEventStore } from '@nexus-control/store-sqlite';
 
 export const DEFAULT_STORE = 'sqlite:./nexus-control.db';
 
@@ -42,14 +41,49 @@ export function parseStoreSpec(spec: string): StoreSpec {
   throw new StoreSpecError(`unknown store '${spec}': use sqlite:PATH, postgres://… or mongodb://…`);
 }
 
-export async function openStore(spec: string): Promise<EventStore> {
+/**
+ * The store package behind each scheme, loaded with a dynamic import only when a --store of its
+ * scheme is opened: a server on SQLite never loads a PostgreSQL or MongoDB driver, and a server
+ * installed without a store package fails with a message that names the package to install.
+ */
+export const STORE_PACKAGES: Readonly<Record<StoreSpec['kind'], { readonly packageName: string; readonly factory: string }>> = {
+  sqlite: { packageName: '@nexus-control/store-sqlite', factory: 'createSqliteEventStore' },
+  postgres: { packageName: '@nexus-control/store-postgres', factory: 'createPostgresEventStore' },
+  mongodb: { packageName: '@nexus-control/store-mongo', factory: 'createMongoEventStore' },
+};
+
+type StoreFactory = (options: Record<string, unknown>) => EventStore | Promise<EventStore>;
+
+/** Overridable so a test can stand in for a package that is not installed. */
+export type ImportModule = (specifier: string) => Promise<Record<string, unknown>>;
+
+const importModule: ImportModule = (specifier) => import(specifier) as Promise<Record<string, unknown>>;
+
+async function loadStoreFactory(kind: StoreSpec['kind'], load: ImportModule): Promise<StoreFactory> {
+  const { packageName, factory } = STORE_PACKAGES[kind];
+  let module: Record<string, unknown>;
+  try {
+    module = await load(packageName);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(packageName)) {
+      throw new StoreSpecError(`a ${kind} store needs the package ${packageName}, which is not installed: npm install ${packageName}`);
+    }
+    throw error;
+  }
+  const create = module[factory];
+  if (typeof create !== 'function') throw new StoreSpecError(`${packageName} does not export ${factory}: is its version compatible with this server?`);
+  return create as StoreFactory;
+}
+
+export async function openStore(spec: string, load: ImportModule = importModule): Promise<EventStore> {
   const parsed = parseStoreSpec(spec);
+  const create = await loadStoreFactory(parsed.kind, load);
   switch (parsed.kind) {
     case 'sqlite':
-      return createSqliteEventStore({ path: parsed.path, synchronous: parsed.synchronous });
+      return create({ path: parsed.path, synchronous: parsed.synchronous });
     case 'postgres':
-      throw new StoreSpecError('the PostgreSQL store is not available in this version yet; use --store sqlite:PATH');
     case 'mongodb':
-      throw new StoreSpecError('the MongoDB store is not available in this version yet; use --store sqlite:PATH');
+      return create({ url: parsed.url });
   }
 }
