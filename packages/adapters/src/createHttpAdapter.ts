@@ -52,10 +52,10 @@ export function createHttpAdapter(options: HttpAdapterOptions): RouterAdapter {
         });
         text = await readBody(response);
       } catch (error) {
-        if (timeout.aborted) throw new Error(`${label} timed out after ${options.timeoutMs} ms`);
-        if (runOptions.signal?.aborted) throw new Error(`${label} was cancelled`);
+        if (timeout.aborted) throw new Error(`${label} timed out after ${options.timeoutMs} ms`, { cause: error });
+        if (runOptions.signal?.aborted) throw new Error(`${label} was cancelled`, { cause: error });
         const cause = (error as Error & { cause?: Error }).cause;
-        throw new Error(`${label} failed: ${(error as Error).message}${cause?.message ? ` (${cause.message})` : ''}`);
+        throw new Error(`${label} failed: ${(error as Error).message}${cause?.message ? ` (${cause.message})` : ''}`, { cause: error });
       }
       if (!response.ok) throw new Error(`${label} answered HTTP ${response.status}${text.trim() ? `: ${tail(text, 1_000)}` : ''}`);
       return readRouterResponse(text, label);
