@@ -1,4 +1,5 @@
 import type { Scenario } from '../scenario.js';
+import { cliStartup } from './cliStartup.js';
 import { commandScaling } from './commandScaling.js';
 import { grpcLifecycle } from './grpcLifecycle.js';
 import { sqliteAppend } from './sqliteAppend.js';
@@ -6,4 +7,4 @@ import { sqliteReplay } from './sqliteReplay.js';
 import { verify10k } from './verify10k.js';
 
 /** Every scenario the harness knows, in the order `--list` shows them. */
-export const scenarios: readonly Scenario[] = [commandScaling, sqliteAppend, sqliteReplay, grpcLifecycle, verify10k];
+export const scenarios: readonly Scenario[] = [commandScaling, sqliteAppend, sqliteReplay, grpcLifecycle, verify10k, cliStartup];
