@@ -5,7 +5,7 @@ export * from './events/DecisionEvent.js';
 export * from './events/newEvent.js';
 export * from './store/EventStore.js';
 export * from './store/decisionCursor.js';
-export * from './store/expectedSeq.js';
+export * from './store/expectedVersion.js';
 export * from './store/createMemoryEventStore.js';
 export * from './router/Router.js';
 export * from './router/createRouter.js';
