@@ -1,4 +1,4 @@
-import { FEED_START, NexusError, type Checkpoint } from '@nexus-control/core';
+import { FEED_START, invalidCheckpoint, type Checkpoint } from '@nexus-control/core';
 
 /*
  * A SQLite checkpoint is the feed position (the events table's rowid) as a decimal string:
@@ -13,11 +13,11 @@ export function checkpointOf(position: number): Checkpoint {
 }
 
 /** The position a checkpoint stands for; INVALID_ARGUMENT for a token this store never issues. */
-export function parseCheckpoint(checkpoint: Checkpoint | undefined): number {
-  if (checkpoint === undefined || checkpoint === FEED_START) return 0;
-  if (typeof checkpoint === 'string' && ISSUED.test(checkpoint)) {
+export function parseCheckpoint(checkpoint: Checkpoint): number {
+  if (checkpoint === FEED_START) return 0;
+  if (ISSUED.test(checkpoint)) {
     const position = Number(checkpoint);
     if (Number.isSafeInteger(position)) return position;
   }
-  throw new NexusError('INVALID_ARGUMENT', 'not a checkpoint of this SQLite store', { checkpoint: String(checkpoint) });
+  throw invalidCheckpoint(checkpoint);
 }

@@ -3,10 +3,13 @@ import {
   assertExpectedVersion,
   ConcurrencyConflictError,
   DECISION_EVENT_TYPES,
-  DEFAULT_FEED_LIMIT,
   NexusError,
+  parsePayload,
   canonicalJson,
   checkAppendRequest,
+  checkImportRequest,
+  checkReadEventsOptions,
+  checkReadFeedOptions,
   decodeDecisionCursor,
   encodeDecisionCursor,
   pageSizeOf,
@@ -37,7 +40,6 @@ import {
 import { checkpointOf, parseCheckpoint } from './checkpoint.js';
 import { createExclusiveGate } from './exclusiveGate.js';
 import { openDatabase, type SynchronousMode } from './openDatabase.js';
-import { parsePayload } from './parsePayload.js';
 import { isUniqueViolation, toStoreError } from './sqliteErrors.js';
 import { assertStorableText } from './storedText.js';
 
@@ -190,12 +192,6 @@ function checkHeader(header: DecisionHeader): void {
   assertStorableText(header.goal, 'goal');
   assertStorableText(header.requestedMode, 'requestedMode');
   for (const label of header.labels) assertStorableText(label, 'label');
-}
-
-function checkSeqOption(value: number | undefined, name: string): void {
-  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-    throw new NexusError('INVALID_ARGUMENT', `${name} must be a non-negative integer`, { [name]: value });
-  }
 }
 
 /**
@@ -365,6 +361,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   function writeAppend(request: AppendRequest): StoredEvent[] {
     const { decisionId, expectedVersion, events, header, status, idempotency, routerResult } = request;
     if (idempotency !== undefined) {
+      // The store records the log it appends to: the one the writer expected (checked below).
       try {
         sql.insertIdempotency.run(
           idempotency.key,
@@ -484,10 +481,8 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     },
 
     async readEvents(decisionId, options: ReadEventsOptions = {}) {
-      checkSeqOption(options.fromSeq, 'fromSeq');
-      checkSeqOption(options.toSeq, 'toSeq');
-      checkSeqOption(options.generation, 'generation');
-      return run(() => readStored(decisionId, options.generation, options.fromSeq ?? 0, options.toSeq));
+      const { fromSeq, toSeq, generation } = checkReadEventsOptions(options);
+      return run(() => readStored(decisionId, generation, fromSeq, toSeq));
     },
 
     async getDecision(decisionId) {
@@ -537,13 +532,9 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     },
 
     async readFeed(options: ReadFeedOptions = {}): Promise<FeedPage> {
-      const after = parseCheckpoint(options.after);
-      const limit = options.limit ?? DEFAULT_FEED_LIMIT;
-      if (!Number.isSafeInteger(limit) || limit < 1) {
-        throw new NexusError('INVALID_ARGUMENT', 'limit must be a positive integer', { limit });
-      }
-      const { decisionId } = options;
-      if (decisionId !== undefined) assertStorableText(decisionId, 'decision id');
+      const checked = checkReadFeedOptions(options);
+      const after = parseCheckpoint(checked.after);
+      const { decisionId, limit } = checked;
       return run((): FeedPage => {
         // The head first, then only events at or below it: writers commit one at a time in
         // position order, so everything up to the head is visible and the page's checkpoint
@@ -582,19 +573,8 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     },
 
     async importDecision(request: ImportRequest): Promise<AppendResult> {
+      checkImportRequest(request);
       const { header, events, status, conflictMode, expectedVersion, verify } = request;
-      if (conflictMode !== 'reject' && conflictMode !== 'overwrite') {
-        throw new NexusError('INVALID_ARGUMENT', `unknown import conflict mode ${String(conflictMode)}`, { conflictMode });
-      }
-      if (events.length === 0) {
-        throw new NexusError('INVALID_ARGUMENT', 'an imported decision needs at least one event', {
-          decisionId: header.decisionId,
-        });
-      }
-      if (expectedVersion !== undefined) {
-        checkSeqOption(expectedVersion.generation, 'expectedVersion.generation');
-        checkSeqOption(expectedVersion.length, 'expectedVersion.length');
-      }
       checkHeader(header);
       assertStorableText(status, 'status');
       checkEvents(events);
@@ -603,7 +583,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         const existing = sql.importTarget.get(decisionId) as [number, string] | undefined;
         let generation = 0;
         if (existing === undefined) {
-          if (expectedVersion !== undefined && conflictMode === 'overwrite') {
+          if (expectedVersion !== undefined) {
             throw new ConcurrencyConflictError(decisionId, expectedVersion, undefined);
           }
           insertHeader(header);
