@@ -59,6 +59,8 @@ checkpoint token; save the last one and pass it as --after to resume exactly the
   --checkpoint-interval D   at most this often, report progress made without a
                             matching event (default 5s; e.g. 500ms, 30s)
   --count N                 stop after N events
+  --until-caught-up         stop once the live head is reached (after printing
+                            caught_up): read what there is, save the token, exit
 
 Lines:
   TOKEN  TS  DECISION  #SEQ  TYPE  by ACTOR  PAYLOAD   an event (with "gN" after
@@ -190,6 +192,7 @@ const watch: CliCommand = (argv, io) =>
       'from-start': { type: 'boolean' },
       'checkpoint-interval': { type: 'string' },
       count: { type: 'string' },
+      'until-caught-up': { type: 'boolean' },
     });
     if (values.help) {
       io.out(WATCH_HELP);
@@ -227,6 +230,7 @@ const watch: CliCommand = (argv, io) =>
               ? renderJson({ kind: item.type, checkpoint: item.checkpoint }, { compact: true })
               : `${item.type} ${item.checkpoint}`,
           );
+          if (item.type === 'caught_up' && values['until-caught-up']) break;
         }
       }
       return 0;
