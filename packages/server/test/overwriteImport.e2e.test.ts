@@ -83,6 +83,8 @@ describe('an overwrite import racing a command on the replaced log (two logs of 
     const state = (await auditor!.getDecision({ decisionId })).decision!;
     expect(state.approvals.map((approval) => approval.actor?.id)).toEqual(['bob']);
     expect(state.activeApprovals).toBe(1);
+    const listed = (await auditor!.listDecisions({})).decisions.find((summary) => summary.decisionId === decisionId);
+    expect(listed).toMatchObject({ generation: 2, eventCount: 3 });
 
     // The replaced logs are kept, unchanged, for the audit view: nothing was appended to them.
     const superseded = (await auditor!.listEvents({ decisionId, generation: 1 })).events;
