@@ -1,4 +1,4 @@
-import type { Checkpoint, FeedPage, StoredEvent } from '@nexus-control/core';
+import type { Checkpoint, EventStore, FeedPage, StoredEvent } from '@nexus-control/core';
 import { describe, expect, it } from 'vitest';
 import { createCommitHold } from './commitHold.js';
 import type { ConformanceContext } from './conformanceContext.js';
@@ -98,7 +98,7 @@ export function describeCommitOrderConformance(ctx: ConformanceContext): void {
         await store.append(createRequest('free'));
         const hold = createCommitHold('held');
         const hookedStore = await ctx.hookedHandle(store, hold.hook);
-        const other = (await ctx.secondHandle(store)) as NonNullable<Awaited<ReturnType<typeof ctx.secondHandle>>>;
+        const other = (await ctx.secondHandle(store)) as EventStore;
         const appendingHeld = hookedStore.append(approveRequest('held', 2, 'a'));
         try {
           expect(await settledWithin(hold.entered, COMMIT_WITHIN_MS)).toBe('fulfilled');
