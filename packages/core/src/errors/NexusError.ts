@@ -23,16 +23,17 @@ export class NexusError extends Error {
 export class ConcurrencyConflictError extends NexusError {
   constructor(
     readonly decisionId: string,
-    readonly expectedSeq: number,
-    readonly actualSeq: number | undefined,
+    readonly expected: { readonly generation: number; readonly length: number },
+    readonly actual: { readonly generation: number; readonly length: number } | undefined,
     message?: string,
   ) {
     super(
       'CONCURRENCY_CONFLICT',
       message ??
-        `decision ${decisionId} changed concurrently: expected the next event to be seq ${expectedSeq}` +
-          (actualSeq === undefined ? '' : `, but it is ${actualSeq}`),
-      { decisionId, expectedSeq, ...(actualSeq === undefined ? {} : { actualSeq }) },
+        `decision ${decisionId} changed concurrently: expected its log at generation ${expected.generation}, ` +
+          `length ${expected.length}` +
+          (actual === undefined ? '' : `, but it is at generation ${actual.generation}, length ${actual.length}`),
+      { decisionId, expected: { ...expected }, ...(actual === undefined ? {} : { actual: { ...actual } }) },
     );
     this.name = 'ConcurrencyConflictError';
   }

@@ -106,8 +106,10 @@ export interface NewEvent {
 export interface StoredEvent extends NewEvent {
   readonly decisionId: string;
   readonly seq: number;
-  /** Global, strictly increasing position in the change feed (commit order). */
-  readonly position: number;
+  /** The generation of the log it belongs to (see `LogVersion` in the store contract). */
+  readonly generation: number;
+  /** Its place in the change feed: an opaque token of the store that holds it (see `Checkpoint`). */
+  readonly checkpoint: string;
 }
 
 export function eventId(decisionId: string, seq: number): string {

@@ -1,5 +1,6 @@
 import type { Mode, NewEvent, StoredEvent } from '../events/DecisionEvent.js';
 import type { JsonObject } from '../json/JsonValue.js';
+import type { LogVersion } from './expectedVersion.js';
 
 /**
  * The lifecycle states of a decision. `approved` versus `pending_approval` depends on the
@@ -22,8 +23,10 @@ export interface DecisionHeader {
 export interface DecisionSummary extends DecisionHeader {
   /** The state as of the last append (see `DecisionStatus`). */
   readonly status: DecisionStatus;
-  /** Number of events; the next event gets this seq. */
+  /** Number of events in the current log; the next event gets this seq. */
   readonly eventCount: number;
+  /** The current log's generation: 0 unless an overwrite import replaced the log (see `LogVersion`). */
+  readonly generation: number;
   /** `ts` of the last event. */
   readonly updatedAt: string;
 }
@@ -34,6 +37,8 @@ export interface IdempotencyRecord {
   /** Digest of the command and its arguments: the same key with other arguments is an error. */
   readonly fingerprint: string;
   readonly decisionId: string;
+  /** Generation of the log the command appended to. */
+  readonly generation: number;
   /** Seq of the first event the command appended. */
   readonly seq: number;
 }
@@ -41,18 +46,25 @@ export interface IdempotencyRecord {
 export interface AppendRequest {
   readonly decisionId: string;
   /**
-   * The seq the first new event must get (the current event count). The append fails with
-   * `ConcurrencyConflictError` when the log has moved on, so it never overwrites.
+   * The log the writer decided on: its generation and length (the seq the first new event
+   * gets). The append fails with `ConcurrencyConflictError` when the decision's current log is
+   * not exactly that one — it grew, or an overwrite import replaced it — so it never acts on a
+   * log its writer did not see. `NEW_DECISION` when creating.
    */
-  readonly expectedSeq: number;
+  readonly expectedVersion: LogVersion;
   /** One or more events, appended all or nothing with consecutive seqs. */
   readonly events: readonly NewEvent[];
-  /** Present exactly when the decision is being created (`expectedSeq` is then 0). */
+  /** Present exactly when the decision is being created (`expectedVersion` is then `NEW_DECISION`). */
   readonly header?: DecisionHeader;
   /** The decision's state after these events, kept for listing filters. */
   readonly status: DecisionStatus;
-  /** Recorded in the same transaction; a key that exists already fails the append. */
-  readonly idempotency?: Omit<IdempotencyRecord, 'decisionId' | 'seq'>;
+  /**
+   * Recorded in the same transaction (the store adds the decision, generation and seq). A key recorded already fails the append with
+   * IDEMPOTENCY_KEY_REUSED, so a writer that lost a race for the key can read the winner's
+   * record with `getIdempotency` and answer with its result. (A writer racing the key's owner
+   * may see a conflict first, and then find the key on its retry.)
+   */
+  readonly idempotency?: Omit<IdempotencyRecord, 'decisionId' | 'generation' | 'seq'>;
   /** The full router response of a completed run, kept for embedded audit packages. */
   readonly routerResult?: RouterResultRecord;
 }
@@ -72,6 +84,11 @@ export interface ReadEventsOptions {
   readonly fromSeq?: number;
   /** Last seq to return (inclusive); default: the last event. */
   readonly toSeq?: number;
+  /**
+   * Which log to read: default the current one. A lower generation reads a superseded log (the
+   * audit and admin view of what an overwrite import replaced); `[]` for one that never existed.
+   */
+  readonly generation?: number;
 }
 
 export interface ListDecisionsOptions {
@@ -92,13 +109,41 @@ export interface DecisionPage {
   readonly nextCursor?: string;
 }
 
+/**
+ * A place in the change feed, as the store that issued it spells it: an ordered, opaque token
+ * (SQLite: its integer position; PostgreSQL: a transaction id and a sequence; …). Only the
+ * issuing store parses or compares it; anything it did not issue is INVALID_ARGUMENT.
+ */
+export type Checkpoint = string;
+
+/** The checkpoint before the first event: reading after it reads the whole feed. */
+export const FEED_START: Checkpoint = '';
+
 export interface ReadFeedOptions {
-  /** Return events with a position strictly greater than this; default 0 (from the start). */
-  readonly afterPosition?: number;
-  /** Only this decision's events. */
+  /** Return events strictly after this checkpoint; default `FEED_START`. */
+  readonly after?: Checkpoint;
+  /** Only this decision's events (of every generation, in feed order). */
   readonly decisionId?: string;
   /** Maximum number of events; default 1000. */
   readonly limit?: number;
+}
+
+/**
+ * One read of the feed. The feed has a total order that is stable once visible: a reader that
+ * resumes from any `checkpoint` it was handed never misses an event and never sees one twice,
+ * whatever order concurrent transactions commit in.
+ */
+export interface FeedPage {
+  /** In feed order. Each carries its own checkpoint. */
+  readonly events: StoredEvent[];
+  /**
+   * Where to resume: the last event's checkpoint, or, when the read reached the visible head,
+   * the head watermark itself (so a reader of one decision advances while nothing matching
+   * arrives). Never before `after`.
+   */
+  readonly checkpoint: Checkpoint;
+  /** True when the read reached the visible head: nothing more is readable now. */
+  readonly caughtUp: boolean;
 }
 
 export type ImportConflictMode = 'reject' | 'overwrite';
@@ -108,11 +153,23 @@ export interface ImportRequest {
   /** The full log, seq 0..n-1 in order. */
   readonly events: readonly NewEvent[];
   readonly status: DecisionStatus;
-  /** `reject`: fail with DECISION_EXISTS if the id exists; `overwrite`: replace it atomically. */
+  /**
+   * `reject`: fail with DECISION_EXISTS if the id exists. `overwrite`: replace its log atomically
+   * with a new generation; the replaced events are kept as a superseded log (readable with
+   * `readEvents(id, { generation })`), never deleted, and the new log enters the feed as new
+   * entries (seq 0 of a generation above 0 tells a reader it is a replacement).
+   */
   readonly conflictMode: ImportConflictMode;
   /**
+   * `overwrite` only: the version of the current log the importer decided to replace; the
+   * import fails with `ConcurrencyConflictError` when the log is another one by then. Absent:
+   * replace whatever log is current.
+   */
+  readonly expectedVersion?: LogVersion;
+  /**
    * Runs inside the same atomic unit after the events are written, on the events as the
-   * store now holds them; throwing undoes the whole import.
+   * store now holds them; throwing undoes the whole import. It may run more than once (a store
+   * may retry its transaction), so it must have no effect but its verdict.
    */
   readonly verify?: (stored: readonly StoredEvent[]) => void | Promise<void>;
 }
@@ -130,7 +187,9 @@ export interface TemplateRecord {
 /**
  * The storage contract: an immutable header per decision plus an append-only event log,
  * with optimistic concurrency enforced by the store itself (so it holds across processes
- * sharing one database). Every method either completes or changes nothing.
+ * sharing one database). Every method either completes or changes nothing. Appends to
+ * different decisions may commit in parallel (a store may serialize them, but nothing in the
+ * contract requires it).
  *
  * Errors: `ConcurrencyConflictError` for a lost race; `NexusError` with `DECISION_EXISTS`,
  * `TEMPLATE_EXISTS`, `IDEMPOTENCY_KEY_REUSED` for uniqueness; never a raw driver error for
@@ -148,11 +207,14 @@ export interface EventStore {
 
   listDecisions(options?: ListDecisionsOptions): Promise<DecisionPage>;
 
-  /** The global change feed in position order, from after a position. */
-  readFeed(options?: ReadFeedOptions): Promise<StoredEvent[]>;
+  /** The global change feed in feed order, strictly after a checkpoint. */
+  readFeed(options?: ReadFeedOptions): Promise<FeedPage>;
 
-  /** The highest position written so far (0 when empty). */
-  headPosition(): Promise<number>;
+  /**
+   * A stable watermark: every event at or before it is committed and visible, and no event
+   * committed later will be ordered at or before it. `FEED_START` when the feed is empty.
+   */
+  headCheckpoint(): Promise<Checkpoint>;
 
   getIdempotency(key: string): Promise<IdempotencyRecord | undefined>;
 
@@ -180,3 +242,10 @@ export interface EventStore {
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 export const DEFAULT_FEED_LIMIT = 1000;
+
+/**
+ * A test seam every store accepts in its options: awaited inside an append's transaction after
+ * its writes and right before its commit. The conformance suite uses it to hold one commit open
+ * while another commits first. Never set in production.
+ */
+export type BeforeCommitHook = (decisionId: string) => Promise<void>;

@@ -192,6 +192,7 @@ export function summaryOut(summary: DecisionSummary): ProtoDecisionSummary {
     labels: [...summary.labels],
     status: statusOut(summary.status),
     eventCount: summary.eventCount,
+    generation: summary.generation,
   };
 }
 
@@ -206,7 +207,8 @@ export function eventOut(event: StoredEvent): Event {
     actor: actorOut(event.actor),
     payloadJson: event.payloadJson,
     digest: event.digest,
-    position: String(event.position),
+    checkpoint: event.checkpoint,
+    generation: event.generation,
   };
 }
 

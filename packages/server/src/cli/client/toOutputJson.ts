@@ -146,14 +146,16 @@ export function summaryJson(summary: DecisionSummary): JsonObjectOut {
     created_at: timestampText(summary.createdAt),
     updated_at: timestampText(summary.updatedAt),
     event_count: summary.eventCount,
+    generation: summary.generation,
   };
 }
 
 export function eventJson(event: Event): JsonObjectOut {
   return {
-    position: event.position,
+    checkpoint: event.checkpoint,
     event_id: event.eventId,
     decision_id: event.decisionId,
+    generation: event.generation,
     seq: event.seq,
     type: eventTypeText(event.type),
     ts: event.recordedTs,

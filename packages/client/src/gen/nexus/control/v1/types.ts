@@ -367,10 +367,17 @@ export interface Event {
   /** Event digest: raw hex SHA-256 of canonical {"event_type","payload"}. */
   digest: string;
   /**
-   * Global position in the change feed (commit order, strictly increasing); resume a
-   * watch after it.
+   * Its place in the change feed: an opaque checkpoint token (compare tokens only by
+   * handing them back to the server). Pass it as `WatchDecisionsRequest.after` to resume
+   * a watch right after this event.
    */
-  position: string;
+  checkpoint: string;
+  /**
+   * Which log of the decision it belongs to: 0 for the log the decision was created
+   * with; each overwrite import starts the next generation and keeps the replaced log
+   * (superseded, readable with `ListEventsRequest.generation`).
+   */
+  generation: number;
 }
 
 /** A point in time for reads. Unset: the whole log, evaluated now. */
@@ -605,8 +612,13 @@ export interface DecisionSummary {
   labels: string[];
   /** The state as of the last append (approval expiry is not re-evaluated in listings). */
   status: DecisionStatus;
-  /** Number of events. */
+  /** Number of events in the current log. */
   eventCount: number;
+  /**
+   * The current log's generation: 0 unless an overwrite import replaced the decision's
+   * log (the replaced logs are kept; see `Event.generation`).
+   */
+  generation: number;
 }
 
 /** Why a decision cannot execute now. */
@@ -775,7 +787,8 @@ function createBaseEvent(): Event {
     actor: undefined,
     payloadJson: "",
     digest: "",
-    position: "0",
+    checkpoint: "",
+    generation: 0,
   };
 }
 
@@ -808,8 +821,11 @@ export const Event: MessageFns<Event> = {
     if (message.digest !== "") {
       writer.uint32(74).string(message.digest);
     }
-    if (message.position !== "0") {
-      writer.uint32(80).uint64(message.position);
+    if (message.checkpoint !== "") {
+      writer.uint32(90).string(message.checkpoint);
+    }
+    if (message.generation !== 0) {
+      writer.uint32(96).int32(message.generation);
     }
     return writer;
   },
@@ -899,12 +915,20 @@ export const Event: MessageFns<Event> = {
             message.digest = reader.string();
             continue;
           }
-          case 10: {
-            if (tag !== 80) {
+          case 11: {
+            if (tag !== 90) {
               break;
             }
 
-            message.position = reader.uint64().toString();
+            message.checkpoint = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.generation = reader.int32();
             continue;
           }
         }
@@ -946,7 +970,8 @@ export const Event: MessageFns<Event> = {
         ? globalThis.String(object.payload_json)
         : "",
       digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
-      position: isSet(object.position) ? globalThis.String(object.position) : "0",
+      checkpoint: isSet(object.checkpoint) ? globalThis.String(object.checkpoint) : "",
+      generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
     };
   },
 
@@ -979,8 +1004,11 @@ export const Event: MessageFns<Event> = {
     if (message.digest !== "") {
       obj.digest = message.digest;
     }
-    if (message.position !== "0") {
-      obj.position = message.position;
+    if (message.checkpoint !== "") {
+      obj.checkpoint = message.checkpoint;
+    }
+    if (message.generation !== 0) {
+      obj.generation = Math.round(message.generation);
     }
     return obj;
   },
@@ -999,7 +1027,8 @@ export const Event: MessageFns<Event> = {
     message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
     message.payloadJson = object.payloadJson ?? "";
     message.digest = object.digest ?? "";
-    message.position = object.position ?? "0";
+    message.checkpoint = object.checkpoint ?? "";
+    message.generation = object.generation ?? 0;
     return message;
   },
 };
@@ -2718,6 +2747,7 @@ function createBaseDecisionSummary(): DecisionSummary {
     labels: [],
     status: 0,
     eventCount: 0,
+    generation: 0,
   };
 }
 
@@ -2746,6 +2776,9 @@ export const DecisionSummary: MessageFns<DecisionSummary> = {
     }
     if (message.eventCount !== 0) {
       writer.uint32(64).int32(message.eventCount);
+    }
+    if (message.generation !== 0) {
+      writer.uint32(72).int32(message.generation);
     }
     return writer;
   },
@@ -2827,6 +2860,14 @@ export const DecisionSummary: MessageFns<DecisionSummary> = {
             message.eventCount = reader.int32();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.generation = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2871,6 +2912,7 @@ export const DecisionSummary: MessageFns<DecisionSummary> = {
         : isSet(object.event_count)
         ? globalThis.Number(object.event_count)
         : 0,
+      generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
     };
   },
 
@@ -2900,6 +2942,9 @@ export const DecisionSummary: MessageFns<DecisionSummary> = {
     if (message.eventCount !== 0) {
       obj.eventCount = Math.round(message.eventCount);
     }
+    if (message.generation !== 0) {
+      obj.generation = Math.round(message.generation);
+    }
     return obj;
   },
 
@@ -2920,6 +2965,7 @@ export const DecisionSummary: MessageFns<DecisionSummary> = {
     message.labels = object.labels?.map((e) => e) || [];
     message.status = object.status ?? 0;
     message.eventCount = object.eventCount ?? 0;
+    message.generation = object.generation ?? 0;
     return message;
   },
 };

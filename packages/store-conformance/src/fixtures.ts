@@ -1,16 +1,24 @@
-import type { Actor, Mode, NewEvent } from '../events/DecisionEvent.js';
-import { newEvent } from '../events/newEvent.js';
-import type { AppendRequest, DecisionHeader, DecisionStatus, IdempotencyRecord } from '../store/EventStore.js';
+import {
+  NEW_DECISION,
+  newEvent,
+  type Actor,
+  type AppendRequest,
+  type DecisionHeader,
+  type DecisionStatus,
+  type LogVersion,
+  type Mode,
+  type NewEvent,
+} from '@nexus-control/core';
 
 /*
- * Tiny domain fixtures for store tests: events with payloads exactly as SPEC §1 writes them.
+ * Tiny domain fixtures for store tests: events with payloads exactly as the service writes them.
  */
 
 export const REQUESTER: Actor = Object.freeze({ type: 'human', id: 'requester' });
 
 const BASE_MS = Date.UTC(2025, 0, 1);
 
-/** A SPEC §4 timestamp `seconds` after 2025-01-01T00:00:00+00:00 (fraction only when non-zero). */
+/** An event timestamp `seconds` after 2025-01-01T00:00:00+00:00, in the service's format (fraction only when non-zero). */
 export function fixtureTs(seconds = 0): string {
   const iso = new Date(BASE_MS + Math.round(seconds * 1000)).toISOString();
   const [whole, fraction] = iso.slice(0, -1).split('.') as [string, string];
@@ -60,15 +68,15 @@ export function createdEvents(decisionId: string, options: CreatedEventsOptions 
 
 export interface CreateRequestOptions extends CreatedEventsOptions {
   readonly status?: DecisionStatus;
-  readonly idempotency?: Omit<IdempotencyRecord, 'decisionId' | 'seq'>;
+  readonly idempotency?: AppendRequest['idempotency'];
 }
 
-/** The append that creates a decision: header, the created pair, expectedSeq 0. */
+/** The append that creates a decision: header, the created pair, expectedVersion NEW_DECISION. */
 export function createRequest(decisionId: string, options: CreateRequestOptions = {}): AppendRequest {
   const { header, events } = createdEvents(decisionId, options);
   return {
     decisionId,
-    expectedSeq: 0,
+    expectedVersion: NEW_DECISION,
     header,
     events,
     status: options.status ?? 'pending_approval',
@@ -93,19 +101,24 @@ export function approvalEvent(actorId: string, options: ApprovalOptions = {}): N
 
 export interface ApproveRequestOptions extends ApprovalOptions {
   readonly status?: DecisionStatus;
-  readonly idempotency?: Omit<IdempotencyRecord, 'decisionId' | 'seq'>;
+  readonly idempotency?: AppendRequest['idempotency'];
 }
 
-/** The append of one approval at `expectedSeq`. */
+/** A log version: a bare number is that length of generation 0 (a log no import has replaced). */
+export function versionOf(expected: number | LogVersion): LogVersion {
+  return typeof expected === 'number' ? { generation: 0, length: expected } : expected;
+}
+
+/** The append of one approval, expecting the log at `expected`. */
 export function approveRequest(
   decisionId: string,
-  expectedSeq: number,
+  expected: number | LogVersion,
   actorId: string,
   options: ApproveRequestOptions = {},
 ): AppendRequest {
   return {
     decisionId,
-    expectedSeq,
+    expectedVersion: versionOf(expected),
     events: [approvalEvent(actorId, options)],
     status: options.status ?? 'approved',
     ...(options.idempotency === undefined ? {} : { idempotency: options.idempotency }),

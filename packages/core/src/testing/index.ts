@@ -1,3 +1,0 @@
-export type { ConformanceHarness } from './conformanceContext.js';
-export { describeEventStoreConformance } from './describeEventStoreConformance.js';
-export * from './fixtures.js';

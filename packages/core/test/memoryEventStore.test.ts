@@ -1,6 +1,0 @@
-import { createMemoryEventStore } from '../src/store/createMemoryEventStore.js';
-import { describeEventStoreConformance } from '../src/testing/index.js';
-
-describeEventStoreConformance('memory', {
-  createStore: async () => createMemoryEventStore(),
-});
