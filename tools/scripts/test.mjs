@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the typecheck and test targets of every project through nx, then prints the plain summary
+// Runs the builds, the typecheck and every project's tests through nx, then prints the plain summary
 // line CI reads: "N passed, N failed, N skipped". Exits non-zero when a target or a test fails,
 // or when no test ran.
 //
@@ -19,10 +19,14 @@ if (tierAt !== -1) {
   env.NEXUS_TEST_TIER = args[tierAt + 1] ?? '';
   args.splice(tierAt, 2);
 }
-const targets = env.NEXUS_TEST_TIER ? 'test' : 'typecheck,test';
-const nxArgs = ['nx', 'run-many', `--targets=${targets}`, '--outputStyle=stream', '--parallel=2', ...args];
-if (env.CI) nxArgs.push('--skip-nx-cache');
-const run = spawnSync('npx', nxArgs, { stdio: 'inherit', env });
+const common = ['--outputStyle=stream', ...(env.CI ? ['--skip-nx-cache'] : [])];
+const nx = (...nxArgs) => spawnSync('npx', ['nx', ...nxArgs, ...common], { stdio: 'inherit', env });
+// Builds first (the server's tests run its built CLI). Then one typecheck of the whole repository
+// (the workspace project: one compiler process instead of one per package), then every project's
+// tests side by side, without their dependencies again.
+let run = nx('run-many', '--targets=build', '--parallel=2', ...args);
+if (run.status === 0 && !env.NEXUS_TEST_TIER) run = nx('run', 'workspace:typecheck');
+if (run.status === 0) run = nx('run-many', '--targets=test', '--excludeTaskDependencies', '--parallel=4', ...args);
 
 let passed = 0;
 let failed = 0;
