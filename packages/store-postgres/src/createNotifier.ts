@@ -1,0 +1,120 @@
+import pg from 'pg';
+
+/**
+ * Cross-process wake-ups over LISTEN/NOTIFY. A NOTIFY inside the append transaction would
+ * serialize every notifying commit on the database's notification lock, so appends stay free
+ * of it: after a commit the store announces on its own, coalescing (one NOTIFY in flight per
+ * process, one more if appends happened meanwhile). Listeners only learn that new events may
+ * exist; they read the feed, so a lost notification costs latency, never events.
+ */
+export interface Notifier {
+  /** Starts listening (idempotent); reconnects until stopped. */
+  start(): void;
+  stop(): void;
+  /** Tells every process listening on the channel that events were appended. */
+  announce(): void;
+  close(): Promise<void>;
+}
+
+export interface NotifierOptions {
+  readonly pool: pg.Pool;
+  readonly clientConfig: pg.ClientConfig;
+  /** At most 63 bytes (a PostgreSQL identifier). */
+  readonly channel: string;
+  /** Called on every notification, and after a reconnect (notifications may have been missed). */
+  readonly wake: () => void;
+}
+
+const MAX_BACKOFF_MS = 5000;
+
+export function createNotifier(options: NotifierOptions): Notifier {
+  const { pool, clientConfig, channel, wake } = options;
+  const listenSql = `LISTEN "${channel.replace(/"/g, '""')}"`;
+  let wanted = false;
+  let closed = false;
+  let client: pg.Client | undefined;
+  let backoff = 100;
+  let retry: NodeJS.Timeout | undefined;
+  let inFlight = false;
+  let pending = false;
+
+  function scheduleReconnect(): void {
+    if (!wanted || closed || retry !== undefined) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      connect();
+    }, backoff);
+    retry.unref();
+    backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+  }
+
+  function connect(): void {
+    if (!wanted || closed || client !== undefined) return;
+    const listener = new pg.Client(clientConfig);
+    client = listener;
+    let dropped = false;
+    const drop = () => {
+      if (dropped) return;
+      dropped = true;
+      if (client === listener) client = undefined;
+      listener.end().catch(() => undefined);
+      scheduleReconnect();
+    };
+    listener.on('error', drop);
+    listener.on('end', drop);
+    listener.on('notification', (message) => {
+      if (message.channel === channel) wake();
+    });
+    listener
+      .connect()
+      .then(() => listener.query(listenSql))
+      .then(
+        () => {
+          backoff = 100;
+          // Anything appended while not listening would otherwise wait for the next poll.
+          wake();
+        },
+        drop,
+      );
+  }
+
+  function send(): void {
+    inFlight = true;
+    pending = false;
+    pool.query('SELECT pg_notify($1, \'\')', [channel]).then(
+      () => finish(),
+      () => finish(),
+    );
+  }
+
+  function finish(): void {
+    inFlight = false;
+    if (pending && !closed) send();
+  }
+
+  return {
+    start() {
+      wanted = true;
+      connect();
+    },
+    stop() {
+      wanted = false;
+      if (retry !== undefined) clearTimeout(retry);
+      retry = undefined;
+      const current = client;
+      client = undefined;
+      current?.removeAllListeners('end');
+      current?.end().catch(() => undefined);
+    },
+    announce() {
+      if (closed) return;
+      if (inFlight) pending = true;
+      else send();
+    },
+    async close() {
+      closed = true;
+      this.stop();
+      while (inFlight) await new Promise((resolve) => setTimeout(resolve, 5));
+    },
+  };
+}
