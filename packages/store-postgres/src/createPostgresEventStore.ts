@@ -1,14 +1,16 @@
 import pg from 'pg';
 import {
   ConcurrencyConflictError,
-  DEFAULT_FEED_LIMIT,
   NexusError,
   canonicalJson,
   checkAppendRequest,
+  checkImportRequest,
+  checkReadEventsOptions,
+  checkReadFeedOptions,
   decodeDecisionCursor,
   encodeDecisionCursor,
   pageSizeOf,
-  parseJson,
+  parsePayload,
   type ActorType,
   type AppendRequest,
   type AppendResult,
@@ -22,7 +24,6 @@ import {
   type FeedPage,
   type IdempotencyRecord,
   type ImportRequest,
-  type JsonObject,
   type ListDecisionsOptions,
   type LogVersion,
   type Mode,
@@ -87,7 +88,7 @@ function eventFromRow(decisionId: string, generation: number, row: EventRow | Fe
     type: row[3] as DecisionEventType,
     ts: row[4],
     actor: { type: row[5] as ActorType, id: row[6] },
-    payload: parseJson(payloadJson) as JsonObject,
+    payload: parsePayload(payloadJson),
     payloadJson,
     digest: row[8],
   };
@@ -147,12 +148,6 @@ function checkHeader(header: DecisionHeader): void {
   assertStorableText(header.requestedMode, 'requestedMode');
   if (!Array.isArray(header.labels)) throw new NexusError('INVALID_ARGUMENT', 'labels must be a list', {});
   for (const label of header.labels) assertStorableText(label, 'label');
-}
-
-function checkSeqOption(value: number | undefined, name: string): void {
-  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-    throw new NexusError('INVALID_ARGUMENT', `${name} must be a non-negative integer`, { [name]: value });
-  }
 }
 
 /** The columns of events, one array each, for an `unnest` insert of a whole batch in one statement. */
@@ -431,11 +426,6 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     if (idempotency === undefined) return;
     assertStorableText(idempotency.key, 'idempotency key');
     assertStorableText(idempotency.fingerprint, 'idempotency fingerprint');
-    if (idempotency.generation !== request.expectedVersion.generation) {
-      throw new NexusError('INVALID_ARGUMENT', 'the idempotency record must name the generation appended to', {
-        decisionId: request.decisionId,
-      });
-    }
   }
 
   async function readFeedOnce(
@@ -506,9 +496,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     },
 
     async readEvents(decisionId, options: ReadEventsOptions = {}) {
-      checkSeqOption(options.fromSeq, 'fromSeq');
-      checkSeqOption(options.toSeq, 'toSeq');
-      checkSeqOption(options.generation, 'generation');
+      const { fromSeq, toSeq, generation } = checkReadEventsOptions(options);
       if (typeof decisionId !== 'string') throw new NexusError('INVALID_ARGUMENT', 'decision id must be a string', {});
       const found = await rows<[number, ...EventRow]>(
         'nx_read_events',
@@ -517,7 +505,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
            AND e.generation = COALESCE($2::int, (SELECT generation FROM decisions WHERE decision_id = $1))
            AND e.seq >= $3 AND ($4::int IS NULL OR e.seq <= $4)
          ORDER BY e.seq`,
-        [decisionId, options.generation ?? null, options.fromSeq ?? 0, options.toSeq ?? null],
+        [decisionId, generation ?? null, fromSeq, toSeq ?? null],
       );
       const n = found.length;
       const events = new Array<StoredEvent>(n);
@@ -569,15 +557,9 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     },
 
     async readFeed(options: ReadFeedOptions = {}): Promise<FeedPage> {
-      const after = decodeCheckpoint(options.after);
-      const limit = options.limit ?? DEFAULT_FEED_LIMIT;
-      if (!Number.isSafeInteger(limit) || limit < 1) {
-        throw new NexusError('INVALID_ARGUMENT', 'limit must be a positive integer', { limit });
-      }
-      const { decisionId } = options;
-      if (decisionId !== undefined && typeof decisionId !== 'string') {
-        throw new NexusError('INVALID_ARGUMENT', 'decisionId must be a string', {});
-      }
+      const checked = checkReadFeedOptions(options);
+      const after = decodeCheckpoint(checked.after);
+      const { decisionId, limit } = checked;
       const deadline = Date.now() + settleMs;
       for (let wait = 2; ; wait = Math.min(wait * 2, 20)) {
         const { head, hidden, page } = await readFeedOnce(after, limit, decisionId);
@@ -637,15 +619,8 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     },
 
     async importDecision(request: ImportRequest): Promise<AppendResult> {
+      checkImportRequest(request);
       const { header, events, status, conflictMode, verify, expectedVersion } = request;
-      if (conflictMode !== 'reject' && conflictMode !== 'overwrite') {
-        throw new NexusError('INVALID_ARGUMENT', `unknown import conflict mode ${String(conflictMode)}`, { conflictMode });
-      }
-      if (!Array.isArray(events) || events.length === 0) {
-        throw new NexusError('INVALID_ARGUMENT', 'an imported decision needs at least one event', {
-          decisionId: header?.decisionId,
-        });
-      }
       checkHeader(header);
       assertStorableText(status, 'status');
       checkEvents(events);
@@ -722,7 +697,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
               type: event.type,
               ts: event.ts,
               actor: { type: event.actor.type, id: event.actor.id },
-              payload: parseJson(event.payloadJson) as JsonObject,
+              payload: parsePayload(event.payloadJson),
               payloadJson: event.payloadJson,
               digest: event.digest,
             };
@@ -794,7 +769,7 @@ type TemplateRow = [name: string, snapshot: string, digest: string, createdAt: s
 function templateFromRow(row: TemplateRow): TemplateRecord {
   return {
     name: row[0],
-    snapshot: parseJson(row[1]) as JsonObject,
+    snapshot: parsePayload(row[1]),
     digest: row[2],
     createdAt: row[3],
     createdBy: { type: row[4] as ActorType, id: row[5] },

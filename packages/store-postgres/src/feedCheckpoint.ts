@@ -1,4 +1,4 @@
-import { FEED_START, NexusError, type Checkpoint } from '@nexus-control/core';
+import { FEED_START, invalidCheckpoint, type Checkpoint } from '@nexus-control/core';
 
 /*
  * A feed place is (transaction id, position): the 64-bit id of the transaction that wrote the
@@ -25,10 +25,7 @@ export function encodeCheckpoint(place: FeedPlace): Checkpoint {
 /** The place a token stands for; INVALID_ARGUMENT for anything this store did not issue. */
 export function decodeCheckpoint(token: Checkpoint | undefined): FeedPlace {
   if (token === undefined || token === FEED_START) return START_PLACE;
-  const invalid = () =>
-    new NexusError('INVALID_ARGUMENT', 'invalid feed checkpoint: not one this PostgreSQL store issued', {
-      checkpoint: typeof token === 'string' ? token.slice(0, 80) : typeof token,
-    });
+  const invalid = () => invalidCheckpoint(String(token));
   if (typeof token !== 'string') throw invalid();
   const match = TOKEN.exec(token);
   if (match === null) throw invalid();

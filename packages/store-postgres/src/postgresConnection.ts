@@ -45,21 +45,30 @@ function positiveInteger(name: string, value: string | number | undefined, fallb
  */
 export function parsePostgresUrl(url: string, settings: PostgresPoolSettings = {}): PostgresConnection {
   const location = maskUrl(url);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
+  const scheme = /^postgres(ql)?:\/\/([^/?#]*)/i.exec(url);
+  if (scheme === null) {
     throw new NexusError('INVALID_ARGUMENT', `not a PostgreSQL connection string: ${location}`, { location });
   }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new NexusError('INVALID_ARGUMENT', `not a PostgreSQL connection string: ${location}`, { location });
-  }
+  const queryAt = url.indexOf('?');
+  const params = new URLSearchParams(queryAt < 0 ? '' : url.slice(queryAt + 1));
   const ours = new Map<string, string>();
   for (const name of OUR_PARAMETERS) {
-    const value = parsed.searchParams.get(name);
+    const value = params.get(name);
     if (value !== null) ours.set(name, value);
-    parsed.searchParams.delete(name);
+    params.delete(name);
   }
+  const rest = params.toString();
+  const connectionString = (queryAt < 0 ? url : url.slice(0, queryAt)) + (rest === '' ? '' : `?${rest}`);
+  const userInfo = /^([^@]*)@/.exec(scheme[2]!)?.[1] ?? '';
+  const colon = userInfo.indexOf(':');
+  const written = colon < 0 ? '' : userInfo.slice(colon + 1);
+  let password = written;
+  try {
+    password = decodeURIComponent(password);
+  } catch {
+    // Left as written: a malformed escape is still what must not be printed.
+  }
+  password ||= params.get('password') ?? '';
   const schema = settings.schema ?? ours.get('schema') ?? 'public';
   if (!SCHEMA_NAME.test(schema)) {
     throw new NexusError('INVALID_ARGUMENT', 'schema must be a lower-case identifier of at most 48 characters', { schema });
@@ -67,10 +76,9 @@ export function parsePostgresUrl(url: string, settings: PostgresPoolSettings = {
   const poolSize = positiveInteger('pool_size', settings.poolSize ?? ours.get('pool_size'), 10);
   const statementTimeout = positiveInteger('statement_timeout_ms', settings.statementTimeoutMs ?? ours.get('statement_timeout_ms'), 30_000);
   const connectTimeout = positiveInteger('connect_timeout_ms', settings.connectTimeoutMs ?? ours.get('connect_timeout_ms'), 5000);
-  const password = decodeURIComponent(parsed.password) || (parsed.searchParams.get('password') ?? '');
-  const applicationName = settings.applicationName ?? parsed.searchParams.get('application_name') ?? 'nexus-control';
+  const applicationName = settings.applicationName ?? params.get('application_name') ?? 'nexus-control';
   const clientConfig: pg.ClientConfig = {
-    connectionString: parsed.toString(),
+    connectionString,
     application_name: applicationName,
     statement_timeout: statementTimeout,
     // A connection that stops answering (network gone) fails the call instead of hanging it.
@@ -79,7 +87,7 @@ export function parsePostgresUrl(url: string, settings: PostgresPoolSettings = {
     keepAlive: true,
     options: `-c search_path=${schema}`,
   };
-  return { schema, location, secrets: password === '' ? [] : [password], clientConfig, poolSize };
+  return { schema, location, secrets: [...new Set([password, written])].filter((secret) => secret !== ''), clientConfig, poolSize };
 }
 
 /** A pool whose idle-connection failures (the database restarting) never crash the process. */
