@@ -28,10 +28,11 @@ export function isRaceLost(error: unknown): boolean {
 
 /*
  * SQLSTATE classes meaning the database cannot serve now, rather than that the request is
- * wrong: 08 connection exception, 53 insufficient resources, 57 operator intervention
+ * wrong: 08 connection exception, 28 authentication refused, 3D no such database,
+ * 53 insufficient resources, 57 operator intervention
  * (admin shutdown, crash shutdown, cannot connect now, statement timeout), 58 system error.
  */
-const UNAVAILABLE_CLASSES = new Set(['08', '53', '57', '58']);
+const UNAVAILABLE_CLASSES = new Set(['08', '28', '3D', '53', '57', '58']);
 
 function isUnavailable(error: unknown): boolean {
   const state = sqlStateOf(error);
