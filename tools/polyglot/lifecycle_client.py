@@ -3,7 +3,9 @@
 
 Requests a decision, has two approvers approve it, executes it with the null adapter,
 exports its audit package and verifies the package's binding digest here, in Python,
-from the canonical JSON rules of the interchange format. Prints one JSON object with
+from the canonical JSON rules of the interchange format. Then watches the decision from
+the start, drops the stream after a few events, and resumes from the last checkpoint
+token it kept: it must get exactly the remaining events, then `caught_up`. Prints one JSON object with
 the results and exits 0 when every check passed, 1 otherwise.
 
 The stubs are generated from proto/ beforehand, e.g.
@@ -97,6 +99,43 @@ def verify_package(package):
     return checks
 
 
+def watch_resume(decisions, decisions_pb2, metadata, timeout, decision_id, keep):
+    """Reads `keep` events from the start, disconnects, resumes after the last token kept."""
+    first = []
+    stream = decisions.WatchDecisions(
+        decisions_pb2.WatchDecisionsRequest(decision_id=decision_id, from_start=decisions_pb2.google_dot_protobuf_dot_empty__pb2.Empty()),
+        metadata=metadata,
+        timeout=timeout,
+    )
+    for response in stream:
+        if response.WhichOneof("content") == "event":
+            first.append(response.event)
+            if len(first) == keep:
+                break
+    stream.cancel()
+    token = first[-1].checkpoint
+
+    rest = []
+    caught_up = None
+    stream = decisions.WatchDecisions(decisions_pb2.WatchDecisionsRequest(decision_id=decision_id, after=token), metadata=metadata, timeout=timeout)
+    for response in stream:
+        kind = response.WhichOneof("content")
+        if kind == "event":
+            rest.append(response.event)
+        elif kind == "caught_up":
+            caught_up = response.caught_up.checkpoint
+            break
+    stream.cancel()
+    return {
+        "first_seqs": [event.seq for event in first],
+        "resumed_after": token,
+        "resumed_seqs": [event.seq for event in rest],
+        "resumed_digests": [event.digest for event in rest],
+        "generations": sorted({event.generation for event in first + rest}),
+        "caught_up": caught_up,
+    }
+
+
 def main():
     args = parse_args()
     sys.path.insert(0, args.stubs)
@@ -186,6 +225,15 @@ def main():
     checks = verify_package(package)
     server_report = call(audit.VerifyAuditPackage, audit_pb2.VerifyAuditPackageRequest(package_json=exported.package_json), auditor_token)
 
+    listed = call(decisions.ListEvents, decisions_pb2.ListEventsRequest(decision_id=decision_id), auditor_token).events
+    watch = watch_resume(decisions, decisions_pb2, auth(auditor_token), args.timeout, decision_id, keep=3)
+    watch_ok = (
+        watch["first_seqs"] == [0, 1, 2]
+        and watch["resumed_seqs"] == list(range(3, len(listed)))
+        and watch["resumed_digests"] == [event.digest for event in listed[3:]]
+        and watch["caught_up"] is not None
+    )
+
     ok = (
         states == ["DECISION_STATUS_PENDING_APPROVAL", "DECISION_STATUS_PENDING_APPROVAL", "DECISION_STATUS_APPROVED", "DECISION_STATUS_COMPLETED"]
         and executed.execution.run_id == router_response["run_id"]
@@ -194,6 +242,7 @@ def main():
         and server_report.ok
         and error_probe.get("nexus_error_code") == "ALREADY_APPROVED"
         and error_probe.get("error_info_reason") == "ALREADY_APPROVED"
+        and watch_ok
     )
     print(
         json.dumps(
@@ -208,6 +257,8 @@ def main():
                 "python_checks": checks,
                 "server_verification": {"ok": server_report.ok, "passed": server_report.passed, "total": server_report.total},
                 "error_probe": error_probe,
+                "event_count": len(listed),
+                "watch": watch,
                 "runtime": {"python": sys.version.split()[0], "grpcio": grpc.__version__},
             },
             indent=2,

@@ -71,7 +71,7 @@ import {
 } from './gen/nexus/control/v1/templates.js';
 import type { DeepPartial, Event, MessageFns } from './gen/nexus/control/v1/types.js';
 import { NexusClientError } from './NexusClientError.js';
-import { AUTHORIZATION_HEADER, DEFAULT_MAX_MESSAGE_BYTES, HEAD_POSITION_HEADER } from './wireNames.js';
+import { AUTHORIZATION_HEADER, DEFAULT_MAX_MESSAGE_BYTES } from './wireNames.js';
 
 export interface NexusTlsOptions {
   /** PEM of the CA that signed the server certificate; default: the system roots. */
@@ -110,10 +110,19 @@ export interface NexusCallOptions {
 /** A unary RPC: partial request in (unset fields take proto defaults), response out; rejects with NexusClientError. */
 export type UnaryMethod<Req, Res> = (request?: DeepPartial<Req>, options?: NexusCallOptions) => Promise<Res>;
 
-/** A running WatchDecisions stream: iterate it for events; `cancel()` or breaking out of the loop ends it. */
-export interface NexusWatch extends AsyncIterable<Event> {
-  /** Resolves once the server has subscribed, with the feed position the stream starts after. */
-  readonly ready: Promise<{ readonly headPosition: string }>;
+/**
+ * One message of a watch, as the wrapper yields it: an event (with its `checkpoint` token), a
+ * periodic checkpoint while nothing matching arrived, or — once — the point where the stream
+ * caught up with the live head. Persist the latest `checkpoint` of any of them and pass it as
+ * `after` to resume exactly there.
+ */
+export type NexusWatchItem =
+  | { readonly type: 'event'; readonly event: Event }
+  | { readonly type: 'checkpoint'; readonly checkpoint: string }
+  | { readonly type: 'caught_up'; readonly checkpoint: string };
+
+/** A running WatchDecisions stream: iterate it; `cancel()` or breaking out of the loop ends it. */
+export interface NexusWatch extends AsyncIterable<NexusWatchItem> {
   cancel(): void;
 }
 
@@ -244,23 +253,16 @@ export function createNexusClient(options: NexusClientOptions): NexusClient {
       cancelledByCaller = true;
       call.cancel();
     };
-    const ready = new Promise<{ headPosition: string }>((resolve, reject) => {
-      call.once('metadata', (metadata: Metadata) => {
-        const head = metadata.get(HEAD_POSITION_HEADER)[0];
-        resolve({ headPosition: typeof head === 'string' ? head : '0' });
-      });
-      call.once('error', (error: ServiceError) => reject(cancelledByCaller ? cancelledError() : NexusClientError.fromServiceError(error)));
-      call.once('end', () => reject(new NexusClientError('UNAVAILABLE', GrpcStatus.UNAVAILABLE, 'the stream ended before it started')));
-    });
-    ready.catch(() => undefined); // observed through iteration as well; never an unhandled rejection
     const signal = callOptions?.signal;
     if (signal?.aborted) cancel();
     else signal?.addEventListener('abort', cancel, { once: true });
 
-    async function* iterate(): AsyncGenerator<Event> {
+    async function* iterate(): AsyncGenerator<NexusWatchItem> {
       try {
         for await (const response of call as AsyncIterable<WatchDecisionsResponse>) {
-          if (response.event) yield response.event;
+          if (response.event) yield { type: 'event', event: response.event };
+          else if (response.checkpoint) yield { type: 'checkpoint', checkpoint: response.checkpoint.checkpoint };
+          else if (response.caughtUp) yield { type: 'caught_up', checkpoint: response.caughtUp.checkpoint };
         }
       } catch (error) {
         if (cancelledByCaller) return;
@@ -270,7 +272,7 @@ export function createNexusClient(options: NexusClientOptions): NexusClient {
         if (!cancelledByCaller) call.cancel();
       }
     }
-    return { ready, cancel, [Symbol.asyncIterator]: iterate };
+    return { cancel, [Symbol.asyncIterator]: iterate };
   }
 
   return {

@@ -9,9 +9,10 @@ export * from './gen/nexus/control/v1/diagnostics.js';
 // Every generated file declares these helpers; naming one source resolves the ambiguity.
 export { protobufPackage, protobufFileName, type DeepPartial, type MessageFns } from './gen/nexus/control/v1/types.js';
 export { Timestamp } from './gen/google/protobuf/timestamp.js';
+export { Empty } from './gen/google/protobuf/empty.js';
 
 export { createNexusClient } from './createNexusClient.js';
-export type { NexusCallOptions, NexusClient, NexusClientOptions, NexusTlsOptions, NexusWatch, UnaryMethod } from './createNexusClient.js';
+export type { NexusCallOptions, NexusClient, NexusClientOptions, NexusTlsOptions, NexusWatch, NexusWatchItem, UnaryMethod } from './createNexusClient.js';
 export { NexusClientError, isNexusClientError } from './NexusClientError.js';
 export { decodeErrorStatus, encodeErrorStatus, type ErrorStatus } from './errorStatus.js';
 export { dateFromTimestamp, textFromTimestamp, timestampFromDate, timestampFromText } from './timestamps.js';

@@ -6,8 +6,6 @@ export const ERROR_CODE_TRAILER = 'nexus-error-code';
 export const STATUS_DETAILS_TRAILER = 'grpc-status-details-bin';
 /** google.rpc.ErrorInfo.domain of every Nexus Control error. */
 export const ERROR_DOMAIN = 'nexus-control';
-/** Response header of WatchDecisions: the feed position the stream starts after. */
-export const HEAD_POSITION_HEADER = 'nexus-head-position';
 /** Request header with the bearer token: `authorization: Bearer <token>`. */
 export const AUTHORIZATION_HEADER = 'authorization';
 

@@ -6,11 +6,11 @@ import { DecisionServiceService, type WatchDecisionsRequest, type WatchDecisions
 import { DiagnosticsServiceService, type EchoRequest, type EchoResponse } from '../src/gen/nexus/control/v1/diagnostics.js';
 import { EventType } from '../src/gen/nexus/control/v1/types.js';
 import { NexusClientError } from '../src/NexusClientError.js';
-import { ERROR_CODE_TRAILER, HEAD_POSITION_HEADER, STATUS_DETAILS_TRAILER } from '../src/wireNames.js';
+import { ERROR_CODE_TRAILER, STATUS_DETAILS_TRAILER } from '../src/wireNames.js';
 
 // A stand-in server speaking the real wire protocol, so the wrapper is tested over a socket
 // without the control plane: echo behaviours are driven by the message text.
-const seen: { authorization?: string; cancelled: string[] } = { cancelled: [] };
+const seen: { authorization?: string; cancelled: string[]; watchRequests: WatchDecisionsRequest[] } = { cancelled: [], watchRequests: [] };
 
 function echo(call: ServerUnaryCall<EchoRequest, EchoResponse>, callback: sendUnaryData<EchoResponse>) {
   seen.authorization = call.metadata.get('authorization')[0] as string | undefined;
@@ -39,28 +39,29 @@ function echo(call: ServerUnaryCall<EchoRequest, EchoResponse>, callback: sendUn
   callback(null, call.request);
 }
 
+/** A scripted stream: caught_up at 41, an event, a periodic checkpoint, then an event every 10 ms. */
 function watch(call: ServerWritableStream<WatchDecisionsRequest, WatchDecisionsResponse>) {
-  const headers = new Metadata();
-  headers.set(HEAD_POSITION_HEADER, '41');
-  call.sendMetadata(headers);
+  seen.watchRequests.push(call.request);
   let position = 41;
-  const timer = setInterval(() => {
-    position += 1;
-    call.write({
-      event: {
-        eventId: `evt_d_${position}`,
-        decisionId: call.request.decisionId || 'd',
-        seq: position - 42,
-        type: EventType.EVENT_TYPE_APPROVAL_GRANTED,
-        ts: undefined,
-        recordedTs: '',
-        actor: undefined,
-        payloadJson: '{}',
-        digest: '',
-        position: String(position),
-      },
-    });
-  }, 10);
+  const event = (at: number): WatchDecisionsResponse => ({
+    event: {
+      eventId: `evt_d_${at}`,
+      decisionId: call.request.decisionId || 'd',
+      seq: at - 42,
+      type: EventType.EVENT_TYPE_APPROVAL_GRANTED,
+      ts: undefined,
+      recordedTs: '',
+      actor: undefined,
+      payloadJson: '{}',
+      digest: '',
+      checkpoint: String(at),
+      generation: 0,
+    },
+  });
+  call.write({ caughtUp: { checkpoint: String(position) } });
+  call.write(event(++position));
+  call.write({ checkpoint: { checkpoint: String(++position) } });
+  const timer = setInterval(() => call.write(event(++position)), 10);
   call.on('cancelled', () => {
     clearInterval(timer);
     seen.cancelled.push('watch');
@@ -138,24 +139,29 @@ describe('createNexusClient', () => {
     await expect(client.echo({ message: 'x' }, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 
-  it('a watch reports its head position once live, yields events in order, and ends quietly when cancelled', async () => {
-    const stream = client.watchDecisions({ decisionId: 'd7' });
-    await expect(stream.ready).resolves.toEqual({ headPosition: '41' });
-    const positions: string[] = [];
-    for await (const event of stream) {
-      expect(event.decisionId).toBe('d7');
-      positions.push(event.position);
-      if (positions.length === 3) stream.cancel();
+  it('a watch yields caught_up, events and checkpoints in stream order with their tokens, and ends quietly when cancelled', async () => {
+    seen.watchRequests = [];
+    const stream = client.watchDecisions({ decisionId: 'd7', after: '40', checkpointIntervalMs: 250 });
+    const items: string[] = [];
+    for await (const item of stream) {
+      if (item.type === 'event') {
+        expect(item.event.decisionId).toBe('d7');
+        items.push(`event ${item.event.checkpoint}`);
+      } else {
+        items.push(`${item.type} ${item.checkpoint}`);
+      }
+      if (items.length === 4) stream.cancel();
     }
-    expect(positions).toEqual(['42', '43', '44']);
+    expect(items).toEqual(['caught_up 41', 'event 42', 'checkpoint 43', 'event 44']);
+    expect(seen.watchRequests[0]).toMatchObject({ decisionId: 'd7', after: '40', checkpointIntervalMs: 250 });
     await expect.poll(() => seen.cancelled).toContain('watch');
   });
 
   it('breaking out of a watch loop cancels the stream on the server', async () => {
     seen.cancelled = [];
     const stream = client.watchDecisions({});
-    for await (const event of stream) {
-      expect(event.position).toBe('42');
+    for await (const item of stream) {
+      expect(item).toEqual({ type: 'caught_up', checkpoint: '41' });
       break;
     }
     await expect.poll(() => seen.cancelled).toContain('watch');

@@ -143,6 +143,24 @@ describe('nexus-control client commands over gRPC', () => {
     ]);
     expect(events.map((event) => event['seq'])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     expect(events[0]!['payload']).toEqual({ goal: 'rotate the signing key', plan: 'step one', requested_mode: 'dry_run', labels: ['prod'] });
+    expect(events.every((event) => event['kind'] === 'event' && event['generation'] === 0)).toBe(true);
+
+    // A script keeps the token of the last line it handled and resumes there: exactly the rest, then caught_up.
+    const resumed = await cli(server, 'auditor', ['decision', 'watch', decisionId, '--after', events[5]!['checkpoint'], '--until-caught-up', '--json']);
+    expect(resumed.code).toBe(0);
+    const lines = resumed.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, any>);
+    expect(lines.map((line) => line['kind'])).toEqual(['event', 'event', 'event', 'caught_up']);
+    expect(lines.slice(0, 3).map((line) => line['seq'])).toEqual([6, 7, 8]);
+    expect(lines.slice(0, 3).map((line) => line['checkpoint'])).toEqual(events.slice(6).map((event) => event['checkpoint']));
+    expect(lines[3]!['checkpoint']).toEqual(expect.any(String));
+    const text = await cli(server, 'auditor', ['decision', 'watch', decisionId, '--after', events[7]!['checkpoint'], '--until-caught-up']);
+    expect(text.code).toBe(0);
+    const textLines = text.stdout.trim().split('\n');
+    expect(textLines[0]!.split('  ').slice(0, 4)).toEqual([events[8]!['checkpoint'], events[8]!['ts'], decisionId, '#8']);
+    expect(textLines[1]).toMatch(/^caught_up \S+$/);
+    const bad = await cli(server, 'auditor', ['decision', 'watch', decisionId, '--after', 'nonsense', '--until-caught-up']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('INVALID_ARGUMENT');
 
     const packagePath = join(dir.path, 'audit.json');
     const exported = json(await cli(server, 'auditor', ['audit', 'export', decisionId, '--out', packagePath, '--json']));

@@ -33,7 +33,7 @@ describe('domain error → gRPC status mapping', () => {
   it('policy and state violations are FAILED_PRECONDITION, a lost race is ABORTED', () => {
     expect(toServiceError(new NexusError('POLICY_VIOLATION', 'x')).response.code).toBe(status.FAILED_PRECONDITION);
     expect(toServiceError(new NexusError('INVALID_STATE', 'x')).response.code).toBe(status.FAILED_PRECONDITION);
-    expect(toServiceError(new ConcurrencyConflictError('dec_1', 3, 4)).response.code).toBe(status.ABORTED);
+    expect(toServiceError(new ConcurrencyConflictError('dec_1', { generation: 0, length: 3 }, { generation: 0, length: 4 })).response.code).toBe(status.ABORTED);
   });
 
   it('an unexpected error becomes INTERNAL without its message, and is kept for the log', () => {

@@ -91,7 +91,7 @@ describe('a Python client generated from proto/ (Debian grpcio and protobuf)', (
   });
 
   it.skipIf(missing !== undefined)(
-    `runs a lifecycle with token-authenticated actors and verifies the audit package's binding digest itself${missing ? ` (skipped: ${missing})` : ''}`,
+    `runs a lifecycle with token-authenticated actors, verifies the audit package's binding digest itself, and resumes a watch from a checkpoint token${missing ? ` (skipped: ${missing})` : ''}`,
     async () => {
       generateStubs(stubs.path);
       expect(existsSync(join(stubs.path, 'nexus', 'control', 'v1', 'decisions_pb2_grpc.py'))).toBe(true);
@@ -126,6 +126,15 @@ describe('a Python client generated from proto/ (Debian grpcio and protobuf)', (
         nexus_error_code: 'ALREADY_APPROVED',
         error_info_reason: 'ALREADY_APPROVED',
       });
+      // Resumed from a checkpoint token after a disconnect: exactly the remaining events.
+      const eventCount = result['event_count'] as number;
+      expect(eventCount).toBeGreaterThan(3);
+      expect(result['watch']).toMatchObject({
+        first_seqs: [0, 1, 2],
+        resumed_seqs: Array.from({ length: eventCount - 3 }, (_, i) => i + 3),
+        generations: [0],
+      });
+      expect(result['watch']['caught_up']).toEqual(expect.any(String));
       for (const check of result['python_checks'] as Array<{ name: string; ok: boolean }>) expect(check, check.name).toMatchObject({ ok: true });
       expect(result['server_verification']['ok']).toBe(true);
       expect(result['ok']).toBe(true);

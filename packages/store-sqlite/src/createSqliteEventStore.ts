@@ -1,26 +1,34 @@
 import type Database from 'better-sqlite3';
 import {
+  assertExpectedVersion,
   ConcurrencyConflictError,
   DECISION_EVENT_TYPES,
-  DEFAULT_FEED_LIMIT,
   NexusError,
+  parsePayload,
   canonicalJson,
   checkAppendRequest,
+  checkImportRequest,
+  checkReadEventsOptions,
+  checkReadFeedOptions,
   decodeDecisionCursor,
   encodeDecisionCursor,
   pageSizeOf,
   type ActorType,
   type AppendRequest,
   type AppendResult,
+  type BeforeCommitHook,
+  type Checkpoint,
   type DecisionEventType,
   type DecisionHeader,
   type DecisionPage,
   type DecisionStatus,
   type DecisionSummary,
   type EventStore,
+  type FeedPage,
   type IdempotencyRecord,
   type ImportRequest,
   type ListDecisionsOptions,
+  type LogVersion,
   type Mode,
   type NewEvent,
   type ReadEventsOptions,
@@ -29,9 +37,9 @@ import {
   type StoredEvent,
   type TemplateRecord,
 } from '@nexus-control/core';
+import { checkpointOf, parseCheckpoint } from './checkpoint.js';
 import { createExclusiveGate } from './exclusiveGate.js';
 import { openDatabase, type SynchronousMode } from './openDatabase.js';
-import { parsePayload } from './parsePayload.js';
 import { isUniqueViolation, toStoreError } from './sqliteErrors.js';
 import { assertStorableText } from './storedText.js';
 
@@ -46,12 +54,19 @@ export interface SqliteEventStoreOptions {
   readonly synchronous?: SynchronousMode;
   /** How long a write waits for another connection's write lock before STORE_UNAVAILABLE; default 5000 ms. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Test seam (see `BeforeCommitHook`): every append then runs as an asynchronous transaction
+   * that awaits it right before its commit. Writers on one SQLite file serialize on its write
+   * lock, so another connection's append waits (blocking its thread) until this one commits.
+   */
+  readonly beforeCommit?: BeforeCommitHook;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 type EventRow = [
   position: number,
+  generation: number,
   seq: number,
   /** Index into DECISION_EVENT_TYPES, or the stored text of an unknown type. */
   type: number | string,
@@ -62,13 +77,16 @@ type EventRow = [
   payload: string,
   digest: string,
 ];
+const DIGEST = 8;
+const DECISION_ID = 9;
 type FeedRow = [...EventRow, decisionId: string];
 
 /** A header joined with its decision's last event, which carries the status, count and update time. */
 const SUMMARY_SELECT =
-  'SELECT d.list_position, d.decision_id, d.created_at, d.goal, d.requested_mode, d.labels, e.status, e.seq, e.ts';
+  'SELECT d.list_position, d.decision_id, d.created_at, d.goal, d.requested_mode, d.labels, e.status, e.seq, e.ts, e.generation';
+// The newest generation is the current log, so its last event is the decision's last event.
 const LAST_EVENT_JOIN =
-  'JOIN events e ON e.position = (SELECT position FROM events WHERE decision_id = d.decision_id ORDER BY seq DESC LIMIT 1)';
+  'JOIN events e ON e.position = (SELECT position FROM events WHERE decision_id = d.decision_id ORDER BY generation DESC, seq DESC LIMIT 1)';
 type DecisionRow = [
   listPosition: number,
   decisionId: string,
@@ -79,6 +97,7 @@ type DecisionRow = [
   status: string,
   lastSeq: number,
   updatedAt: string,
+  generation: number,
 ];
 
 /*
@@ -91,23 +110,24 @@ const ACTOR_TYPES = ['human', 'system'] as const;
 const codeOf = (column: string, names: readonly string[]): string =>
   `CASE ${column} ${names.map((name, i) => `WHEN '${name}' THEN ${i}`).join(' ')} ELSE ${column} END`;
 const EVENT_READ_COLUMNS =
-  `position, seq, ${codeOf('type', DECISION_EVENT_TYPES)}, ts, ` +
+  `position, generation, seq, ${codeOf('type', DECISION_EVENT_TYPES)}, ts, ` +
   `${codeOf('actor_type', ACTOR_TYPES)}, actor_id, payload, digest`;
 
 function eventFromRow(decisionId: string, row: EventRow | FeedRow): StoredEvent {
-  const payloadJson = row[6];
-  const type = row[2];
-  const actorType = row[4];
+  const payloadJson = row[7];
+  const type = row[3];
+  const actorType = row[5];
   return {
     decisionId,
-    seq: row[1],
-    position: row[0],
+    seq: row[2],
+    generation: row[1],
+    checkpoint: checkpointOf(row[0]),
     type: (typeof type === 'number' ? DECISION_EVENT_TYPES[type] : type) as DecisionEventType,
-    ts: row[3],
-    actor: { type: (typeof actorType === 'number' ? ACTOR_TYPES[actorType] : actorType) as ActorType, id: row[5] },
+    ts: row[4],
+    actor: { type: (typeof actorType === 'number' ? ACTOR_TYPES[actorType] : actorType) as ActorType, id: row[6] },
     payload: parsePayload(payloadJson),
     payloadJson,
-    digest: row[7],
+    digest: row[DIGEST],
   };
 }
 
@@ -121,7 +141,7 @@ function eventsFromRows(rows: (EventRow | FeedRow)[], decisionId: string | undef
   for (let i = 0; i < n; i++) {
     const row = rows[i]!;
     (rows as unknown[])[i] = undefined;
-    events[i] = eventFromRow(decisionId ?? (row as FeedRow)[8], row);
+    events[i] = eventFromRow(decisionId ?? (row as FeedRow)[DECISION_ID], row);
   }
   return events;
 }
@@ -135,15 +155,17 @@ function summaryFromRow(row: DecisionRow): DecisionSummary {
     labels: JSON.parse(row[5]) as string[],
     status: row[6] as DecisionStatus,
     eventCount: row[7] + 1,
+    generation: row[9],
     updatedAt: row[8],
   };
 }
 
-function storedEvent(decisionId: string, seq: number, position: number, event: NewEvent): StoredEvent {
+function storedEvent(decisionId: string, generation: number, seq: number, position: number, event: NewEvent): StoredEvent {
   return {
     decisionId,
     seq,
-    position,
+    generation,
+    checkpoint: checkpointOf(position),
     type: event.type,
     ts: event.ts,
     actor: { type: event.actor.type, id: event.actor.id },
@@ -172,12 +194,6 @@ function checkHeader(header: DecisionHeader): void {
   for (const label of header.labels) assertStorableText(label, 'label');
 }
 
-function checkSeqOption(value: number | undefined, name: string): void {
-  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-    throw new NexusError('INVALID_ARGUMENT', `${name} must be a non-negative integer`, { [name]: value });
-  }
-}
-
 /**
  * An EventStore on one SQLite database (better-sqlite3, WAL mode). Several processes may
  * share the file: every write is one `BEGIN IMMEDIATE` transaction that re-checks the
@@ -196,39 +212,49 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
 
   const statement = (sql: string) => db.prepare(sql);
   const sql = {
-    lastSeq: statement('SELECT seq FROM events WHERE decision_id = ? ORDER BY seq DESC LIMIT 1').pluck(),
+    // The newest generation is the current log; its highest seq is the log's last event.
+    version: statement(
+      'SELECT generation, seq FROM events WHERE decision_id = ? ORDER BY generation DESC, seq DESC LIMIT 1',
+    ).raw(),
     insertDecision: statement(
       'INSERT INTO decisions (decision_id, created_at, goal, requested_mode, labels) VALUES (?, ?, ?, ?, ?)',
     ),
     insertLabel: statement('INSERT OR IGNORE INTO decision_labels (label, list_position) VALUES (?, ?)'),
     insertEvent: statement(
-      'INSERT INTO events (decision_id, seq, type, ts, actor_type, actor_id, payload, digest, status) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
-    insertEventAt: statement(
-      'INSERT INTO events (position, decision_id, seq, type, ts, actor_type, actor_id, payload, digest, status) ' +
+      'INSERT INTO events (decision_id, generation, seq, type, ts, actor_type, actor_id, payload, digest, status) ' +
         'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    insertIdempotency: statement('INSERT INTO idempotency_keys (key, fingerprint, decision_id, seq) VALUES (?, ?, ?, ?)'),
-    upsertRouterResult: statement(
-      'INSERT INTO router_results (decision_id, run_id, response_json) VALUES (?, ?, ?) ' +
-        'ON CONFLICT (decision_id, run_id) DO UPDATE SET response_json = excluded.response_json',
+    insertIdempotency: statement(
+      'INSERT INTO idempotency_keys (key, fingerprint, decision_id, generation, seq) VALUES (?, ?, ?, ?, ?)',
     ),
-    readFrom: statement(`SELECT ${EVENT_READ_COLUMNS} FROM events WHERE decision_id = ? AND seq >= ? ORDER BY seq`).raw(),
-    readRange: statement(
-      `SELECT ${EVENT_READ_COLUMNS} FROM events WHERE decision_id = ? AND seq >= ? AND seq <= ? ORDER BY seq`,
+    upsertRouterResult: statement(
+      'INSERT INTO router_results (decision_id, generation, run_id, response_json) VALUES (?, ?, ?, ?) ' +
+        'ON CONFLICT (decision_id, generation, run_id) DO UPDATE SET response_json = excluded.response_json',
+    ),
+    readCurrent: statement(
+      `SELECT ${EVENT_READ_COLUMNS} FROM events WHERE decision_id = ? ` +
+        'AND generation = (SELECT generation FROM decisions WHERE decision_id = ?) AND seq BETWEEN ? AND ? ORDER BY seq',
+    ).raw(),
+    readGeneration: statement(
+      `SELECT ${EVENT_READ_COLUMNS} FROM events WHERE decision_id = ? AND generation = ? AND seq BETWEEN ? AND ? ORDER BY seq`,
     ).raw(),
     feedAll: statement(
-      `SELECT ${EVENT_READ_COLUMNS}, decision_id FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+      `SELECT ${EVENT_READ_COLUMNS}, decision_id FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`,
     ).raw(),
-    // Within one decision positions grow with seq, so the (decision_id, seq) index serves this in order.
+    // Within one decision positions grow with (generation, seq), so its unique index serves this in order.
     feedOne: statement(
-      `SELECT ${EVENT_READ_COLUMNS}, decision_id FROM events WHERE decision_id = ? AND position > ? ORDER BY seq LIMIT ?`,
+      `SELECT ${EVENT_READ_COLUMNS}, decision_id FROM events ` +
+        'WHERE decision_id = ? AND position > ? AND position <= ? ORDER BY generation, seq LIMIT ?',
     ).raw(),
     head: statement('SELECT MAX(position) FROM events').pluck(),
     getDecision: statement(`${SUMMARY_SELECT} FROM decisions d ${LAST_EVENT_JOIN} WHERE d.decision_id = ?`).raw(),
-    getIdempotency: statement('SELECT key, fingerprint, decision_id, seq FROM idempotency_keys WHERE key = ?').raw(),
-    getRouterResult: statement('SELECT response_json FROM router_results WHERE decision_id = ? AND run_id = ?').pluck(),
+    getIdempotency: statement(
+      'SELECT key, fingerprint, decision_id, generation, seq FROM idempotency_keys WHERE key = ?',
+    ).raw(),
+    getRouterResult: statement(
+      'SELECT response_json FROM router_results WHERE decision_id = ? AND run_id = ? ' +
+        'AND generation = (SELECT generation FROM decisions WHERE decision_id = ?)',
+    ).pluck(),
     insertTemplate: statement(
       'INSERT INTO templates (name, snapshot, digest, created_at, created_by_type, created_by_id) VALUES (?, ?, ?, ?, ?, ?)',
     ),
@@ -240,25 +266,31 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     ).raw(),
     importTarget: statement('SELECT list_position, labels FROM decisions WHERE decision_id = ?').raw(),
     replaceDecision: statement(
-      'UPDATE decisions SET created_at = ?, goal = ?, requested_mode = ?, labels = ? WHERE list_position = ?',
+      'UPDATE decisions SET created_at = ?, goal = ?, requested_mode = ?, labels = ?, generation = ? WHERE list_position = ?',
     ),
     deleteLabel: statement('DELETE FROM decision_labels WHERE label = ? AND list_position = ?'),
-    deleteEvents: statement('DELETE FROM events WHERE decision_id = ?'),
-    deleteRouterResults: statement('DELETE FROM router_results WHERE decision_id = ?'),
     begin: statement('BEGIN IMMEDIATE'),
     commit: statement('COMMIT'),
     rollback: statement('ROLLBACK'),
   };
   const listingStatements = new Map<string, Database.Statement>();
 
-  function readStored(decisionId: string, fromSeq: number, toSeq: number | undefined): StoredEvent[] {
+  function readStored(decisionId: string, generation: number | undefined, fromSeq: number, toSeq: number | undefined): StoredEvent[] {
+    const last = toSeq ?? Number.MAX_SAFE_INTEGER;
     const rows = (
-      toSeq === undefined ? sql.readFrom.all(decisionId, fromSeq) : sql.readRange.all(decisionId, fromSeq, toSeq)
+      generation === undefined
+        ? sql.readCurrent.all(decisionId, decisionId, fromSeq, last)
+        : sql.readGeneration.all(decisionId, generation, fromSeq, last)
     ) as EventRow[];
     return eventsFromRows(rows, decisionId);
   }
 
-  function insertHeader(header: DecisionHeader): void {
+  function currentVersion(decisionId: string): LogVersion | undefined {
+    const row = sql.version.get(decisionId) as [number, number] | undefined;
+    return row === undefined ? undefined : { generation: row[0], length: row[1] + 1 };
+  }
+
+  function insertHeader(header: DecisionHeader): number {
     let listPosition: number;
     try {
       listPosition = Number(
@@ -279,30 +311,26 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       throw error;
     }
     for (const label of header.labels) sql.insertLabel.run(label, listPosition);
+    return listPosition;
   }
 
-  /** Under the write lock: the check and the inserts see and change the same state. */
-  const appendInTransaction = db.transaction((request: AppendRequest): StoredEvent[] => {
-    const { decisionId, expectedSeq, events, header, status } = request;
-    if (header !== undefined) {
-      insertHeader(header);
-    } else {
-      // Every decision has at least one event, so no last seq means no decision.
-      const lastSeq = sql.lastSeq.get(decisionId) as number | undefined;
-      if (lastSeq === undefined) {
-        throw new NexusError('DECISION_NOT_FOUND', `decision ${decisionId} does not exist`, { decisionId });
-      }
-      if (lastSeq + 1 !== expectedSeq) throw new ConcurrencyConflictError(decisionId, expectedSeq, lastSeq + 1);
-    }
+  function insertEvents(
+    decisionId: string,
+    generation: number,
+    firstSeq: number,
+    events: readonly NewEvent[],
+    status: DecisionStatus,
+  ): StoredEvent[] {
     const stored = new Array<StoredEvent>(events.length);
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      const seq = expectedSeq + i;
+      const seq = firstSeq + i;
       let position: number;
       try {
         position = Number(
           sql.insertEvent.run(
             decisionId,
+            generation,
             seq,
             event.type,
             event.ts,
@@ -314,16 +342,34 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
           ).lastInsertRowid,
         );
       } catch (error) {
-        // Unreachable while the check above holds the lock; still a lost race, never a raw error.
-        if (isUniqueViolation(error)) throw new ConcurrencyConflictError(decisionId, expectedSeq, undefined);
+        // Unreachable while the version check holds the write lock; still a lost race, never a raw error.
+        if (isUniqueViolation(error)) {
+          throw new ConcurrencyConflictError(decisionId, { generation, length: firstSeq }, undefined);
+        }
         throw error;
       }
-      stored[i] = storedEvent(decisionId, seq, position, event);
+      stored[i] = storedEvent(decisionId, generation, seq, position, event);
     }
-    const { idempotency, routerResult } = request;
+    return stored;
+  }
+
+  /**
+   * The writes of one append, run under the write lock so the check and the inserts see and
+   * change the same state. The idempotency key goes first: a key that exists fails the append
+   * as IDEMPOTENCY_KEY_REUSED whatever else is wrong with it.
+   */
+  function writeAppend(request: AppendRequest): StoredEvent[] {
+    const { decisionId, expectedVersion, events, header, status, idempotency, routerResult } = request;
     if (idempotency !== undefined) {
+      // The store records the log it appends to: the one the writer expected (checked below).
       try {
-        sql.insertIdempotency.run(idempotency.key, idempotency.fingerprint, decisionId, expectedSeq);
+        sql.insertIdempotency.run(
+          idempotency.key,
+          idempotency.fingerprint,
+          decisionId,
+          expectedVersion.generation,
+          expectedVersion.length,
+        );
       } catch (error) {
         if (isUniqueViolation(error)) {
           throw new NexusError('IDEMPOTENCY_KEY_REUSED', 'this idempotency key was used already', {
@@ -333,9 +379,23 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         throw error;
       }
     }
-    if (routerResult !== undefined) sql.upsertRouterResult.run(decisionId, routerResult.runId, routerResult.responseJson);
+    if (header !== undefined) {
+      insertHeader(header);
+    } else {
+      // Every log has at least one event, so no version means no decision.
+      const actual = currentVersion(decisionId);
+      if (actual === undefined) {
+        throw new NexusError('DECISION_NOT_FOUND', `decision ${decisionId} does not exist`, { decisionId });
+      }
+      assertExpectedVersion(decisionId, expectedVersion, actual);
+    }
+    const stored = insertEvents(decisionId, expectedVersion.generation, expectedVersion.length, events, status);
+    if (routerResult !== undefined) {
+      sql.upsertRouterResult.run(decisionId, expectedVersion.generation, routerResult.runId, routerResult.responseJson);
+    }
     return stored;
-  });
+  }
+  const appendInTransaction = db.transaction(writeAppend);
 
   function notify(): void {
     for (const listener of listeners) {
@@ -351,7 +411,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     if (closed) throw new NexusError('STORE_UNAVAILABLE', `${location}: the store is closed`, { location });
   }
 
-  /** Runs synchronous work on the connection once no import holds it, mapping driver errors. */
+  /** Runs synchronous work on the connection once no asynchronous transaction holds it, mapping driver errors. */
   async function run<T>(work: () => T): Promise<T> {
     if (gate.isOpen) await gate.whenClear();
     assertOpen();
@@ -361,6 +421,28 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       throw toStoreError(error, location);
     }
   }
+
+  /** A write transaction that may await (an import's `verify`, the `beforeCommit` seam); the gate keeps other calls out. */
+  function asyncTransaction<T>(work: () => Promise<T>): Promise<T> {
+    return gate.exclusive(async () => {
+      assertOpen();
+      try {
+        sql.begin.run();
+      } catch (error) {
+        throw toStoreError(error, location);
+      }
+      try {
+        const result = await work();
+        sql.commit.run();
+        return result;
+      } catch (error) {
+        if (db.inTransaction) sql.rollback.run();
+        throw toStoreError(error, location);
+      }
+    });
+  }
+
+  const { beforeCommit } = options;
 
   return {
     async append(request) {
@@ -377,23 +459,30 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         assertStorableText(request.routerResult.runId, 'run id');
         assertStorableText(request.routerResult.responseJson, 'router response');
       }
-      // Inlined rather than through run(): one promise less on the hottest path.
-      if (gate.isOpen) await gate.whenClear();
-      assertOpen();
       let events: StoredEvent[];
-      try {
-        events = appendInTransaction.immediate(request);
-      } catch (error) {
-        throw toStoreError(error, location);
+      if (beforeCommit !== undefined) {
+        events = await asyncTransaction(async () => {
+          const stored = writeAppend(request);
+          await beforeCommit(request.decisionId);
+          return stored;
+        });
+      } else {
+        // Inlined rather than through run(): one promise less on the hottest path.
+        if (gate.isOpen) await gate.whenClear();
+        assertOpen();
+        try {
+          events = appendInTransaction.immediate(request);
+        } catch (error) {
+          throw toStoreError(error, location);
+        }
       }
       if (listeners.size > 0) notify();
       return { events };
     },
 
     async readEvents(decisionId, options: ReadEventsOptions = {}) {
-      checkSeqOption(options.fromSeq, 'fromSeq');
-      checkSeqOption(options.toSeq, 'toSeq');
-      return run(() => readStored(decisionId, options.fromSeq ?? 0, options.toSeq));
+      const { fromSeq, toSeq, generation } = checkReadEventsOptions(options);
+      return run(() => readStored(decisionId, generation, fromSeq, toSeq));
     },
 
     async getDecision(decisionId) {
@@ -442,110 +531,84 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       });
     },
 
-    async readFeed(options: ReadFeedOptions = {}) {
-      const afterPosition = options.afterPosition ?? 0;
-      const limit = options.limit ?? DEFAULT_FEED_LIMIT;
-      if (!Number.isSafeInteger(afterPosition) || afterPosition < 0) {
-        throw new NexusError('INVALID_ARGUMENT', 'afterPosition must be a non-negative integer', { afterPosition });
-      }
-      if (!Number.isSafeInteger(limit) || limit < 1) {
-        throw new NexusError('INVALID_ARGUMENT', 'limit must be a positive integer', { limit });
-      }
-      const { decisionId } = options;
-      return run(() => {
+    async readFeed(options: ReadFeedOptions = {}): Promise<FeedPage> {
+      const checked = checkReadFeedOptions(options);
+      const after = parseCheckpoint(checked.after);
+      const { decisionId, limit } = checked;
+      return run((): FeedPage => {
+        // The head first, then only events at or below it: writers commit one at a time in
+        // position order, so everything up to the head is visible and the page's checkpoint
+        // covers exactly what was read, whatever commits in between.
+        const head = (sql.head.get() as number | null) ?? 0;
         const rows = (
           decisionId === undefined
-            ? sql.feedAll.all(afterPosition, limit)
-            : sql.feedOne.all(decisionId, afterPosition, limit)
+            ? sql.feedAll.all(after, head, limit)
+            : sql.feedOne.all(decisionId, after, head, limit)
         ) as FeedRow[];
-        return eventsFromRows(rows, undefined);
+        const lastPosition = rows.length === 0 ? after : rows[rows.length - 1]![0];
+        const caughtUp = rows.length < limit || lastPosition >= head;
+        const checkpoint: Checkpoint = checkpointOf(caughtUp ? Math.max(head, after) : lastPosition);
+        return { events: eventsFromRows(rows, undefined), checkpoint, caughtUp };
       });
     },
 
-    async headPosition() {
-      return run(() => (sql.head.get() as number | null) ?? 0);
+    async headCheckpoint() {
+      return run(() => checkpointOf((sql.head.get() as number | null) ?? 0));
     },
 
     async getIdempotency(key) {
       return run((): IdempotencyRecord | undefined => {
-        const row = sql.getIdempotency.get(key) as [string, string, string, number] | undefined;
-        return row === undefined ? undefined : { key: row[0], fingerprint: row[1], decisionId: row[2], seq: row[3] };
+        const row = sql.getIdempotency.get(key) as [string, string, string, number, number] | undefined;
+        return row === undefined
+          ? undefined
+          : { key: row[0], fingerprint: row[1], decisionId: row[2], generation: row[3], seq: row[4] };
       });
     },
 
     async getRouterResult(decisionId, runId) {
       return run((): RouterResultRecord | undefined => {
-        const responseJson = sql.getRouterResult.get(decisionId, runId) as string | undefined;
+        const responseJson = sql.getRouterResult.get(decisionId, runId, decisionId) as string | undefined;
         return responseJson === undefined ? undefined : { runId, responseJson };
       });
     },
 
     async importDecision(request: ImportRequest): Promise<AppendResult> {
-      const { header, events, status, conflictMode, verify } = request;
-      if (conflictMode !== 'reject' && conflictMode !== 'overwrite') {
-        throw new NexusError('INVALID_ARGUMENT', `unknown import conflict mode ${String(conflictMode)}`, { conflictMode });
-      }
-      if (events.length === 0) {
-        throw new NexusError('INVALID_ARGUMENT', 'an imported decision needs at least one event', {
-          decisionId: header.decisionId,
-        });
-      }
+      checkImportRequest(request);
+      const { header, events, status, conflictMode, expectedVersion, verify } = request;
       checkHeader(header);
       assertStorableText(status, 'status');
       checkEvents(events);
       const decisionId = header.decisionId;
-      const stored = await gate.exclusive(async () => {
-        assertOpen();
-        try {
-          sql.begin.run();
-        } catch (error) {
-          throw toStoreError(error, location);
-        }
-        try {
-          const existing = sql.importTarget.get(decisionId) as [number, string] | undefined;
-          // Positions continue above the current head even when the old tail is deleted.
-          const head = (sql.head.get() as number | null) ?? 0;
-          if (existing === undefined) {
-            insertHeader(header);
-          } else if (conflictMode === 'reject') {
-            throw new NexusError('DECISION_EXISTS', `decision ${decisionId} already exists`, { decisionId });
-          } else {
-            // The old log and what hung off it are replaced; the listing row keeps its place.
-            const [listPosition, oldLabels] = existing;
-            for (const label of JSON.parse(oldLabels) as string[]) sql.deleteLabel.run(label, listPosition);
-            sql.deleteEvents.run(decisionId);
-            sql.deleteRouterResults.run(decisionId);
-            sql.replaceDecision.run(
-              header.createdAt,
-              header.goal,
-              header.requestedMode,
-              JSON.stringify(header.labels),
-              listPosition,
-            );
-            for (const label of header.labels) sql.insertLabel.run(label, listPosition);
+      const stored = await asyncTransaction(async () => {
+        const existing = sql.importTarget.get(decisionId) as [number, string] | undefined;
+        let generation = 0;
+        if (existing === undefined) {
+          if (expectedVersion !== undefined) {
+            throw new ConcurrencyConflictError(decisionId, expectedVersion, undefined);
           }
-          events.forEach((event, seq) => {
-            sql.insertEventAt.run(
-              head + 1 + seq,
-              decisionId,
-              seq,
-              event.type,
-              event.ts,
-              event.actor.type,
-              event.actor.id,
-              event.payloadJson,
-              event.digest,
-              status,
-            );
-          });
-          const written = readStored(decisionId, 0, undefined);
-          if (verify !== undefined) await verify(written);
-          sql.commit.run();
-          return written;
-        } catch (error) {
-          if (db.inTransaction) sql.rollback.run();
-          throw toStoreError(error, location);
+          insertHeader(header);
+        } else if (conflictMode === 'reject') {
+          throw new NexusError('DECISION_EXISTS', `decision ${decisionId} already exists`, { decisionId });
+        } else {
+          const actual = currentVersion(decisionId)!;
+          if (expectedVersion !== undefined) assertExpectedVersion(decisionId, expectedVersion, actual);
+          // The replaced log stays as it is, superseded; the listing row keeps its place.
+          generation = actual.generation + 1;
+          const [listPosition, oldLabels] = existing;
+          for (const label of JSON.parse(oldLabels) as string[]) sql.deleteLabel.run(label, listPosition);
+          sql.replaceDecision.run(
+            header.createdAt,
+            header.goal,
+            header.requestedMode,
+            JSON.stringify(header.labels),
+            generation,
+            listPosition,
+          );
+          for (const label of header.labels) sql.insertLabel.run(label, listPosition);
         }
+        const written = insertEvents(decisionId, generation, 0, events, status);
+        if (verify !== undefined) await verify(written);
+        return written;
       });
       if (listeners.size > 0) notify();
       return { events: stored };

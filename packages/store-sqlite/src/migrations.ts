@@ -78,6 +78,53 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'log generations: overwrite imports keep the replaced log; versions name the log',
+    sql: `
+      -- SQLite cannot change a table's UNIQUE constraint in place, so the event table is
+      -- rebuilt: positions (the feed checkpoints) are copied unchanged, and every existing
+      -- log is generation 0. An overwrite import now writes generation + 1 beside the old log
+      -- instead of deleting it; the newest generation of a decision is its current log.
+      CREATE TABLE events_v2 (
+        position    INTEGER PRIMARY KEY,
+        decision_id TEXT    NOT NULL,
+        generation  INTEGER NOT NULL,
+        seq         INTEGER NOT NULL,
+        type        TEXT    NOT NULL,
+        ts          TEXT    NOT NULL,
+        actor_type  TEXT    NOT NULL,
+        actor_id    TEXT    NOT NULL,
+        payload     TEXT    NOT NULL,
+        digest      TEXT    NOT NULL,
+        status      TEXT    NOT NULL,
+        UNIQUE (decision_id, generation, seq)
+      );
+      INSERT INTO events_v2 (position, decision_id, generation, seq, type, ts, actor_type, actor_id, payload, digest, status)
+        SELECT position, decision_id, 0, seq, type, ts, actor_type, actor_id, payload, digest, status FROM events ORDER BY position;
+      DROP TABLE events;
+      ALTER TABLE events_v2 RENAME TO events;
+
+      -- The current generation, changed only by an overwrite import.
+      ALTER TABLE decisions ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+
+      ALTER TABLE idempotency_keys ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+
+      -- A stored router response belongs to the log whose run produced it: a replacement log
+      -- never sees the replaced log's responses, and they are kept.
+      CREATE TABLE router_results_v2 (
+        decision_id   TEXT    NOT NULL,
+        generation    INTEGER NOT NULL,
+        run_id        TEXT    NOT NULL,
+        response_json TEXT    NOT NULL,
+        PRIMARY KEY (decision_id, generation, run_id)
+      ) WITHOUT ROWID;
+      INSERT INTO router_results_v2 (decision_id, generation, run_id, response_json)
+        SELECT decision_id, 0, run_id, response_json FROM router_results;
+      DROP TABLE router_results;
+      ALTER TABLE router_results_v2 RENAME TO router_results;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { newEvent, type EventStore, type StoredEvent } from '@nexus-control/core';
+import { NEW_DECISION, newEvent, type EventStore, type StoredEvent } from '@nexus-control/core';
 import { approveRequest, createRequest, createdEvents } from '@nexus-control/core/testing';
 import { expectNexusError } from './fixtures/expectNexusError.js';
 import { createSqliteEventStore } from '../src/index.js';
@@ -108,14 +108,14 @@ describe('an import waiting on its verify', () => {
       expect((await read)?.eventCount).toBe(2);
       const appendedEvents = (await appended).events;
       expect([...order].sort()).toEqual(['append', 'import', 'read']);
-      expect(appendedEvents[0]!.position).toBeGreaterThan(events[events.length - 1]!.position);
+      expect(Number(appendedEvents[0]!.checkpoint)).toBeGreaterThan(Number(events[events.length - 1]!.checkpoint));
     });
   });
 
   it('that fails leaves nothing behind, and the calls queued behind it run normally', async () => {
     await withStore(newPath(), async (store) => {
       await store.append(createRequest('other'));
-      const head = await store.headPosition();
+      const head = await store.headCheckpoint();
       const imported = store.importDecision(
         importRequest('d-imported', async () => {
           await new Promise((resolve) => setTimeout(resolve, 10));
@@ -127,8 +127,8 @@ describe('an import waiting on its verify', () => {
       expect((await appended).events[0]!.seq).toBe(2);
       expect(await store.getDecision('d-imported')).toBeUndefined();
       expect(await store.readEvents('d-imported')).toEqual([]);
-      expect((await store.readFeed()).map((event) => event.decisionId)).toEqual(['other', 'other', 'other']);
-      expect(await store.headPosition()).toBeGreaterThan(head);
+      expect((await store.readFeed()).events.map((event) => event.decisionId)).toEqual(['other', 'other', 'other']);
+      expect(Number(await store.headCheckpoint())).toBeGreaterThan(Number(head));
     });
   });
 });
@@ -139,17 +139,17 @@ describe('what SQLite cannot hold', () => {
       const { header, events } = createdEvents('d-1');
       const lone = 'd-\ud800';
       await expectNexusError(
-        store.append({ decisionId: lone, expectedSeq: 0, header: { ...header, decisionId: lone }, events, status: 'draft' }),
+        store.append({ decisionId: lone, expectedVersion: NEW_DECISION, header: { ...header, decisionId: lone }, events, status: 'draft' }),
         'INVALID_ARGUMENT',
       );
       await expectNexusError(
-        store.append({ decisionId: 'd-1', expectedSeq: 0, header: { ...header, goal: 'goal \udc00' }, events, status: 'draft' }),
+        store.append({ decisionId: 'd-1', expectedVersion: NEW_DECISION, header: { ...header, goal: 'goal \udc00' }, events, status: 'draft' }),
         'INVALID_ARGUMENT',
       );
       await store.append(createRequest('d-1'));
       const event = newEvent('APPROVAL_GRANTED', { expires_at: null }, { type: 'human', id: 'alice\ud83d' }, '2025-01-01T00:00:00+00:00');
       await expectNexusError(
-        store.append({ decisionId: 'd-1', expectedSeq: 2, events: [event], status: 'approved' }),
+        store.append({ decisionId: 'd-1', expectedVersion: { generation: 0, length: 2 }, events: [event], status: 'approved' }),
         'INVALID_ARGUMENT',
       );
       expect((await store.readEvents('d-1')).length).toBe(2);
@@ -165,26 +165,39 @@ describe('what SQLite cannot hold', () => {
   });
 });
 
-describe('feed positions', () => {
-  it('an overwriting import of the newest decision never hands out a position twice, even after reopening', async () => {
+describe('feed checkpoints', () => {
+  it('an overwriting import keeps the replaced log and orders its new log after everything, even after reopening', async () => {
     const path = newPath();
     const seen = new Set<number>();
     await withStore(path, async (store) => {
       await store.append(createRequest('d-1'));
       await store.append(createRequest('d-2'));
-      for (const event of await store.readFeed()) seen.add(event.position);
+      for (const event of (await store.readFeed()).events) seen.add(Number(event.checkpoint));
       const { header, events } = createdEvents('d-2', { goal: 'replaced' });
       const imported = await store.importDecision({ header, events: events.slice(0, 1), status: 'draft', conflictMode: 'overwrite' });
       for (const event of imported.events) {
-        expect(seen.has(event.position)).toBe(false);
-        expect(event.position).toBeGreaterThan(Math.max(...seen));
-        seen.add(event.position);
+        expect(event.generation).toBe(1);
+        expect(seen.has(Number(event.checkpoint))).toBe(false);
+        expect(Number(event.checkpoint)).toBeGreaterThan(Math.max(...seen));
+        seen.add(Number(event.checkpoint));
       }
+      expect((await store.readEvents('d-2', { generation: 0 })).map((event) => event.seq)).toEqual([0, 1]);
     });
     await withStore(path, async (store) => {
-      const { events } = await store.append(approveRequest('d-2', 1, 'alice'));
-      expect(events[0]!.position).toBeGreaterThan(Math.max(...seen));
-      expect(await store.headPosition()).toBe(events[0]!.position);
+      const { events } = await store.append(approveRequest('d-2', 1, 'alice', 1));
+      expect(Number(events[0]!.checkpoint)).toBeGreaterThan(Math.max(...seen));
+      expect(await store.headCheckpoint()).toBe(events[0]!.checkpoint);
+      const feed = (await store.readFeed({ decisionId: 'd-2' })).events;
+      expect(feed.map((event) => [event.generation, event.seq])).toEqual([[0, 0], [0, 1], [1, 0], [1, 1]]);
+    });
+  });
+
+  it('a token this store never issued is INVALID_ARGUMENT', async () => {
+    await withStore(newPath(), async (store) => {
+      await store.append(createRequest('d-1'));
+      for (const after of ['0', '01', '-1', '1.5', 'abc', ' 1', '99999999999999999999']) {
+        await expectNexusError(store.readFeed({ after }), 'INVALID_ARGUMENT');
+      }
     });
   });
 });

@@ -25,10 +25,11 @@ describe('two processes on one database file', () => {
       let conflicts = 0;
       for (let i = 0; i < perProcess; i++) {
         for (;;) {
-          const expectedSeq = (await store.getDecision('shared'))?.eventCount ?? 0;
+          const summary = await store.getDecision('shared');
+          const expectedVersion = { generation: summary?.generation ?? 0, length: summary?.eventCount ?? 0 };
           const event = newEvent('APPROVAL_GRANTED', { expires_at: null }, { type: 'human', id: `parent-${i}` }, '2025-01-01T00:01:00+00:00');
           try {
-            await store.append({ decisionId: 'shared', expectedSeq, events: [event], status: 'approved' });
+            await store.append({ decisionId: 'shared', expectedVersion, events: [event], status: 'approved' });
             break;
           } catch (error) {
             if (!(error instanceof ConcurrencyConflictError)) throw error;
@@ -49,7 +50,7 @@ describe('two processes on one database file', () => {
       expect(new Set(actors).size).toBe(2 * perProcess);
       expect(actors.filter((id) => id.startsWith('parent-')).length).toBe(perProcess);
       expect(actors.filter((id) => id.startsWith('child-')).length).toBe(perProcess);
-      const positions = events.map((event) => event.position);
+      const positions = events.map((event) => Number(event.checkpoint));
       expect([...positions].sort((a, b) => a - b)).toEqual(positions);
       expect((await store.getDecision('shared'))?.eventCount).toBe(events.length);
       // Not asserted (timing decides), but shown so a run that never raced is visible.
@@ -92,7 +93,7 @@ describe('an acknowledged write survives kill -9 of the writing process', () => 
       const next = newEvent('APPROVAL_GRANTED', { expires_at: null }, { type: 'human', id: 'after' }, '2025-01-01T00:02:00+00:00');
       const { events: appended } = await store.append({
         decisionId: 'd-1',
-        expectedSeq: events.length,
+        expectedVersion: { generation: 0, length: events.length },
         events: [next],
         status: 'approved',
       });

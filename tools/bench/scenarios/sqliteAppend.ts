@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { newEvent, type EventStore } from '@nexus-control/core';
+import { NEW_DECISION, newEvent, type EventStore } from '@nexus-control/core';
 import { createSqliteEventStore, type SynchronousMode } from '@nexus-control/store-sqlite';
 import { withBenchDir } from '../benchDir.js';
 import { compareThroughput, describeComparison, type Comparison } from '../measure.js';
@@ -9,7 +9,7 @@ import type { Scenario } from '../scenario.js';
 const TS = '2025-01-01T00:01:00+00:00';
 
 /**
- * One setting: our append of a single event (optimistic check, decision row update) against a
+ * One setting: our append of a single event (optimistic version check) against a
  * raw INSERT of the same row in its own transaction, on the same file, same synchronous mode.
  */
 async function compareAt(dir: string, synchronous: SynchronousMode, budgetMs: number): Promise<Comparison> {
@@ -29,7 +29,7 @@ async function compareAt(dir: string, synchronous: SynchronousMode, budgetMs: nu
     );
     await store.append({
       decisionId,
-      expectedSeq: 0,
+      expectedVersion: NEW_DECISION,
       header: { decisionId, createdAt: TS, goal: 'rotate the signing keys', requestedMode: 'apply', labels: ['prod'] },
       events: [created],
       status: 'draft',
@@ -44,14 +44,14 @@ async function compareAt(dir: string, synchronous: SynchronousMode, budgetMs: nu
 
     let seq = 1;
     const ours = async () => {
-      await store.append({ decisionId, expectedSeq: seq, events: [event], status: 'approved' });
+      await store.append({ decisionId, expectedVersion: { generation: 0, length: seq }, events: [event], status: 'approved' });
       seq++;
     };
 
     const begin = raw.prepare('BEGIN IMMEDIATE');
     const insert = raw.prepare(
-      'INSERT INTO events (decision_id, seq, type, ts, actor_type, actor_id, payload, digest, status) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (decision_id, generation, seq, type, ts, actor_type, actor_id, payload, digest, status) ' +
+        'VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const commit = raw.prepare('COMMIT');
     let rawSeq = 0;
@@ -62,7 +62,7 @@ async function compareAt(dir: string, synchronous: SynchronousMode, budgetMs: nu
     };
 
     return await compareThroughput(
-      { name: 'store.append, 1 event with expectedSeq', operation: ours },
+      { name: 'store.append, 1 event with expectedVersion', operation: ours },
       { name: 'better-sqlite3 BEGIN IMMEDIATE; INSERT; COMMIT', operation: baseline },
       { budgetMs },
     );

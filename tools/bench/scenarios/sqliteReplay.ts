@@ -67,7 +67,7 @@ export const sqliteReplay: Scenario = {
         for (let seq = 0; seq < events.length; seq += batch) {
           await store.append({
             decisionId,
-            expectedSeq: seq,
+            expectedVersion: { generation: 0, length: seq },
             events: events.slice(seq, seq + batch),
             status: 'pending_approval',
             ...(seq === 0
@@ -92,11 +92,11 @@ export const sqliteReplay: Scenario = {
           return replayDecision(stored, { asOf });
         };
         const select = raw
-          .prepare('SELECT position, seq, type, ts, actor_type, actor_id, payload, digest FROM events WHERE decision_id = ? ORDER BY seq')
+          .prepare('SELECT position, generation, seq, type, ts, actor_type, actor_id, payload, digest FROM events WHERE decision_id = ? AND generation = 0 ORDER BY seq')
           .raw();
         const baseline = () => {
           const rows = select.all(decisionId) as unknown[][];
-          for (const row of rows) row[6] = JSON.parse(row[6] as string);
+          for (const row of rows) row[7] = JSON.parse(row[7] as string);
           return rows;
         };
         const budgetMs = Math.max(1000, seconds * 1000 * 0.9 - (Date.now() - setupStart));

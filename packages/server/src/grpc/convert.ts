@@ -206,7 +206,8 @@ export function eventOut(event: StoredEvent): Event {
     actor: actorOut(event.actor),
     payloadJson: event.payloadJson,
     digest: event.digest,
-    position: String(event.position),
+    checkpoint: event.checkpoint,
+    generation: event.generation,
   };
 }
 

@@ -110,9 +110,10 @@ export function table(header: readonly string[], rows: ReadonlyArray<readonly st
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-/** One line per event, as `decision watch` prints them. */
+/** One line per event, as `decision watch` prints them: its checkpoint token first. */
 export function renderEvent(event: Event): string {
-  return `${event.position}  ${event.recordedTs}  ${event.decisionId}  #${event.seq}  ${eventTypeText(event.type)}  by ${actorText(event.actor)}  ${event.payloadJson}`;
+  const generation = event.generation > 0 ? ` g${event.generation}` : '';
+  return `${event.checkpoint}  ${event.recordedTs}  ${event.decisionId}  #${event.seq}${generation}  ${eventTypeText(event.type)}  by ${actorText(event.actor)}  ${event.payloadJson}`;
 }
 
 export function renderTemplate(template: Template): string {

@@ -151,9 +151,10 @@ export function summaryJson(summary: DecisionSummary): JsonObjectOut {
 
 export function eventJson(event: Event): JsonObjectOut {
   return {
-    position: event.position,
+    checkpoint: event.checkpoint,
     event_id: event.eventId,
     decision_id: event.decisionId,
+    generation: event.generation,
     seq: event.seq,
     type: eventTypeText(event.type),
     ts: event.recordedTs,

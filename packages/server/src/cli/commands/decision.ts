@@ -49,12 +49,28 @@ ${CLIENT_OPTIONS_HELP}`;
 
 const WATCH_HELP = `usage: nexus-control decision watch [DECISION] [options]
 
-Prints events as they are committed, of one decision or of all, one line each
-(with --json: one JSON object per line). Runs until interrupted or --count events.
+Prints the change feed, of one decision or of all, one line each (with --json: one
+JSON object per line), until interrupted or --count events. Every line starts with a
+checkpoint token; save the last one and pass it as --after to resume exactly there.
 
-  --from-start        replay from the beginning of the feed first
-  --after POSITION    resume after this feed position (the "position" of an event)
-  --count N           stop after N events
+  --from-start              start at the beginning of the feed
+  --after TOKEN             resume strictly after this checkpoint token
+                            (default: only what is committed from now on)
+  --checkpoint-interval D   at most this often, report progress made without a
+                            matching event (default 5s; e.g. 500ms, 30s)
+  --count N                 stop after N events
+  --until-caught-up         stop once the live head is reached (after printing
+                            caught_up): read what there is, save the token, exit
+
+Lines:
+  TOKEN  TS  DECISION  #SEQ  TYPE  by ACTOR  PAYLOAD   an event (with "gN" after
+                                                      #SEQ when its log is generation
+                                                      N > 0: a replaced log)
+  caught_up TOKEN                                    the live head was reached
+  checkpoint TOKEN                                   read up to TOKEN, nothing matched
+
+With --json: {"kind":"event",...}, {"kind":"caught_up","checkpoint":TOKEN} and
+{"kind":"checkpoint","checkpoint":TOKEN}.
 
 ${CLIENT_OPTIONS_HELP}`;
 
@@ -174,7 +190,9 @@ const watch: CliCommand = (argv, io) =>
     const { values, positionals } = parseCommandArgs(argv, {
       after: { type: 'string' },
       'from-start': { type: 'boolean' },
+      'checkpoint-interval': { type: 'string' },
       count: { type: 'string' },
+      'until-caught-up': { type: 'boolean' },
     });
     if (values.help) {
       io.out(WATCH_HELP);
@@ -183,28 +201,37 @@ const watch: CliCommand = (argv, io) =>
     if (positionals.length > 1) throw new UsageError(`expected at most one DECISION, got ${positionals.join(' ')}`);
     const decisionId = positionals[0];
     if (values.after !== undefined && values['from-start']) throw new UsageError('--after and --from-start exclude each other');
-    if (values.after !== undefined && !/^\d+$/.test(values.after)) throw new UsageError(`--after must be a feed position, got '${values.after}'`);
-    const afterPosition = values['from-start'] ? '0' : values.after;
+    if (values.after === '') throw new UsageError('--after needs a checkpoint token (use --from-start for the beginning)');
+    const intervalText = values['checkpoint-interval'];
+    const checkpointIntervalMs = intervalText === undefined ? 0 : parseDuration(intervalText, '--checkpoint-interval');
+    if (intervalText !== undefined && checkpointIntervalMs === 0) throw new UsageError('--checkpoint-interval must be above 0');
     const count = values.count === undefined ? undefined : positiveInt(values.count, '--count');
     // A stream has no deadline unless one is asked for.
     const deadlineMs = values.timeout === undefined ? 0 : parseDuration(values.timeout, '--timeout');
+    const start = values['from-start'] ? { fromStart: {} } : values.after === undefined ? { fromNow: {} } : { after: values.after };
     return withClient(values, io, async (client) => {
       const stream = client.watchDecisions(
-        { ...(decisionId === undefined ? {} : { decisionId }), ...(afterPosition === undefined ? {} : { afterPosition }) },
+        { ...(decisionId === undefined ? {} : { decisionId }), ...start, checkpointIntervalMs },
         { deadlineMs },
       );
       if (!values.json) {
-        stream.ready.then(
-          ({ headPosition }) =>
-            io.err(`watching ${decisionId ?? 'all decisions'} after feed position ${afterPosition ?? headPosition}; Ctrl-C stops`),
-          () => undefined,
-        );
+        const from = values['from-start'] ? 'from the start' : values.after === undefined ? 'from now' : `after ${values.after}`;
+        io.err(`watching ${decisionId ?? 'all decisions'} ${from}; Ctrl-C stops`);
       }
       let seen = 0;
-      for await (const event of stream) {
-        io.out(values.json ? renderJson(eventJson(event), { compact: true }) : renderEvent(event));
-        seen++;
-        if (count !== undefined && seen >= count) break;
+      for await (const item of stream) {
+        if (item.type === 'event') {
+          io.out(values.json ? renderJson({ kind: 'event', ...eventJson(item.event) }, { compact: true }) : renderEvent(item.event));
+          seen++;
+          if (count !== undefined && seen >= count) break;
+        } else {
+          io.out(
+            values.json
+              ? renderJson({ kind: item.type, checkpoint: item.checkpoint }, { compact: true })
+              : `${item.type} ${item.checkpoint}`,
+          );
+          if (item.type === 'caught_up' && values['until-caught-up']) break;
+        }
       }
       return 0;
     });

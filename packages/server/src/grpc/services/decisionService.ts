@@ -1,7 +1,5 @@
-import { Metadata } from '@grpc/grpc-js';
 import {
   DecisionStatus,
-  HEAD_POSITION_HEADER,
   decisionStatusNames,
   type CreateDecisionRequest,
   type CreateDecisionResponse,
@@ -17,16 +15,38 @@ import {
   type WatchDecisionsRequest,
   type WatchDecisionsResponse,
 } from '@nexus-control/client';
-import { NexusError, type ListDecisionsOptions } from '@nexus-control/core';
+import { FEED_START, NexusError, type ListDecisionsOptions } from '@nexus-control/core';
 import { decisionOut, eventOut, lifecycleOut, modeIn, pointInTimeIn, policyInputIn, summaryOut } from '../convert.js';
 import type { RpcRuntime } from '../createRpcRuntime.js';
 import { renderInspection } from '../renderInspection.js';
 import type { ServerDeps } from '../ServerDeps.js';
 
-function feedPosition(value: string, field: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new NexusError('INVALID_ARGUMENT', `${field} must be a feed position (0 … 2^53-1)`, { field });
-  return n;
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 5000;
+const MIN_CHECKPOINT_INTERVAL_MS = 100;
+const MAX_CHECKPOINT_INTERVAL_MS = 3_600_000;
+
+/** Where a watch starts: absent `after` is "from now" (the domain reads the head watermark). */
+function watchStart(req: WatchDecisionsRequest): { after?: string } {
+  if (req.after !== undefined) return { after: req.after };
+  if (req.fromStart !== undefined) return { after: FEED_START };
+  return {};
+}
+
+function checkpointInterval(ms: number): number {
+  if (ms === 0) return DEFAULT_CHECKPOINT_INTERVAL_MS;
+  if (ms < MIN_CHECKPOINT_INTERVAL_MS || ms > MAX_CHECKPOINT_INTERVAL_MS) {
+    throw new NexusError(
+      'INVALID_ARGUMENT',
+      `checkpoint_interval_ms must be 0 (default) or ${MIN_CHECKPOINT_INTERVAL_MS} … ${MAX_CHECKPOINT_INTERVAL_MS}`,
+      { field: 'checkpoint_interval_ms' },
+    );
+  }
+  return ms;
+}
+
+/** Reading a superseded log is the audit view of what an overwrite import replaced. */
+function canReadSuperseded(roles: ReadonlySet<string>): boolean {
+  return roles.has('auditor') || roles.has('admin');
 }
 
 export function decisionService(rpc: RpcRuntime, { nexus, store }: ServerDeps): DecisionServiceServer {
@@ -72,7 +92,22 @@ export function decisionService(rpc: RpcRuntime, { nexus, store }: ServerDeps): 
       return { decisions: page.items.map(summaryOut), nextPageToken: page.nextCursor ?? '' };
     }),
 
-    listEvents: rpc.unary<ListEventsRequest, ListEventsResponse>('DecisionService/ListEvents', async (req) => {
+    listEvents: rpc.unary<ListEventsRequest, ListEventsResponse>('DecisionService/ListEvents', async (req, ctx) => {
+      if (req.generation !== undefined) {
+        if (!canReadSuperseded(ctx.identity.roles)) {
+          throw new NexusError('PERMISSION_DENIED', 'reading a superseded generation needs the auditor or admin role', {
+            field: 'generation',
+          });
+        }
+        if (req.at !== undefined) {
+          throw new NexusError('INVALID_ARGUMENT', 'generation cannot be combined with at', { field: 'generation' });
+        }
+        if (req.generation < 0) {
+          throw new NexusError('INVALID_ARGUMENT', 'generation must not be negative', { field: 'generation' });
+        }
+        const events = await store.readEvents(req.decisionId, { generation: req.generation });
+        return { events: events.map(eventOut) };
+      }
       const events = await nexus.events(req.decisionId, pointInTimeIn(req.at));
       return { events: events.map(eventOut) };
     }),
@@ -92,18 +127,16 @@ export function decisionService(rpc: RpcRuntime, { nexus, store }: ServerDeps): 
     }),
 
     watchDecisions: rpc.serverStream<WatchDecisionsRequest, WatchDecisionsResponse>('DecisionService/WatchDecisions', async (req, ctx, sink) => {
-      // Resolve "from now" here, so the header can tell the client exactly where the stream starts.
-      const after = req.afterPosition === undefined ? await store.headPosition() : feedPosition(req.afterPosition, 'after_position');
-      const headers = new Metadata();
-      headers.set(HEAD_POSITION_HEADER, String(after));
-      sink.sendHeaders(headers);
-      const events = nexus.watch({
-        afterPosition: after,
+      const items = nexus.watch({
+        ...watchStart(req),
+        checkpointIntervalMs: checkpointInterval(req.checkpointIntervalMs),
         signal: ctx.signal,
         ...(req.decisionId === '' ? {} : { decisionId: req.decisionId }),
       });
-      for await (const event of events) {
-        await sink.write({ event: eventOut(event) });
+      for await (const item of items) {
+        if (item.type === 'event') await sink.write({ event: eventOut(item.event) });
+        else if (item.type === 'checkpoint') await sink.write({ checkpoint: { checkpoint: item.checkpoint } });
+        else await sink.write({ caughtUp: { checkpoint: item.checkpoint } });
       }
     }),
   };

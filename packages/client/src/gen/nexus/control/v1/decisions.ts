@@ -17,6 +17,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Empty } from "../../../google/protobuf/empty.js";
 import {
   Actor,
   Decision,
@@ -156,7 +157,16 @@ export interface ListEventsRequest {
   /** The decision. */
   decisionId: string;
   /** Only events up to this point in time; unset for all. */
-  at?: PointInTime | undefined;
+  at?:
+    | PointInTime
+    | undefined;
+  /**
+   * Read this generation of the decision's log instead of the current one: the audit
+   * view of a log an overwrite import replaced (kept, never deleted). Needs the auditor
+   * or admin role; cannot be combined with `at`. An empty list for a generation that
+   * never existed.
+   */
+  generation?: number | undefined;
 }
 
 /** A decision's events. */
@@ -206,20 +216,65 @@ export interface Integrity {
 
 /** Follow the change feed. */
 export interface WatchDecisionsRequest {
-  /** Only this decision's events; empty for every decision. */
-  decisionId: string;
   /**
-   * Deliver events after this feed position: 0 replays from the beginning; the
-   * `position` of the last event received resumes a broken stream without loss or
-   * duplicates. Unset: only events committed after the stream starts.
+   * Only this decision's events (of every generation of its log); empty for every
+   * decision.
    */
-  afterPosition?: string | undefined;
+  decisionId: string;
+  /** From the beginning of the feed: every event ever committed, then live ones. */
+  fromStart?:
+    | Empty
+    | undefined;
+  /** Only events committed after the stream starts (it starts at the live head). */
+  fromNow?:
+    | Empty
+    | undefined;
+  /**
+   * Strictly after this checkpoint token: the `checkpoint` of an event, of a
+   * `checkpoint` message or of `caught_up` received earlier. Resuming after one never
+   * misses an event and never repeats one. Tokens are opaque and belong to the server's
+   * store; anything else fails with INVALID_ARGUMENT.
+   */
+  after?:
+    | string
+    | undefined;
+  /**
+   * The least time between two periodic `checkpoint` messages, in milliseconds; 0 for
+   * the default (5000). Allowed: 100 to 3600000.
+   */
+  checkpointIntervalMs: number;
 }
 
-/** One committed event. */
+/** One message of a watch stream. */
 export interface WatchDecisionsResponse {
-  /** The event, with its feed position. */
-  event?: Event | undefined;
+  /**
+   * A committed event. Its `checkpoint` is where to resume after it; its `generation`
+   * above 0 at `seq` 0 means an overwrite import replaced the decision's log.
+   */
+  event?:
+    | Event
+    | undefined;
+  /**
+   * The stream has read the feed up to here without a matching event since the last
+   * message: persist it to resume from here.
+   */
+  checkpoint?:
+    | WatchCheckpoint
+    | undefined;
+  /** Sent once, when the stream first reaches the live head: what follows is live. */
+  caughtUp?: WatchCaughtUp | undefined;
+}
+
+/** A place in the change feed reached while nothing matching arrived. */
+export interface WatchCheckpoint {
+  /** An opaque checkpoint token: pass it as `after` to resume here. */
+  checkpoint: string;
+}
+
+/** The live head was reached. */
+export interface WatchCaughtUp {
+  /** An opaque checkpoint token at the head: pass it as `after` to resume here. */
+  checkpoint: string;
 }
 
 function createBaseCreateDecisionRequest(): CreateDecisionRequest {
@@ -889,7 +944,7 @@ export const ListDecisionsResponse: MessageFns<ListDecisionsResponse> = {
 };
 
 function createBaseListEventsRequest(): ListEventsRequest {
-  return { decisionId: "", at: undefined };
+  return { decisionId: "", at: undefined, generation: undefined };
 }
 
 export const ListEventsRequest: MessageFns<ListEventsRequest> = {
@@ -899,6 +954,9 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     }
     if (message.at !== undefined) {
       PointInTime.encode(message.at, writer.uint32(18).fork()).join();
+    }
+    if (message.generation !== undefined) {
+      writer.uint32(24).int32(message.generation);
     }
     return writer;
   },
@@ -932,6 +990,14 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
             message.at = PointInTime.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.generation = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -952,6 +1018,7 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
         ? globalThis.String(object.decision_id)
         : "",
       at: isSet(object.at) ? PointInTime.fromJSON(object.at) : undefined,
+      generation: isSet(object.generation) ? globalThis.Number(object.generation) : undefined,
     };
   },
 
@@ -963,6 +1030,9 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     if (message.at !== undefined) {
       obj.at = PointInTime.toJSON(message.at);
     }
+    if (message.generation !== undefined) {
+      obj.generation = Math.round(message.generation);
+    }
     return obj;
   },
 
@@ -973,6 +1043,7 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     const message = createBaseListEventsRequest();
     message.decisionId = object.decisionId ?? "";
     message.at = (object.at !== undefined && object.at !== null) ? PointInTime.fromPartial(object.at) : undefined;
+    message.generation = object.generation ?? undefined;
     return message;
   },
 };
@@ -1380,7 +1451,7 @@ export const Integrity: MessageFns<Integrity> = {
 };
 
 function createBaseWatchDecisionsRequest(): WatchDecisionsRequest {
-  return { decisionId: "", afterPosition: undefined };
+  return { decisionId: "", fromStart: undefined, fromNow: undefined, after: undefined, checkpointIntervalMs: 0 };
 }
 
 export const WatchDecisionsRequest: MessageFns<WatchDecisionsRequest> = {
@@ -1388,8 +1459,17 @@ export const WatchDecisionsRequest: MessageFns<WatchDecisionsRequest> = {
     if (message.decisionId !== "") {
       writer.uint32(10).string(message.decisionId);
     }
-    if (message.afterPosition !== undefined) {
-      writer.uint32(16).uint64(message.afterPosition);
+    if (message.fromStart !== undefined) {
+      Empty.encode(message.fromStart, writer.uint32(26).fork()).join();
+    }
+    if (message.fromNow !== undefined) {
+      Empty.encode(message.fromNow, writer.uint32(34).fork()).join();
+    }
+    if (message.after !== undefined) {
+      writer.uint32(42).string(message.after);
+    }
+    if (message.checkpointIntervalMs !== 0) {
+      writer.uint32(48).uint32(message.checkpointIntervalMs);
     }
     return writer;
   },
@@ -1415,12 +1495,36 @@ export const WatchDecisionsRequest: MessageFns<WatchDecisionsRequest> = {
             message.decisionId = reader.string();
             continue;
           }
-          case 2: {
-            if (tag !== 16) {
+          case 3: {
+            if (tag !== 26) {
               break;
             }
 
-            message.afterPosition = reader.uint64().toString();
+            message.fromStart = Empty.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.fromNow = Empty.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.after = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.checkpointIntervalMs = reader.uint32();
             continue;
           }
         }
@@ -1442,11 +1546,22 @@ export const WatchDecisionsRequest: MessageFns<WatchDecisionsRequest> = {
         : isSet(object.decision_id)
         ? globalThis.String(object.decision_id)
         : "",
-      afterPosition: isSet(object.afterPosition)
-        ? globalThis.String(object.afterPosition)
-        : isSet(object.after_position)
-        ? globalThis.String(object.after_position)
+      fromStart: isSet(object.fromStart)
+        ? Empty.fromJSON(object.fromStart)
+        : isSet(object.from_start)
+        ? Empty.fromJSON(object.from_start)
         : undefined,
+      fromNow: isSet(object.fromNow)
+        ? Empty.fromJSON(object.fromNow)
+        : isSet(object.from_now)
+        ? Empty.fromJSON(object.from_now)
+        : undefined,
+      after: isSet(object.after) ? globalThis.String(object.after) : undefined,
+      checkpointIntervalMs: isSet(object.checkpointIntervalMs)
+        ? globalThis.Number(object.checkpointIntervalMs)
+        : isSet(object.checkpoint_interval_ms)
+        ? globalThis.Number(object.checkpoint_interval_ms)
+        : 0,
     };
   },
 
@@ -1455,8 +1570,17 @@ export const WatchDecisionsRequest: MessageFns<WatchDecisionsRequest> = {
     if (message.decisionId !== "") {
       obj.decisionId = message.decisionId;
     }
-    if (message.afterPosition !== undefined) {
-      obj.afterPosition = message.afterPosition;
+    if (message.fromStart !== undefined) {
+      obj.fromStart = Empty.toJSON(message.fromStart);
+    }
+    if (message.fromNow !== undefined) {
+      obj.fromNow = Empty.toJSON(message.fromNow);
+    }
+    if (message.after !== undefined) {
+      obj.after = message.after;
+    }
+    if (message.checkpointIntervalMs !== 0) {
+      obj.checkpointIntervalMs = Math.round(message.checkpointIntervalMs);
     }
     return obj;
   },
@@ -1467,19 +1591,32 @@ export const WatchDecisionsRequest: MessageFns<WatchDecisionsRequest> = {
   fromPartial(object: DeepPartial<WatchDecisionsRequest>): WatchDecisionsRequest {
     const message = createBaseWatchDecisionsRequest();
     message.decisionId = object.decisionId ?? "";
-    message.afterPosition = object.afterPosition ?? undefined;
+    message.fromStart = (object.fromStart !== undefined && object.fromStart !== null)
+      ? Empty.fromPartial(object.fromStart)
+      : undefined;
+    message.fromNow = (object.fromNow !== undefined && object.fromNow !== null)
+      ? Empty.fromPartial(object.fromNow)
+      : undefined;
+    message.after = object.after ?? undefined;
+    message.checkpointIntervalMs = object.checkpointIntervalMs ?? 0;
     return message;
   },
 };
 
 function createBaseWatchDecisionsResponse(): WatchDecisionsResponse {
-  return { event: undefined };
+  return { event: undefined, checkpoint: undefined, caughtUp: undefined };
 }
 
 export const WatchDecisionsResponse: MessageFns<WatchDecisionsResponse> = {
   encode(message: WatchDecisionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.event !== undefined) {
       Event.encode(message.event, writer.uint32(10).fork()).join();
+    }
+    if (message.checkpoint !== undefined) {
+      WatchCheckpoint.encode(message.checkpoint, writer.uint32(18).fork()).join();
+    }
+    if (message.caughtUp !== undefined) {
+      WatchCaughtUp.encode(message.caughtUp, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -1505,6 +1642,22 @@ export const WatchDecisionsResponse: MessageFns<WatchDecisionsResponse> = {
             message.event = Event.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.checkpoint = WatchCheckpoint.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.caughtUp = WatchCaughtUp.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1518,13 +1671,27 @@ export const WatchDecisionsResponse: MessageFns<WatchDecisionsResponse> = {
   },
 
   fromJSON(object: any): WatchDecisionsResponse {
-    return { event: isSet(object.event) ? Event.fromJSON(object.event) : undefined };
+    return {
+      event: isSet(object.event) ? Event.fromJSON(object.event) : undefined,
+      checkpoint: isSet(object.checkpoint) ? WatchCheckpoint.fromJSON(object.checkpoint) : undefined,
+      caughtUp: isSet(object.caughtUp)
+        ? WatchCaughtUp.fromJSON(object.caughtUp)
+        : isSet(object.caught_up)
+        ? WatchCaughtUp.fromJSON(object.caught_up)
+        : undefined,
+    };
   },
 
   toJSON(message: WatchDecisionsResponse): unknown {
     const obj: any = {};
     if (message.event !== undefined) {
       obj.event = Event.toJSON(message.event);
+    }
+    if (message.checkpoint !== undefined) {
+      obj.checkpoint = WatchCheckpoint.toJSON(message.checkpoint);
+    }
+    if (message.caughtUp !== undefined) {
+      obj.caughtUp = WatchCaughtUp.toJSON(message.caughtUp);
     }
     return obj;
   },
@@ -1535,6 +1702,146 @@ export const WatchDecisionsResponse: MessageFns<WatchDecisionsResponse> = {
   fromPartial(object: DeepPartial<WatchDecisionsResponse>): WatchDecisionsResponse {
     const message = createBaseWatchDecisionsResponse();
     message.event = (object.event !== undefined && object.event !== null) ? Event.fromPartial(object.event) : undefined;
+    message.checkpoint = (object.checkpoint !== undefined && object.checkpoint !== null)
+      ? WatchCheckpoint.fromPartial(object.checkpoint)
+      : undefined;
+    message.caughtUp = (object.caughtUp !== undefined && object.caughtUp !== null)
+      ? WatchCaughtUp.fromPartial(object.caughtUp)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWatchCheckpoint(): WatchCheckpoint {
+  return { checkpoint: "" };
+}
+
+export const WatchCheckpoint: MessageFns<WatchCheckpoint> = {
+  encode(message: WatchCheckpoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.checkpoint !== "") {
+      writer.uint32(10).string(message.checkpoint);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchCheckpoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchCheckpoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.checkpoint = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchCheckpoint {
+    return { checkpoint: isSet(object.checkpoint) ? globalThis.String(object.checkpoint) : "" };
+  },
+
+  toJSON(message: WatchCheckpoint): unknown {
+    const obj: any = {};
+    if (message.checkpoint !== "") {
+      obj.checkpoint = message.checkpoint;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchCheckpoint>): WatchCheckpoint {
+    return WatchCheckpoint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchCheckpoint>): WatchCheckpoint {
+    const message = createBaseWatchCheckpoint();
+    message.checkpoint = object.checkpoint ?? "";
+    return message;
+  },
+};
+
+function createBaseWatchCaughtUp(): WatchCaughtUp {
+  return { checkpoint: "" };
+}
+
+export const WatchCaughtUp: MessageFns<WatchCaughtUp> = {
+  encode(message: WatchCaughtUp, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.checkpoint !== "") {
+      writer.uint32(10).string(message.checkpoint);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchCaughtUp {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchCaughtUp();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.checkpoint = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchCaughtUp {
+    return { checkpoint: isSet(object.checkpoint) ? globalThis.String(object.checkpoint) : "" };
+  },
+
+  toJSON(message: WatchCaughtUp): unknown {
+    const obj: any = {};
+    if (message.checkpoint !== "") {
+      obj.checkpoint = message.checkpoint;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchCaughtUp>): WatchCaughtUp {
+    return WatchCaughtUp.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchCaughtUp>): WatchCaughtUp {
+    const message = createBaseWatchCaughtUp();
+    message.checkpoint = object.checkpoint ?? "";
     return message;
   },
 };
@@ -1581,7 +1888,10 @@ export const DecisionServiceService = {
       Buffer.from(ListDecisionsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListDecisionsResponse => ListDecisionsResponse.decode(value),
   },
-  /** A decision's events in seq order, optionally up to a point in time. Role: any. */
+  /**
+   * A decision's events in seq order, optionally up to a point in time. Role: any
+   * (reading a superseded generation: auditor).
+   */
   listEvents: {
     path: "/nexus.control.v1.DecisionService/ListEvents" as const,
     requestStream: false as const,
@@ -1604,9 +1914,10 @@ export const DecisionServiceService = {
     responseDeserialize: (value: Buffer): InspectDecisionResponse => InspectDecisionResponse.decode(value),
   },
   /**
-   * Streams events as they are committed, of one decision or of all, resumable from a
-   * feed position. The response headers carry `nexus-head-position`: the feed position
-   * the stream starts after, sent once the stream is live. Role: any.
+   * Streams the change feed, of one decision or of all: committed events, each with the
+   * checkpoint token to resume after it, a `caught_up` once the stream has reached the
+   * live head, and afterwards periodic `checkpoint`s while nothing matching arrives, so
+   * even a watch of a quiet decision can persist its place. Role: any.
    */
   watchDecisions: {
     path: "/nexus.control.v1.DecisionService/WatchDecisions" as const,
@@ -1634,14 +1945,18 @@ export interface DecisionServiceServer extends UntypedServiceImplementation {
   getDecision: handleUnaryCall<GetDecisionRequest, GetDecisionResponse>;
   /** Decisions, newest first, one page at a time. Role: any. */
   listDecisions: handleUnaryCall<ListDecisionsRequest, ListDecisionsResponse>;
-  /** A decision's events in seq order, optionally up to a point in time. Role: any. */
+  /**
+   * A decision's events in seq order, optionally up to a point in time. Role: any
+   * (reading a superseded generation: auditor).
+   */
   listEvents: handleUnaryCall<ListEventsRequest, ListEventsResponse>;
   /** Read-only introspection: state, lifecycle and a rendering for a person. Role: any. */
   inspectDecision: handleUnaryCall<InspectDecisionRequest, InspectDecisionResponse>;
   /**
-   * Streams events as they are committed, of one decision or of all, resumable from a
-   * feed position. The response headers carry `nexus-head-position`: the feed position
-   * the stream starts after, sent once the stream is live. Role: any.
+   * Streams the change feed, of one decision or of all: committed events, each with the
+   * checkpoint token to resume after it, a `caught_up` once the stream has reached the
+   * live head, and afterwards periodic `checkpoint`s while nothing matching arrives, so
+   * even a watch of a quiet decision can persist its place. Role: any.
    */
   watchDecisions: handleServerStreamingCall<WatchDecisionsRequest, WatchDecisionsResponse>;
 }
@@ -1701,7 +2016,10 @@ export interface DecisionServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListDecisionsResponse) => void,
   ): ClientUnaryCall;
-  /** A decision's events in seq order, optionally up to a point in time. Role: any. */
+  /**
+   * A decision's events in seq order, optionally up to a point in time. Role: any
+   * (reading a superseded generation: auditor).
+   */
   listEvents(
     request: ListEventsRequest,
     callback: (error: ServiceError | null, response: ListEventsResponse) => void,
@@ -1734,9 +2052,10 @@ export interface DecisionServiceClient extends Client {
     callback: (error: ServiceError | null, response: InspectDecisionResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Streams events as they are committed, of one decision or of all, resumable from a
-   * feed position. The response headers carry `nexus-head-position`: the feed position
-   * the stream starts after, sent once the stream is live. Role: any.
+   * Streams the change feed, of one decision or of all: committed events, each with the
+   * checkpoint token to resume after it, a `caught_up` once the stream has reached the
+   * live head, and afterwards periodic `checkpoint`s while nothing matching arrives, so
+   * even a watch of a quiet decision can persist its place. Role: any.
    */
   watchDecisions(
     request: WatchDecisionsRequest,

@@ -367,10 +367,17 @@ export interface Event {
   /** Event digest: raw hex SHA-256 of canonical {"event_type","payload"}. */
   digest: string;
   /**
-   * Global position in the change feed (commit order, strictly increasing); resume a
-   * watch after it.
+   * Its place in the change feed: an opaque checkpoint token (compare tokens only by
+   * handing them back to the server). Pass it as `WatchDecisionsRequest.after` to resume
+   * a watch right after this event.
    */
-  position: string;
+  checkpoint: string;
+  /**
+   * Which log of the decision it belongs to: 0 for the log the decision was created
+   * with; each overwrite import starts the next generation and keeps the replaced log
+   * (superseded, readable with `ListEventsRequest.generation`).
+   */
+  generation: number;
 }
 
 /** A point in time for reads. Unset: the whole log, evaluated now. */
@@ -775,7 +782,8 @@ function createBaseEvent(): Event {
     actor: undefined,
     payloadJson: "",
     digest: "",
-    position: "0",
+    checkpoint: "",
+    generation: 0,
   };
 }
 
@@ -808,8 +816,11 @@ export const Event: MessageFns<Event> = {
     if (message.digest !== "") {
       writer.uint32(74).string(message.digest);
     }
-    if (message.position !== "0") {
-      writer.uint32(80).uint64(message.position);
+    if (message.checkpoint !== "") {
+      writer.uint32(90).string(message.checkpoint);
+    }
+    if (message.generation !== 0) {
+      writer.uint32(96).int32(message.generation);
     }
     return writer;
   },
@@ -899,12 +910,20 @@ export const Event: MessageFns<Event> = {
             message.digest = reader.string();
             continue;
           }
-          case 10: {
-            if (tag !== 80) {
+          case 11: {
+            if (tag !== 90) {
               break;
             }
 
-            message.position = reader.uint64().toString();
+            message.checkpoint = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.generation = reader.int32();
             continue;
           }
         }
@@ -946,7 +965,8 @@ export const Event: MessageFns<Event> = {
         ? globalThis.String(object.payload_json)
         : "",
       digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
-      position: isSet(object.position) ? globalThis.String(object.position) : "0",
+      checkpoint: isSet(object.checkpoint) ? globalThis.String(object.checkpoint) : "",
+      generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
     };
   },
 
@@ -979,8 +999,11 @@ export const Event: MessageFns<Event> = {
     if (message.digest !== "") {
       obj.digest = message.digest;
     }
-    if (message.position !== "0") {
-      obj.position = message.position;
+    if (message.checkpoint !== "") {
+      obj.checkpoint = message.checkpoint;
+    }
+    if (message.generation !== 0) {
+      obj.generation = Math.round(message.generation);
     }
     return obj;
   },
@@ -999,7 +1022,8 @@ export const Event: MessageFns<Event> = {
     message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
     message.payloadJson = object.payloadJson ?? "";
     message.digest = object.digest ?? "";
-    message.position = object.position ?? "0";
+    message.checkpoint = object.checkpoint ?? "";
+    message.generation = object.generation ?? 0;
     return message;
   },
 };
