@@ -81,7 +81,7 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('two serve processes on one Pos
     const rounds = 5;
     const ids: string[] = [];
     for (let round = 0; round < rounds; round++) {
-      const { decision } = await clients.alice![round % 2].createDecision({ goal: `replica-race-${round}`, policy: { minApprovals: 2 } });
+      const { decision } = await clients.alice![round % 2 === 0 ? 0 : 1].createDecision({ goal: `replica-race-${round}`, policy: { minApprovals: 2 } });
       const decisionId = decision!.decisionId;
       ids.push(decisionId);
       // Two approvers through two servers at once: the loser of the append race re-validates and retries.
