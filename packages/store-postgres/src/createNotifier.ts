@@ -36,6 +36,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
   let backoff = 100;
   let retry: NodeJS.Timeout | undefined;
   let inFlight = false;
+  /** Set once a listening connection was lost: the next one may have missed notifications. */
+  let missed = false;
   let pending = false;
 
   function scheduleReconnect(): void {
@@ -57,6 +59,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
       if (dropped) return;
       dropped = true;
       if (client === listener) client = undefined;
+      missed = true;
       listener.end().catch(() => undefined);
       scheduleReconnect();
     };
@@ -72,7 +75,10 @@ export function createNotifier(options: NotifierOptions): Notifier {
         () => {
           backoff = 100;
           // Anything appended while not listening would otherwise wait for the next poll.
-          wake();
+          if (missed) {
+            missed = false;
+            wake();
+          }
         },
         drop,
       );
@@ -99,6 +105,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
     },
     stop() {
       wanted = false;
+      missed = false;
       if (retry !== undefined) clearTimeout(retry);
       retry = undefined;
       const current = client;

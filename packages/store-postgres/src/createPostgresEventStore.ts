@@ -3,10 +3,12 @@ import {
   ConcurrencyConflictError,
   NexusError,
   canonicalJson,
+  compareCodePoints,
   checkAppendRequest,
   checkImportRequest,
   checkReadEventsOptions,
   checkReadFeedOptions,
+  invalidCheckpoint,
   decodeDecisionCursor,
   encodeDecisionCursor,
   pageSizeOf,
@@ -37,7 +39,7 @@ import {
 import { comparePlaces, decodeCheckpoint, encodeCheckpoint, START_PLACE, type FeedPlace } from './feedCheckpoint.js';
 import { createNotifier, type Notifier } from './createNotifier.js';
 import { isRaceLost, isUniqueViolation, toStoreError } from './pgErrors.js';
-import { assertStorableText, decodeFreeText, encodeFreeText } from './storedText.js';
+import { assertStorableText, decodeFreeText, decodeText, encodeFreeText, encodeText, lookupText } from './storedText.js';
 
 export interface PostgresEventStoreOptions {
   /** The pool every call runs on; the store owns it and ends it on `close()`. */
@@ -61,8 +63,6 @@ export interface PostgresEventStoreOptions {
 
 const DEFAULT_FEED_SETTLE_MS = 100;
 
-const ACTOR_TYPES = new Set<string>(['human', 'system']);
-
 type EventRow = [
   seq: number,
   txId: string,
@@ -85,12 +85,12 @@ function eventFromRow(decisionId: string, generation: number, row: EventRow | Fe
     seq: row[0],
     generation,
     checkpoint: `${row[1]}.${row[2]}`,
-    type: row[3] as DecisionEventType,
-    ts: row[4],
-    actor: { type: row[5] as ActorType, id: row[6] },
+    type: decodeText(row[3]) as DecisionEventType,
+    ts: decodeText(row[4]),
+    actor: { type: decodeText(row[5]) as ActorType, id: decodeText(row[6]) },
     payload: parsePayload(payloadJson),
     payloadJson,
-    digest: row[8],
+    digest: decodeText(row[8]),
   };
 }
 
@@ -111,43 +111,40 @@ const SUMMARY_COLUMNS =
 
 function summaryFromRow(row: SummaryRow): DecisionSummary {
   return {
-    decisionId: row[1],
-    createdAt: row[2],
+    decisionId: decodeText(row[1]),
+    createdAt: decodeText(row[2]),
     goal: decodeFreeText(row[3]),
-    requestedMode: row[4] as Mode,
-    labels: row[5],
-    status: row[6] as DecisionStatus,
+    requestedMode: decodeText(row[4]) as Mode,
+    labels: row[5].map(decodeText),
+    status: decodeText(row[6]) as DecisionStatus,
     eventCount: row[7],
     generation: row[8],
-    updatedAt: row[9],
+    updatedAt: decodeText(row[9]),
   };
 }
 
 function checkEvents(events: readonly NewEvent[]): void {
   for (const event of events) {
-    assertStorableText(event.type, 'event type');
-    assertStorableText(event.ts, 'event ts');
+    encodeText(event.type, 'event type');
+    encodeText(event.ts, 'event ts');
     if (typeof event.actor !== 'object' || event.actor === null) {
       throw new NexusError('INVALID_ARGUMENT', 'an event needs an actor', {});
     }
-    assertStorableText(event.actor.type, 'actor type');
-    if (!ACTOR_TYPES.has(event.actor.type)) {
-      throw new NexusError('INVALID_ARGUMENT', `unknown actor type ${event.actor.type}`, { actorType: event.actor.type });
-    }
-    assertStorableText(event.actor.id, 'actor id');
+    encodeText(event.actor.type, 'actor type');
+    encodeText(event.actor.id, 'actor id');
     // Canonical JSON escapes U+0000 and never holds a lone surrogate: it is storable text.
     assertStorableText(event.payloadJson, 'event payload');
-    assertStorableText(event.digest, 'event digest');
+    encodeText(event.digest, 'event digest');
   }
 }
 
 function checkHeader(header: DecisionHeader): void {
-  assertStorableText(header.decisionId, 'decision id');
-  assertStorableText(header.createdAt, 'createdAt');
+  encodeText(header.decisionId, 'decision id');
+  encodeText(header.createdAt, 'createdAt');
   if (typeof header.goal !== 'string') throw new NexusError('INVALID_ARGUMENT', 'goal must be a string', {});
-  assertStorableText(header.requestedMode, 'requestedMode');
+  encodeText(header.requestedMode, 'requestedMode');
   if (!Array.isArray(header.labels)) throw new NexusError('INVALID_ARGUMENT', 'labels must be a list', {});
-  for (const label of header.labels) assertStorableText(label, 'label');
+  for (const label of header.labels) encodeText(label, 'label');
 }
 
 /** The columns of events, one array each, for an `unnest` insert of a whole batch in one statement. */
@@ -163,12 +160,12 @@ function eventArrays(events: readonly NewEvent[], firstSeq: number): unknown[] {
   for (let i = 0; i < n; i++) {
     const event = events[i]!;
     seqs[i] = firstSeq + i;
-    types[i] = event.type;
-    tss[i] = event.ts;
-    actorTypes[i] = event.actor.type;
-    actorIds[i] = event.actor.id;
+    types[i] = encodeText(event.type, 'event type');
+    tss[i] = encodeText(event.ts, 'event ts');
+    actorTypes[i] = encodeText(event.actor.type, 'actor type');
+    actorIds[i] = encodeText(event.actor.id, 'actor id');
     payloads[i] = event.payloadJson;
-    digests[i] = event.digest;
+    digests[i] = encodeText(event.digest, 'event digest');
   }
   return [seqs, types, tss, actorTypes, actorIds, payloads, digests];
 }
@@ -245,6 +242,7 @@ function feedSql(oneDecision: boolean): string {
       LIMIT $3
     )
     SELECT ${FEED_HEAD} AS head,
+      ($1::xid8 = '0'::xid8 OR EXISTS (SELECT 1 FROM events k WHERE k.tx_id = $1::xid8 AND k.position = $2::bigint)) AS known,
       EXISTS (SELECT 1 FROM events x WHERE x.tx_id >= (SELECT xmin FROM s)) AS hidden,
       COALESCE((SELECT json_agg(json_build_array(seq, tx_id, position, type, ts, actor_type, actor_id, payload, digest, decision_id, generation)
         ORDER BY ord_tx, ord_pos) FROM p), '[]')::text AS page`;
@@ -252,6 +250,11 @@ function feedSql(oneDecision: boolean): string {
 
 const HEAD_SQL = `WITH s AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
   SELECT ${FEED_HEAD} AS head, EXISTS (SELECT 1 FROM events x WHERE x.tx_id >= (SELECT xmin FROM s)) AS hidden`;
+
+/** Carries what an import's `verify` threw through the transaction, to be rethrown unchanged. */
+class VerifyRejected {
+  constructor(readonly reason: unknown) {}
+}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -332,6 +335,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
         } catch {
           broken = true;
         }
+        if (error instanceof VerifyRejected) throw error.reason;
         if (attempt < 5 && retryOn(error)) continue;
         throw mapError(error);
       } finally {
@@ -342,14 +346,14 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
 
   async function currentVersion(decisionId: string): Promise<{ generation: number; length: number } | undefined> {
     const found = await rows<[number, number]>('nx_version', 'SELECT generation, length FROM decisions WHERE decision_id = $1', [
-      decisionId,
+      encodeText(decisionId, 'decision id'),
     ]);
     const row = found[0];
     return row === undefined ? undefined : { generation: row[0], length: row[1] };
   }
 
   async function idempotencyKeyTaken(key: string): Promise<boolean> {
-    const found = await rows('nx_key_taken', 'SELECT 1 FROM idempotency_keys WHERE key = $1', [key]);
+    const found = await rows('nx_key_taken', 'SELECT 1 FROM idempotency_keys WHERE key = $1', [encodeText(key, 'idempotency key')]);
     return found.length > 0;
   }
 
@@ -374,19 +378,24 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
   function appendValues(request: AppendRequest): unknown[] {
     const { decisionId, expectedVersion, events, status, idempotency, routerResult, header } = request;
     const values: unknown[] = [
-      decisionId,
+      encodeText(decisionId, 'decision id'),
       expectedVersion.generation,
       ...eventArrays(events, expectedVersion.length),
       expectedVersion.length,
-      status,
-      events[events.length - 1]!.ts,
-      idempotency?.key ?? null,
-      idempotency?.fingerprint ?? null,
-      routerResult?.runId ?? null,
-      routerResult?.responseJson ?? null,
+      encodeText(status, 'status'),
+      encodeText(events[events.length - 1]!.ts, 'event ts'),
+      idempotency === undefined ? null : encodeText(idempotency.key, 'idempotency key'),
+      idempotency === undefined ? null : encodeText(idempotency.fingerprint, 'idempotency fingerprint'),
+      routerResult === undefined ? null : encodeText(routerResult.runId, 'router run id'),
+      routerResult === undefined ? null : encodeText(routerResult.responseJson, 'router response'),
     ];
     if (header !== undefined) {
-      values.push(header.createdAt, encodeFreeText(header.goal), header.requestedMode, [...header.labels]);
+      values.push(
+        encodeText(header.createdAt, 'createdAt'),
+        encodeFreeText(header.goal),
+        encodeText(header.requestedMode, 'requestedMode'),
+        header.labels.map((label) => encodeText(label, 'label')),
+      );
     }
     return values;
   }
@@ -424,23 +433,23 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
   function checkIdempotency(request: AppendRequest): void {
     const { idempotency } = request;
     if (idempotency === undefined) return;
-    assertStorableText(idempotency.key, 'idempotency key');
-    assertStorableText(idempotency.fingerprint, 'idempotency fingerprint');
+    encodeText(idempotency.key, 'idempotency key');
+    encodeText(idempotency.fingerprint, 'idempotency fingerprint');
   }
 
   async function readFeedOnce(
     after: FeedPlace,
     limit: number,
     decisionId: string | undefined,
-  ): Promise<{ head: string | null; hidden: boolean; page: FeedRow[] }> {
+  ): Promise<{ head: string | null; known: boolean; hidden: boolean; page: FeedRow[] }> {
     const values: unknown[] = [after.xid.toString(), after.position.toString(), limit];
-    if (decisionId !== undefined) values.push(decisionId);
-    const [row] = await rows<[string | null, boolean, string]>(
+    if (decisionId !== undefined) values.push(encodeText(decisionId, 'decision id'));
+    const [row] = await rows<[string | null, boolean, boolean, string]>(
       decisionId === undefined ? 'nx_feed_all' : 'nx_feed_one',
       feedSql(decisionId !== undefined),
       values,
     );
-    return { head: row![0], hidden: row![1], page: JSON.parse(row![2]) as FeedRow[] };
+    return { head: row![0], known: row![1], hidden: row![2], page: JSON.parse(row![3]) as FeedRow[] };
   }
 
   function notifyAppended(): void {
@@ -452,13 +461,13 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     async append(request) {
       checkAppendRequest(request);
       if (request.header !== undefined) checkHeader(request.header);
-      assertStorableText(request.decisionId, 'decision id');
-      assertStorableText(request.status, 'status');
+      encodeText(request.decisionId, 'decision id');
+      encodeText(request.status, 'status');
       checkEvents(request.events);
       checkIdempotency(request);
       if (request.routerResult !== undefined) {
-        assertStorableText(request.routerResult.runId, 'router run id');
-        assertStorableText(request.routerResult.responseJson, 'router response');
+        encodeText(request.routerResult.runId, 'router run id');
+        encodeText(request.routerResult.responseJson, 'router response');
       }
       const { decisionId, expectedVersion, events } = request;
       let written: [number, string, string][];
@@ -497,7 +506,8 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
 
     async readEvents(decisionId, options: ReadEventsOptions = {}) {
       const { fromSeq, toSeq, generation } = checkReadEventsOptions(options);
-      if (typeof decisionId !== 'string') throw new NexusError('INVALID_ARGUMENT', 'decision id must be a string', {});
+      const key = lookupText(decisionId, 'decision id');
+      if (key === undefined) return [];
       const found = await rows<[number, ...EventRow]>(
         'nx_read_events',
         `SELECT e.generation, ${EVENT_COLUMNS} FROM events e
@@ -505,7 +515,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
            AND e.generation = COALESCE($2::int, (SELECT generation FROM decisions WHERE decision_id = $1))
            AND e.seq >= $3 AND ($4::int IS NULL OR e.seq <= $4)
          ORDER BY e.seq`,
-        [decisionId, generation ?? null, fromSeq, toSeq ?? null],
+        [key, generation ?? null, fromSeq, toSeq ?? null],
       );
       const n = found.length;
       const events = new Array<StoredEvent>(n);
@@ -518,10 +528,12 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     },
 
     async getDecision(decisionId) {
+      const key = lookupText(decisionId, 'decision id');
+      if (key === undefined) return undefined;
       const found = await rows<SummaryRow>(
         'nx_get_decision',
         `SELECT ${SUMMARY_COLUMNS} FROM decisions d WHERE d.decision_id = $1`,
-        [decisionId],
+        [key],
       );
       return found[0] === undefined ? undefined : summaryFromRow(found[0]);
     },
@@ -534,11 +546,11 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       const conditions: string[] = [];
       let from = 'decisions d';
       if (label !== undefined) {
-        values.push(label);
+        values.push(encodeText(label, 'label'));
         from = `decision_labels l JOIN decisions d ON d.list_position = l.list_position AND l.label = $${values.length}`;
       }
       if (status !== undefined) {
-        values.push(status);
+        values.push(encodeText(status, 'status'));
         conditions.push(`d.status = $${values.length}`);
       }
       if (before !== undefined) {
@@ -562,7 +574,10 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       const { decisionId, limit } = checked;
       const deadline = Date.now() + settleMs;
       for (let wait = 2; ; wait = Math.min(wait * 2, 20)) {
-        const { head, hidden, page } = await readFeedOnce(after, limit, decisionId);
+        const { head, known, hidden, page } = await readFeedOnce(after, limit, decisionId);
+        // Every checkpoint this store hands out is the place of one of its events (the head
+        // is the last visible event's), and events are never deleted: anything else is foreign.
+        if (!known) throw invalidCheckpoint(checked.after);
         const caughtUp = page.length < limit;
         // Committed events wait behind a transaction still open elsewhere: give it a moment,
         // so a reader normally sees what was acknowledged before it asked.
@@ -570,7 +585,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
           await sleep(wait);
           continue;
         }
-        const events = page.map((row) => eventFromRow(row[9], row[10], row));
+        const events = page.map((row) => eventFromRow(decodeText(row[9]), row[10], row));
         let checkpoint: string;
         if (!caughtUp) {
           checkpoint = events[events.length - 1]!.checkpoint;
@@ -598,42 +613,54 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     },
 
     async getIdempotency(key): Promise<IdempotencyRecord | undefined> {
+      const stored = lookupText(key, 'idempotency key');
+      if (stored === undefined) return undefined;
       const found = await rows<[string, string, string, number, number]>(
         'nx_get_idempotency',
         'SELECT key, fingerprint, decision_id, generation, seq FROM idempotency_keys WHERE key = $1',
-        [key],
+        [stored],
       );
       const row = found[0];
       return row === undefined
         ? undefined
-        : { key: row[0], fingerprint: row[1], decisionId: row[2], generation: row[3], seq: row[4] };
+        : { key: decodeText(row[0]), fingerprint: decodeText(row[1]), decisionId: decodeText(row[2]), generation: row[3], seq: row[4] };
     },
 
     async getRouterResult(decisionId, runId): Promise<RouterResultRecord | undefined> {
+      const storedId = lookupText(decisionId, 'decision id');
+      const storedRun = lookupText(runId, 'run id');
+      if (storedId === undefined || storedRun === undefined) return undefined;
       const found = await rows<[string]>(
         'nx_get_router_result',
         'SELECT response_json FROM router_results WHERE decision_id = $1 AND run_id = $2',
-        [decisionId, runId],
+        [storedId, storedRun],
       );
-      return found[0] === undefined ? undefined : { runId, responseJson: found[0][0] };
+      return found[0] === undefined ? undefined : { runId, responseJson: decodeText(found[0][0]) };
     },
 
     async importDecision(request: ImportRequest): Promise<AppendResult> {
       checkImportRequest(request);
       const { header, events, status, conflictMode, verify, expectedVersion } = request;
       checkHeader(header);
-      assertStorableText(status, 'status');
       checkEvents(events);
       const decisionId = header.decisionId;
+      const storedId = encodeText(decisionId, 'decision id');
+      const storedHeader = [
+        encodeText(header.createdAt, 'createdAt'),
+        encodeFreeText(header.goal),
+        encodeText(header.requestedMode, 'requestedMode'),
+        header.labels.map((label) => encodeText(label, 'label')),
+      ];
+      const storedStatus = encodeText(status, 'status');
       const stored = await transaction(
         async (client) => {
           const existing = await client.query<{ list_position: string; generation: number; length: number }>({
             name: 'nx_import_target',
             text: 'SELECT list_position::text, generation, length FROM decisions WHERE decision_id = $1 FOR UPDATE',
-            values: [decisionId],
+            values: [storedId],
           });
           const current = existing.rows[0];
-          const updatedAt = events[events.length - 1]!.ts;
+          const updatedAt = encodeText(events[events.length - 1]!.ts, 'event ts');
           let generation = 0;
           let listPosition: string;
           if (current === undefined) {
@@ -645,7 +672,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
                 name: 'nx_import_insert',
                 text: `INSERT INTO decisions (decision_id, created_at, goal_json, requested_mode, labels, generation, length, status, updated_at)
                        VALUES ($1, $2, $3, $4, $5::text[], 0, $6, $7, $8) RETURNING list_position::text`,
-                values: [decisionId, header.createdAt, encodeFreeText(header.goal), header.requestedMode, [...header.labels], events.length, status, updatedAt],
+                values: [storedId, ...storedHeader, events.length, storedStatus, updatedAt],
               });
               listPosition = inserted.rows[0]!.list_position;
             } catch (error) {
@@ -668,7 +695,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
               text: `UPDATE decisions SET created_at = $2, goal_json = $3, requested_mode = $4, labels = $5::text[],
                        generation = $6, length = $7, status = $8, updated_at = $9
                      WHERE list_position = $1`,
-              values: [listPosition, header.createdAt, encodeFreeText(header.goal), header.requestedMode, [...header.labels], generation, events.length, status, updatedAt],
+              values: [listPosition, ...storedHeader, generation, events.length, storedStatus, updatedAt],
             });
             await client.query({
               name: 'nx_import_unlabel',
@@ -679,12 +706,12 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
           await client.query({
             name: 'nx_import_label',
             text: 'INSERT INTO decision_labels (label, list_position) SELECT DISTINCT label, $1::bigint FROM unnest($2::text[]) AS label',
-            values: [listPosition, [...header.labels]],
+            values: [listPosition, storedHeader[3]],
           });
           const inserted = await client.query<[number, string, string]>({
             name: 'nx_import_events',
             text: `${INSERT_EVENTS} RETURNING seq, tx_id::text, position::text`,
-            values: [decisionId, generation, ...eventArrays(events, 0)],
+            values: [storedId, generation, ...eventArrays(events, 0)],
             rowMode: 'array',
           });
           const written = events.map((event, i): StoredEvent => {
@@ -702,7 +729,13 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
               digest: event.digest,
             };
           });
-          if (verify !== undefined) await verify(written);
+          if (verify !== undefined) {
+            try {
+              await verify(written);
+            } catch (error) {
+              throw new VerifyRejected(error);
+            }
+          }
           return written;
         },
         // Two imports creating one id at once: the loser retries and, overwriting, replaces the winner's log.
@@ -713,18 +746,21 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     },
 
     async createTemplate(template: TemplateRecord) {
-      assertStorableText(template.name, 'template name');
-      assertStorableText(template.digest, 'template digest');
-      assertStorableText(template.createdAt, 'template createdAt');
-      assertStorableText(template.createdBy.type, 'template creator type');
-      assertStorableText(template.createdBy.id, 'template creator id');
+      const stored = [
+        encodeText(template.name, 'template name'),
+        null,
+        encodeText(template.digest, 'template digest'),
+        encodeText(template.createdAt, 'template createdAt'),
+        encodeText(template.createdBy.type, 'template creator type'),
+        encodeText(template.createdBy.id, 'template creator id'),
+      ];
       const snapshot = canonicalJson(template.snapshot);
       assertOpen();
       try {
         await pool.query({
           name: 'nx_create_template',
           text: 'INSERT INTO templates (name, snapshot, digest, created_at, created_by_type, created_by_id) VALUES ($1, $2, $3, $4, $5, $6)',
-          values: [template.name, snapshot, template.digest, template.createdAt, template.createdBy.type, template.createdBy.id],
+          values: [stored[0], snapshot, ...stored.slice(2)],
         });
       } catch (error) {
         if (isUniqueViolation(error, 'templates_pkey')) {
@@ -735,13 +771,16 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     },
 
     async getTemplate(name) {
-      const found = await rows<TemplateRow>('nx_get_template', `SELECT ${TEMPLATE_COLUMNS} FROM templates WHERE name = $1`, [name]);
+      const stored = lookupText(name, 'template name');
+      if (stored === undefined) return undefined;
+      const found = await rows<TemplateRow>('nx_get_template', `SELECT ${TEMPLATE_COLUMNS} FROM templates WHERE name = $1`, [stored]);
       return found[0] === undefined ? undefined : templateFromRow(found[0]);
     },
 
     async listTemplates() {
-      const found = await rows<TemplateRow>('nx_list_templates', `SELECT ${TEMPLATE_COLUMNS} FROM templates ORDER BY name COLLATE "C"`, []);
-      return found.map(templateFromRow);
+      const found = await rows<TemplateRow>('nx_list_templates', `SELECT ${TEMPLATE_COLUMNS} FROM templates`, []);
+      // Sorted here: the stored form of a name with U+0000 does not sort like the name.
+      return found.map(templateFromRow).sort((a, b) => compareCodePoints(a.name, b.name));
     },
 
     onAppend(listener) {
@@ -768,10 +807,10 @@ type TemplateRow = [name: string, snapshot: string, digest: string, createdAt: s
 
 function templateFromRow(row: TemplateRow): TemplateRecord {
   return {
-    name: row[0],
+    name: decodeText(row[0]),
     snapshot: parsePayload(row[1]),
-    digest: row[2],
-    createdAt: row[3],
-    createdBy: { type: row[4] as ActorType, id: row[5] },
+    digest: decodeText(row[2]),
+    createdAt: decodeText(row[3]),
+    createdBy: { type: decodeText(row[4]) as ActorType, id: decodeText(row[5]) },
   };
 }

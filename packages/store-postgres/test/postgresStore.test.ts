@@ -90,10 +90,18 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('PostgreSQL store', () => {
       expect(events[2]!.payload.comment).toBe('ok\u0000');
     });
 
-    it('refuses U+0000 in an identifier instead of changing it, and writes nothing', async () => {
+    it('keeps identifiers with U+0000 and U+0001 apart from the text that stands for them', async () => {
       const store = track(await harness.createStore());
-      expect(await codeOf(store.append(creation('bad\u0000id')))).toBe('INVALID_ARGUMENT');
-      expect((await store.listDecisions()).items).toEqual([]);
+      // U+0000 is stored as U+0001 U+0002: both spellings must stay two different decisions.
+      const ids = ['x\u0000', 'x\u0001\u0002', 'x\u0001', 'x\u0001\u0001', 'x'];
+      for (const id of ids) await store.append(creation(id, `goal ${ids.indexOf(id)}`, [id]));
+      for (const [i, id] of ids.entries()) {
+        expect(await store.getDecision(id)).toMatchObject({ decisionId: id, goal: `goal ${i}`, labels: [id] });
+        expect((await store.listDecisions({ label: id })).items.map((item) => item.decisionId)).toEqual([id]);
+        expect((await store.readEvents(id))[0]?.decisionId).toBe(id);
+      }
+      const rows = await sql<{ n: string }>(`SELECT count(*) AS n FROM "${harness.schemaOf(store)}".decisions`);
+      expect(rows[0]!.n).toBe(String(ids.length));
     });
   });
 
