@@ -182,19 +182,23 @@ const INSERT_EVENTS = `INSERT INTO events (decision_id, generation, seq, type, t
  * test hook): the conditional write of the decision row is the optimistic check, and every
  * other write hangs off its result, so a lost race writes nothing and returns no rows.
  * Parameters: $1 decision, $2 generation, $3..$9 event arrays, $10 expected length,
- * $11 status, $12 updated_at, $13..$14 idempotency key and fingerprint, $15..$16 router
- * result; creation adds $17..$20 header fields.
+ * $11 status, $12 updated_at; then, numbered in this order where the statement has them,
+ * the idempotency key and fingerprint, the router result, and the header fields.
  */
-const APPEND_TAIL = `,
+const KEY_CTE = `,
   k AS (
     INSERT INTO idempotency_keys (key, fingerprint, decision_id, generation, seq)
-    SELECT $13::text, $14::text, $1, $2, $10 FROM d WHERE $13::text IS NOT NULL
-  ),
+    SELECT :key::text, :fingerprint::text, $1, $2, $10 FROM d
+  )`;
+
+const RESULT_CTE = `,
   r AS (
     INSERT INTO router_results (decision_id, run_id, response_json)
-    SELECT $1, $15::text, $16::text FROM d WHERE $15::text IS NOT NULL
+    SELECT $1, :run::text, :response::text FROM d
     ON CONFLICT (decision_id, run_id) DO UPDATE SET response_json = excluded.response_json
-  ),
+  )`;
+
+const EVENTS_CTE = `,
   e AS (
     INSERT INTO events (decision_id, generation, seq, type, ts, actor_type, actor_id, payload, digest)
     SELECT $1, $2, b.seq, b.type, b.ts, b.actor_type, b.actor_id, b.payload, b.digest
@@ -205,22 +209,33 @@ const APPEND_TAIL = `,
   )
   SELECT seq, tx, pos FROM e ORDER BY seq`;
 
-const APPEND_SQL = `WITH d AS (
+const UPDATE_CTE = `WITH d AS (
     UPDATE decisions SET length = length + cardinality($3::int[]), status = $11, updated_at = $12
     WHERE decision_id = $1 AND generation = $2 AND length = $10
     RETURNING list_position
-  )${APPEND_TAIL}`;
+  )`;
 
-const CREATE_SQL = `WITH d AS (
+const CREATE_CTE = `WITH d AS (
     INSERT INTO decisions (decision_id, created_at, goal_json, requested_mode, labels, generation, length, status, updated_at)
-    SELECT $1, $17, $18, $19, $20::text[], $2, cardinality($3::int[]), $11, $12 WHERE $10::int = 0
+    SELECT $1, :created::text, :goal::text, :mode::text, :labels::text[], $2, cardinality($3::int[]), $11, $12 WHERE $10::int = 0
     ON CONFLICT (decision_id) DO NOTHING
     RETURNING list_position
   ),
   l AS (
     INSERT INTO decision_labels (label, list_position)
-    SELECT DISTINCT label, d.list_position FROM d, unnest($20::text[]) AS label
-  )${APPEND_TAIL}`;
+    SELECT DISTINCT label, d.list_position FROM d, unnest(:labels::text[]) AS label
+  )`;
+
+/**
+ * The append statement for one shape of request, and its prepared-statement name. Only the
+ * writes a request needs are in it, so the common append is the decision row and the events.
+ */
+function appendStatement(create: boolean, key: boolean, result: boolean): { name: string; text: string } {
+  const name = `nx_${create ? 'create' : 'append'}${key ? '_k' : ''}${result ? '_r' : ''}`;
+  const text = (create ? CREATE_CTE : UPDATE_CTE) + (key ? KEY_CTE : '') + (result ? RESULT_CTE : '') + EVENTS_CTE;
+  const optional = [...(key ? ['key', 'fingerprint'] : []), ...(result ? ['run', 'response'] : []), ...(create ? ['created', 'goal', 'mode', 'labels'] : [])];
+  return { name, text: text.replace(/:([a-z]+)::/g, (_, field: string) => `$${13 + optional.indexOf(field)}::`) };
+}
 
 const FEED_HEAD = `(SELECT h.tx_id::text || '.' || h.position::text FROM events h
     WHERE h.tx_id < (SELECT xmin FROM s) ORDER BY h.tx_id DESC, h.position DESC LIMIT 1)`;
@@ -384,11 +399,13 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       expectedVersion.length,
       encodeText(status, 'status'),
       encodeText(events[events.length - 1]!.ts, 'event ts'),
-      idempotency === undefined ? null : encodeText(idempotency.key, 'idempotency key'),
-      idempotency === undefined ? null : encodeText(idempotency.fingerprint, 'idempotency fingerprint'),
-      routerResult === undefined ? null : encodeText(routerResult.runId, 'router run id'),
-      routerResult === undefined ? null : encodeText(routerResult.responseJson, 'router response'),
     ];
+    if (idempotency !== undefined) {
+      values.push(encodeText(idempotency.key, 'idempotency key'), encodeText(idempotency.fingerprint, 'idempotency fingerprint'));
+    }
+    if (routerResult !== undefined) {
+      values.push(encodeText(routerResult.runId, 'router run id'), encodeText(routerResult.responseJson, 'router response'));
+    }
     if (header !== undefined) {
       values.push(
         encodeText(header.createdAt, 'createdAt'),
@@ -401,10 +418,8 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
   }
 
   async function runAppend(request: AppendRequest): Promise<[number, string, string][]> {
-    const create = request.header !== undefined;
     const statement: pg.QueryArrayConfig = {
-      name: create ? 'nx_create' : 'nx_append',
-      text: create ? CREATE_SQL : APPEND_SQL,
+      ...appendStatement(request.header !== undefined, request.idempotency !== undefined, request.routerResult !== undefined),
       values: appendValues(request),
       rowMode: 'array',
     };

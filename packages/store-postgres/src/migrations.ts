@@ -17,7 +17,8 @@ export const MIGRATIONS: readonly Migration[] = [
       -- One row per decision: its immutable header, and the version of its current log
       -- (generation, length) that every append checks and moves in one conditional UPDATE.
       -- list_position orders the listing newest first. goal is a JSON string literal, so
-      -- U+0000 round-trips (text cannot hold it).
+      -- U+0000 round-trips (text cannot hold it). Free space on each page lets the update of
+      -- an append stay on its page (a HOT update) when the status does not change.
       CREATE TABLE decisions (
         list_position  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         decision_id    text    NOT NULL UNIQUE,
@@ -29,7 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
         length         integer NOT NULL,
         status         text    NOT NULL,
         updated_at     text    NOT NULL
-      );
+      ) WITH (fillfactor = 80);
       CREATE INDEX decisions_by_status ON decisions (status, list_position);
 
       CREATE TABLE decision_labels (
