@@ -17,7 +17,6 @@ export interface Notifier {
 }
 
 export interface NotifierOptions {
-  readonly pool: pg.Pool;
   readonly clientConfig: pg.ClientConfig;
   /** At most 63 bytes (a PostgreSQL identifier). */
   readonly channel: string;
@@ -28,7 +27,7 @@ export interface NotifierOptions {
 const MAX_BACKOFF_MS = 5000;
 
 export function createNotifier(options: NotifierOptions): Notifier {
-  const { pool, clientConfig, channel, wake } = options;
+  const { clientConfig, channel, wake } = options;
   const listenSql = `LISTEN "${channel.replace(/"/g, '""')}"`;
   // A notification is no durable fact (readers go by the feed), so its transaction does not
   // wait for a disk flush: one simple query, SET LOCAL and NOTIFY in one implicit transaction.
@@ -87,12 +86,38 @@ export function createNotifier(options: NotifierOptions): Notifier {
       );
   }
 
+  /** Its own connection, so announcing never takes a pooled connection from an append. */
+  let sender: pg.Client | undefined;
+
+  async function notifyOnce(): Promise<void> {
+    if (sender === undefined) {
+      const client = new pg.Client(clientConfig);
+      client.on('error', () => {
+        if (sender === client) sender = undefined;
+      });
+      sender = client;
+      try {
+        await client.connect();
+      } catch (error) {
+        if (sender === client) sender = undefined;
+        throw error;
+      }
+    }
+    await sender.query(notifySql);
+  }
+
   function send(): void {
     inFlight = true;
     pending = false;
-    pool.query(notifySql).then(
+    notifyOnce().then(
       () => finish(),
-      () => finish(),
+      () => {
+        // Lost: listeners still poll. The next append tries a new connection.
+        const broken = sender;
+        sender = undefined;
+        broken?.end().catch(() => undefined);
+        finish();
+      },
     );
   }
 
@@ -125,6 +150,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
       closed = true;
       this.stop();
       while (inFlight) await new Promise((resolve) => setTimeout(resolve, 5));
+      await sender?.end().catch(() => undefined);
+      sender = undefined;
     },
   };
 }

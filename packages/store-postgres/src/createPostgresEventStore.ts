@@ -298,7 +298,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
   const notifier: Notifier | undefined =
     options.listenConfig === undefined
       ? undefined
-      : createNotifier({ pool, clientConfig: options.listenConfig, channel: `nexus_control.${options.schema}`, wake: wakeLocal });
+      : createNotifier({ clientConfig: options.listenConfig, channel: `nexus_control.${options.schema}`, wake: wakeLocal });
   let closed = false;
 
   function wakeLocal(): void {
