@@ -1,6 +1,7 @@
 import type { Scenario } from '../scenario.js';
 import { commandScaling } from './commandScaling.js';
 import { grpcLifecycle } from './grpcLifecycle.js';
+import { grpcLifecyclePg } from './grpcLifecyclePg.js';
 import { pgAppend } from './pgAppend.js';
 import { pgAppendConcurrent } from './pgAppendConcurrent.js';
 import { pgReplay } from './pgReplay.js';
@@ -18,4 +19,5 @@ export const scenarios: readonly Scenario[] = [
   pgAppend,
   pgAppendConcurrent,
   pgReplay,
+  grpcLifecyclePg,
 ];
