@@ -4,7 +4,7 @@ import pg from 'pg';
  * Cross-process wake-ups over LISTEN/NOTIFY. A NOTIFY inside the append transaction would
  * serialize every notifying commit on the database's notification lock, so appends stay free
  * of it: after a commit the store announces on its own, coalescing (one NOTIFY in flight per
- * process, one more if appends happened meanwhile). Listeners only learn that new events may
+ * process, one more if appends happened meanwhile, at most one per MIN_NOTIFY_INTERVAL_MS). Listeners only learn that new events may
  * exist; they read the feed, so a lost notification costs latency, never events.
  */
 export interface Notifier {
@@ -25,6 +25,11 @@ export interface NotifierOptions {
 }
 
 const MAX_BACKOFF_MS = 5000;
+/**
+ * The least time between two NOTIFYs of one process: under load every append would
+ * otherwise add a transaction of its own; a watcher's wake-up waits at most this long.
+ */
+const MIN_NOTIFY_INTERVAL_MS = 20;
 
 export function createNotifier(options: NotifierOptions): Notifier {
   const { clientConfig, channel, wake } = options;
@@ -106,9 +111,12 @@ export function createNotifier(options: NotifierOptions): Notifier {
     await sender.query(notifySql);
   }
 
+  let lastSent = 0;
+
   function send(): void {
     inFlight = true;
     pending = false;
+    lastSent = Date.now();
     notifyOnce().then(
       () => finish(),
       () => {
@@ -122,8 +130,14 @@ export function createNotifier(options: NotifierOptions): Notifier {
   }
 
   function finish(): void {
-    inFlight = false;
-    if (pending && !closed) send();
+    if (!pending || closed) {
+      inFlight = false;
+      return;
+    }
+    // Still in flight until the next one goes: appends meanwhile only set `pending`.
+    const wait = lastSent + MIN_NOTIFY_INTERVAL_MS - Date.now();
+    if (wait <= 0) send();
+    else setTimeout(() => (closed ? (inFlight = false) : send()), wait).unref();
   }
 
   return {

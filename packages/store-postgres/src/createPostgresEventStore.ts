@@ -170,6 +170,19 @@ function eventArrays(events: readonly NewEvent[], firstSeq: number): unknown[] {
   return [seqs, types, tss, actorTypes, actorIds, payloads, digests];
 }
 
+/** One event's columns, in the order of `eventArrays`. */
+function eventScalars(event: NewEvent, seq: number): unknown[] {
+  return [
+    seq,
+    encodeText(event.type, 'event type'),
+    encodeText(event.ts, 'event ts'),
+    encodeText(event.actor.type, 'actor type'),
+    encodeText(event.actor.id, 'actor id'),
+    event.payloadJson,
+    encodeText(event.digest, 'event digest'),
+  ];
+}
+
 /** Inserts the batch in seq order, so positions grow with seq within it. Parameters $1 decision, $2 generation, $3..$9 arrays. */
 const INSERT_EVENTS = `INSERT INTO events (decision_id, generation, seq, type, ts, actor_type, actor_id, payload, digest)
   SELECT $1, $2, b.seq, b.type, b.ts, b.actor_type, b.actor_id, b.payload, b.digest
@@ -209,15 +222,27 @@ const EVENTS_CTE = `,
   )
   SELECT seq, tx, pos FROM e ORDER BY seq`;
 
+/*
+ * A single event (the common append) is passed as scalars, sparing the arrays' encoding and
+ * unnest: the same statement with $3..$9 the event's columns.
+ */
+const ONE_EVENT_CTE = `,
+  e AS (
+    INSERT INTO events (decision_id, generation, seq, type, ts, actor_type, actor_id, payload, digest)
+    SELECT $1, $2, $3::int, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text FROM d
+    RETURNING seq, tx_id::text AS tx, position::text AS pos
+  )
+  SELECT seq, tx, pos FROM e`;
+
 const UPDATE_CTE = `WITH d AS (
-    UPDATE decisions SET length = length + cardinality($3::int[]), status = $11, updated_at = $12
+    UPDATE decisions SET length = length + :count, status = $11, updated_at = $12
     WHERE decision_id = $1 AND generation = $2 AND length = $10
     RETURNING list_position
   )`;
 
 const CREATE_CTE = `WITH d AS (
     INSERT INTO decisions (decision_id, created_at, goal_json, requested_mode, labels, generation, length, status, updated_at)
-    SELECT $1, :created::text, :goal::text, :mode::text, :labels::text[], $2, cardinality($3::int[]), $11, $12 WHERE $10::int = 0
+    SELECT $1, :created::text, :goal::text, :mode::text, :labels::text[], $2, :count, $11, $12 WHERE $10::int = 0
     ON CONFLICT (decision_id) DO NOTHING
     RETURNING list_position
   ),
@@ -230,9 +255,14 @@ const CREATE_CTE = `WITH d AS (
  * The append statement for one shape of request, and its prepared-statement name. Only the
  * writes a request needs are in it, so the common append is the decision row and the events.
  */
-function appendStatement(create: boolean, key: boolean, result: boolean): { name: string; text: string } {
-  const name = `nx_${create ? 'create' : 'append'}${key ? '_k' : ''}${result ? '_r' : ''}`;
-  const text = (create ? CREATE_CTE : UPDATE_CTE) + (key ? KEY_CTE : '') + (result ? RESULT_CTE : '') + EVENTS_CTE;
+function appendStatement(create: boolean, key: boolean, result: boolean, one: boolean): { name: string; text: string } {
+  const name = `nx_${create ? 'create' : 'append'}${key ? '_k' : ''}${result ? '_r' : ''}${one ? '_1' : ''}`;
+  const text = (
+    (create ? CREATE_CTE : UPDATE_CTE) +
+    (key ? KEY_CTE : '') +
+    (result ? RESULT_CTE : '') +
+    (one ? ONE_EVENT_CTE : EVENTS_CTE)
+  ).replace(/:count/g, one ? '1' : 'cardinality($3::int[])');
   const optional = [...(key ? ['key', 'fingerprint'] : []), ...(result ? ['run', 'response'] : []), ...(create ? ['created', 'goal', 'mode', 'labels'] : [])];
   return { name, text: text.replace(/:([a-z]+)::/g, (_, field: string) => `$${13 + optional.indexOf(field)}::`) };
 }
@@ -395,7 +425,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     const values: unknown[] = [
       encodeText(decisionId, 'decision id'),
       expectedVersion.generation,
-      ...eventArrays(events, expectedVersion.length),
+      ...(events.length === 1 ? eventScalars(events[0]!, expectedVersion.length) : eventArrays(events, expectedVersion.length)),
       expectedVersion.length,
       encodeText(status, 'status'),
       encodeText(events[events.length - 1]!.ts, 'event ts'),
@@ -419,7 +449,12 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
 
   async function runAppend(request: AppendRequest): Promise<[number, string, string][]> {
     const statement: pg.QueryArrayConfig = {
-      ...appendStatement(request.header !== undefined, request.idempotency !== undefined, request.routerResult !== undefined),
+      ...appendStatement(
+        request.header !== undefined,
+        request.idempotency !== undefined,
+        request.routerResult !== undefined,
+        request.events.length === 1,
+      ),
       values: appendValues(request),
       rowMode: 'array',
     };
