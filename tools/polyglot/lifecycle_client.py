@@ -99,11 +99,11 @@ def verify_package(package):
     return checks
 
 
-def watch_resume(decisions, decisions_pb2, metadata, timeout, decision_id, keep):
+def watch_resume(decisions, decisions_pb2, empty_pb2, metadata, timeout, decision_id, keep):
     """Reads `keep` events from the start, disconnects, resumes after the last token kept."""
     first = []
     stream = decisions.WatchDecisions(
-        decisions_pb2.WatchDecisionsRequest(decision_id=decision_id, from_start=decisions_pb2.google_dot_protobuf_dot_empty__pb2.Empty()),
+        decisions_pb2.WatchDecisionsRequest(decision_id=decision_id, from_start=empty_pb2.Empty()),
         metadata=metadata,
         timeout=timeout,
     )
@@ -141,7 +141,7 @@ def main():
     sys.path.insert(0, args.stubs)
     # Imported here: the stubs exist only once generated.
     import grpc
-    from google.protobuf import timestamp_pb2
+    from google.protobuf import empty_pb2, timestamp_pb2
     from google.rpc import error_details_pb2, status_pb2
     from nexus.control.v1 import (
         approvals_pb2,
@@ -226,7 +226,7 @@ def main():
     server_report = call(audit.VerifyAuditPackage, audit_pb2.VerifyAuditPackageRequest(package_json=exported.package_json), auditor_token)
 
     listed = call(decisions.ListEvents, decisions_pb2.ListEventsRequest(decision_id=decision_id), auditor_token).events
-    watch = watch_resume(decisions, decisions_pb2, auth(auditor_token), args.timeout, decision_id, keep=3)
+    watch = watch_resume(decisions, decisions_pb2, empty_pb2, auth(auditor_token), args.timeout, decision_id, keep=3)
     watch_ok = (
         watch["first_seqs"] == [0, 1, 2]
         and watch["resumed_seqs"] == list(range(3, len(listed)))

@@ -12,6 +12,7 @@ import {
   checkReadFeedOptions,
   decodeDecisionCursor,
   encodeDecisionCursor,
+  invalidCheckpoint,
   pageSizeOf,
   type ActorType,
   type AppendRequest,
@@ -540,6 +541,8 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         // position order, so everything up to the head is visible and the page's checkpoint
         // covers exactly what was read, whatever commits in between.
         const head = (sql.head.get() as number | null) ?? 0;
+        // Positions are never taken back, so a position above the head was never issued here.
+        if (after > head) throw invalidCheckpoint(checked.after);
         const rows = (
           decisionId === undefined
             ? sql.feedAll.all(after, head, limit)
@@ -547,7 +550,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         ) as FeedRow[];
         const lastPosition = rows.length === 0 ? after : rows[rows.length - 1]![0];
         const caughtUp = rows.length < limit || lastPosition >= head;
-        const checkpoint: Checkpoint = checkpointOf(caughtUp ? Math.max(head, after) : lastPosition);
+        const checkpoint: Checkpoint = checkpointOf(caughtUp ? head : lastPosition);
         return { events: eventsFromRows(rows, undefined), checkpoint, caughtUp };
       });
     },

@@ -97,9 +97,9 @@ describe('bundle round trips on the SQLite store', () => {
     const bundle = JSON.parse(canonicalJson((await exportBundle(store, id, { clock })) as unknown as JsonObject)) as JsonObject;
     (bundle['decision'] as JsonObject)['status'] = 'APPROVED';
     (bundle['integrity'] as JsonObject)['canonical_digest'] = `sha256:${bundleDigest(bundle)}`;
-    const before = JSON.stringify([await store.readEvents(id), await store.getDecision(id), await store.headPosition()]);
+    const before = JSON.stringify([await store.readEvents(id), await store.getDecision(id), await store.headCheckpoint()]);
     expect(await importBundle(store, bundle, { conflictMode: 'overwrite' })).toMatchObject({ ok: false, error_code: 'REPLAY_INVALID' });
-    expect(JSON.stringify([await store.readEvents(id), await store.getDecision(id), await store.headPosition()])).toBe(before);
+    expect(JSON.stringify([await store.readEvents(id), await store.getDecision(id), await store.headCheckpoint()])).toBe(before);
     await store.close();
   });
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { EventStore } from '@nexus-control/core';
-import { describeEventStoreConformance } from '@nexus-control/core/testing';
+import { describeEventStoreConformance } from '@nexus-control/store-conformance';
 import { createSqliteEventStore } from '../src/index.js';
 import { tempDir } from './fixtures/tempDir.js';
 
@@ -8,6 +8,9 @@ const dir = tempDir('nexus-sqlite-conformance-');
 const pathOf = new WeakMap<EventStore, string>();
 let databases = 0;
 
+// Writers on one SQLite file serialize on its write lock, and a connection waiting for it
+// blocks its thread: a commit held open in one handle would stall the other. So the harness
+// offers no hooked handle and no parallel writers; the file store gets a second handle.
 describeEventStoreConformance('sqlite store on a file', {
   async createStore() {
     const path = join(dir, `store-${++databases}.db`);

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { NEW_DECISION, newEvent, type EventStore, type StoredEvent } from '@nexus-control/core';
-import { approveRequest, createRequest, createdEvents } from '@nexus-control/core/testing';
+import { approveRequest, createRequest, createdEvents } from '@nexus-control/store-conformance';
 import { expectNexusError } from './fixtures/expectNexusError.js';
 import { createSqliteEventStore } from '../src/index.js';
 import { tempDir } from './fixtures/tempDir.js';
@@ -184,7 +184,7 @@ describe('feed checkpoints', () => {
       expect((await store.readEvents('d-2', { generation: 0 })).map((event) => event.seq)).toEqual([0, 1]);
     });
     await withStore(path, async (store) => {
-      const { events } = await store.append(approveRequest('d-2', 1, 'alice', 1));
+      const { events } = await store.append(approveRequest('d-2', { generation: 1, length: 1 }, 'alice'));
       expect(Number(events[0]!.checkpoint)).toBeGreaterThan(Math.max(...seen));
       expect(await store.headCheckpoint()).toBe(events[0]!.checkpoint);
       const feed = (await store.readFeed({ decisionId: 'd-2' })).events;
@@ -212,5 +212,52 @@ describe('durability settings', () => {
     await withStore(path, async (reopened) => {
       expect((await reopened.readEvents('d-1')).map((event) => event.seq)).toEqual([0, 1, 2]);
     });
+  });
+});
+
+describe('the beforeCommit test seam', () => {
+  it('an append awaits the hook inside its transaction: other handles see nothing until it commits', async () => {
+    const path = newPath();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const held: string[] = [];
+    const hooked = createSqliteEventStore({
+      path,
+      beforeCommit: async (decisionId) => {
+        held.push(decisionId);
+        await released;
+      },
+    });
+    try {
+      await withStore(path, async (reader) => {
+        const appended = hooked.append(createRequest('d-1'));
+        await expect.poll(() => held).toEqual(['d-1']);
+        expect(await reader.getDecision('d-1')).toBeUndefined();
+        expect((await reader.readFeed()).events).toEqual([]);
+        release();
+        const { events } = await appended;
+        expect((await reader.readFeed()).events.map((event) => event.checkpoint)).toEqual(events.map((event) => event.checkpoint));
+      });
+    } finally {
+      await hooked.close();
+    }
+  });
+
+  it('a hook that throws rolls the append back', async () => {
+    const store = createSqliteEventStore({
+      path: newPath(),
+      beforeCommit: async () => {
+        throw new Error('hook refused');
+      },
+    });
+    try {
+      await expect(store.append(createRequest('d-1'))).rejects.toThrow('hook refused');
+      expect(await store.getDecision('d-1')).toBeUndefined();
+      expect(await store.headCheckpoint()).toBe('');
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConcurrencyConflictError, eventDigestFromPayloadJson, newEvent, replayDecision } from '@nexus-control/core';
-import { createRequest } from '@nexus-control/core/testing';
+import { createRequest } from '@nexus-control/store-conformance';
 import { createSqliteEventStore } from '../src/index.js';
 import { spawnWorker } from './fixtures/spawnWorker.js';
 import { tempDir } from './fixtures/tempDir.js';

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { approveRequest, createRequest } from '@nexus-control/core/testing';
+import { approveRequest, createRequest } from '@nexus-control/store-conformance';
 import { expectNexusError } from './fixtures/expectNexusError.js';
 import { APPLICATION_ID, LATEST_SCHEMA_VERSION, MIGRATIONS, createSqliteEventStore } from '../src/index.js';
 import { applyMigrations } from '../src/migrations.js';

@@ -192,6 +192,7 @@ export function summaryOut(summary: DecisionSummary): ProtoDecisionSummary {
     labels: [...summary.labels],
     status: statusOut(summary.status),
     eventCount: summary.eventCount,
+    generation: summary.generation,
   };
 }
 

@@ -146,6 +146,7 @@ export function summaryJson(summary: DecisionSummary): JsonObjectOut {
     created_at: timestampText(summary.createdAt),
     updated_at: timestampText(summary.updatedAt),
     event_count: summary.eventCount,
+    generation: summary.generation,
   };
 }
 

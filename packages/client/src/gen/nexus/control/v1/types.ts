@@ -612,8 +612,13 @@ export interface DecisionSummary {
   labels: string[];
   /** The state as of the last append (approval expiry is not re-evaluated in listings). */
   status: DecisionStatus;
-  /** Number of events. */
+  /** Number of events in the current log. */
   eventCount: number;
+  /**
+   * The current log's generation: 0 unless an overwrite import replaced the decision's
+   * log (the replaced logs are kept; see `Event.generation`).
+   */
+  generation: number;
 }
 
 /** Why a decision cannot execute now. */
@@ -2742,6 +2747,7 @@ function createBaseDecisionSummary(): DecisionSummary {
     labels: [],
     status: 0,
     eventCount: 0,
+    generation: 0,
   };
 }
 
@@ -2770,6 +2776,9 @@ export const DecisionSummary: MessageFns<DecisionSummary> = {
     }
     if (message.eventCount !== 0) {
       writer.uint32(64).int32(message.eventCount);
+    }
+    if (message.generation !== 0) {
+      writer.uint32(72).int32(message.generation);
     }
     return writer;
   },
@@ -2851,6 +2860,14 @@ export const DecisionSummary: MessageFns<DecisionSummary> = {
             message.eventCount = reader.int32();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.generation = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2895,6 +2912,7 @@ export const DecisionSummary: MessageFns<DecisionSummary> = {
         : isSet(object.event_count)
         ? globalThis.Number(object.event_count)
         : 0,
+      generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
     };
   },
 
@@ -2924,6 +2942,9 @@ export const DecisionSummary: MessageFns<DecisionSummary> = {
     if (message.eventCount !== 0) {
       obj.eventCount = Math.round(message.eventCount);
     }
+    if (message.generation !== 0) {
+      obj.generation = Math.round(message.generation);
+    }
     return obj;
   },
 
@@ -2944,6 +2965,7 @@ export const DecisionSummary: MessageFns<DecisionSummary> = {
     message.labels = object.labels?.map((e) => e) || [];
     message.status = object.status ?? 0;
     message.eventCount = object.eventCount ?? 0;
+    message.generation = object.generation ?? 0;
     return message;
   },
 };
