@@ -37,9 +37,13 @@ const UNAVAILABLE_CLASSES = new Set(['08', '28', '3D', '53', '57', '58']);
 function isUnavailable(error: unknown): boolean {
   const state = sqlStateOf(error);
   if (state !== undefined) return UNAVAILABLE_CLASSES.has(state.slice(0, 2));
-  // No SQLSTATE: the socket failed (ECONNREFUSED, ENOENT, ECONNRESET), the connection ended,
-  // or connecting timed out. All are the database being out of reach.
-  return true;
+  // No SQLSTATE: the socket failed (ECONNREFUSED, ENOENT, ECONNRESET, …), or the driver
+  // reports the connection ended, timed out or broke. Anything else is a fault, not an outage.
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code)) return true;
+  const message = error instanceof Error ? error.message : '';
+  return /connection|terminated|timeout|not queryable|ended/i.test(message);
 }
 
 /**
