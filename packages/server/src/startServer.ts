@@ -26,6 +26,7 @@ import { executionService } from './grpc/services/executionService.js';
 import { templateService } from './grpc/services/templateService.js';
 import { DEFAULT_LISTEN, ListenAddressError, formatAddress, parseListenAddress } from './listenAddress.js';
 import { silentLogger, type Logger } from './logging/createLogger.js';
+import { watchStoreHealth } from './store/watchStoreHealth.js';
 
 export interface StartServerOptions {
   readonly store: EventStore;
@@ -43,6 +44,8 @@ export interface StartServerOptions {
   readonly tls?: TlsConfig;
   readonly limits?: Partial<MessageLimits>;
   readonly logger?: Logger;
+  /** How often health checking probes the store; default 1000 ms. */
+  readonly storeProbeMs?: number;
 }
 
 export interface RunningServer {
@@ -108,6 +111,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
   const health = new HealthImplementation(Object.fromEntries([['', 'SERVING'], ...SERVICE_NAMES.map((name) => [name, 'SERVING'])]));
   health.addToServer(server);
+  let shuttingDown = false;
+  const storeHealth = watchStoreHealth(
+    options.store,
+    (serving) => {
+      if (shuttingDown) return;
+      for (const name of ['', ...SERVICE_NAMES]) health.setStatus(name, serving ? 'SERVING' : 'NOT_SERVING');
+    },
+    logger,
+    options.storeProbeMs,
+  );
   new ReflectionService(reflectionPackageDefinition() as unknown as ConstructorParameters<typeof ReflectionService>[0]).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) =>
@@ -118,6 +131,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let stopping: Promise<void> | undefined;
   async function shutdown(graceMs = 10_000): Promise<void> {
     stopping ??= (async () => {
+      shuttingDown = true;
+      storeHealth.stop();
       for (const name of ['', ...SERVICE_NAMES]) health.setStatus(name, 'NOT_SERVING');
       rpc.closeStreams('the server is shutting down');
       await new Promise<void>((resolve) => {

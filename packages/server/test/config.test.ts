@@ -146,8 +146,13 @@ describe('--store', () => {
     expect(() => parseStoreSpec('sqlite:./x.db?journal=delete')).toThrow(StoreSpecError);
   });
 
-  it('postgres and mongodb are recognised but not available yet, with a clear error', async () => {
-    await expect(openStore('postgres://u:p@localhost/db')).rejects.toThrow(/PostgreSQL store is not available/);
+  it('an unreachable PostgreSQL is STORE_UNAVAILABLE, and the error never holds its password', async () => {
+    const error = await openStore('postgres://u:p4ssw0rd@127.0.0.1:1/db?connect_timeout_ms=1000').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(JSON.stringify({ message: (error as Error).message, details: (error as { details?: unknown }).details })).not.toContain('p4ssw0rd');
+  });
+
+  it('mongodb is recognised but not available yet, with a clear error', async () => {
     await expect(openStore('mongodb://localhost/db')).rejects.toThrow(/MongoDB store is not available/);
     await expect(openStore('redis://localhost')).rejects.toThrow(StoreSpecError);
     await expect(openStore('sqlite:')).rejects.toThrow(/needs a path/);
