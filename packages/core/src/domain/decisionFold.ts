@@ -319,3 +319,10 @@ export function viewOf(fold: DecisionFold, asOfMicros: number): DecisionView {
     asOf: formatTimestamp(asOfMicros),
   };
 }
+
+/** An independent copy: applying events to it leaves `fold` as it was. */
+export function cloneFold(fold: DecisionFold): DecisionFold {
+  const approvals = new Map<string, ApprovalRecord>();
+  for (const [actorId, record] of fold.approvals) approvals.set(actorId, { ...record });
+  return { ...fold, labels: [...fold.labels], approvals, executions: fold.executions.map((e) => ({ ...e })) };
+}

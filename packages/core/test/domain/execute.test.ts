@@ -78,8 +78,10 @@ describe('execute', () => {
     const { nexus, store } = setup();
     const { decisionId } = await nexus.request({ goal: 'g' }, requester);
     await nexus.approve(decisionId, {}, alice);
-    const error = await errorOf(nexus.execute(decisionId, { adapterId: 'ghost' }, alice));
-    expect(error.code).toBe('ADAPTER_NOT_FOUND');
+    const error = await errorOf(nexus.execute(decisionId, { adapterId: 'ghost', mode: 'apply' }, alice));
+    expect(error.code).toBe('POLICY_VIOLATION');
+    const codes = (error.details['violations'] as { code: string }[]).map((v) => v.code);
+    expect(codes).toEqual(['MODE_NOT_ALLOWED', 'ADAPTER_NOT_FOUND']);
     expect(await store.readEvents(decisionId)).toHaveLength(3);
   });
 
