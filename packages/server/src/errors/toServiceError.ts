@@ -1,6 +1,6 @@
 import { Metadata, status, type ServerErrorResponse } from '@grpc/grpc-js';
 import { ERROR_CODE_TRAILER, STATUS_DETAILS_TRAILER, encodeErrorStatus } from '@nexus-control/client';
-import { isNexusError, type ErrorCode, type ErrorKind } from '@nexus-control/core';
+import { errorKindOf, isNexusError, type ErrorCode, type ErrorKind } from '@nexus-control/core';
 
 /**
  * THE mapping from domain error kinds to gRPC status codes (also documented in
@@ -62,7 +62,8 @@ function mapped(code: ErrorCode, grpcCode: status, message: string, details: Rea
 
 /** Maps any thrown value: NexusError by its kind; everything else to INTERNAL without leaking its message. */
 export function toServiceError(error: unknown): MappedError {
-  if (isNexusError(error)) return mapped(error.code, GRPC_STATUS_BY_KIND[error.kind], error.message, error.details);
+  // By code, not by the error's own methods: it may come from another copy of core.
+  if (isNexusError(error)) return mapped(error.code, GRPC_STATUS_BY_KIND[errorKindOf(error.code)], error.message, error.details);
   return mapped('INTERNAL', status.INTERNAL, 'internal error', {}, error);
 }
 

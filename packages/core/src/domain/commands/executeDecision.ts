@@ -1,6 +1,6 @@
 import { SYSTEM_ACTOR, type Mode, type NewEvent } from '../../events/DecisionEvent.js';
 import { commandEvent } from './commandEvent.js';
-import { ConcurrencyConflictError, NexusError, type ErrorDetails } from '../../errors/NexusError.js';
+import { isConcurrencyConflict, NexusError, type ErrorDetails } from '../../errors/NexusError.js';
 import { canonicalJson } from '../../json/canonicalJson.js';
 import { digestOf, sha256Hex } from '../../json/digest.js';
 import { isJsonObject } from '../../json/JsonValue.js';
@@ -178,7 +178,7 @@ async function appendOutcome(deps: ServiceDeps, decisionId: string, requestedSeq
           : {}),
       });
     } catch (error) {
-      if (!(error instanceof ConcurrencyConflictError) || attempt >= deps.maxConflictRetries) throw error;
+      if (!isConcurrencyConflict(error) || attempt >= deps.maxConflictRetries) throw error;
     }
   }
 }
