@@ -5,3 +5,4 @@ export * from './parseJson.js';
 export * from './parseJsonStrict.js';
 export * from './pythonFloatRepr.js';
 export { compareCodePoints } from './unicode.js';
+export * from './jsonLimits.js';
