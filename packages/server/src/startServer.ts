@@ -13,6 +13,7 @@ import {
 import { createNexusControl, createNullAdapter, createRouter, systemClock, type Clock, type EventStore, type NexusControl, type Router } from '@nexus-control/core';
 import { HealthImplementation } from 'grpc-health-check';
 import { createAuthenticator } from './auth/createAuthenticator.js';
+import { createDocumentRunner, type DocumentRunnerOptions } from './documents/createDocumentRunner.js';
 import type { AuthConfig, MessageLimits, TlsConfig } from './config/ServerConfig.js';
 import { createRpcRuntime } from './grpc/createRpcRuntime.js';
 import { reflectionPackageDefinition } from './grpc/reflectionDefinition.js';
@@ -43,6 +44,8 @@ export interface StartServerOptions {
   readonly tls?: TlsConfig;
   readonly limits?: Partial<MessageLimits>;
   readonly logger?: Logger;
+  /** Where large client documents are processed (default: worker threads above 256 KiB). */
+  readonly documents?: DocumentRunnerOptions;
 }
 
 export interface RunningServer {
@@ -91,7 +94,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const nexus =
     options.nexus ??
     createNexusControl({ store: options.store, router, clock, ...(options.forbidSelfApproval === undefined ? {} : { forbidSelfApproval: options.forbidSelfApproval }) });
-  const deps: ServerDeps = { nexus, store: options.store, router, clock };
+  const deps: ServerDeps = { nexus, store: options.store, router, clock, documents: createDocumentRunner(options.documents) };
 
   const server = new Server({
     'grpc.max_receive_message_length': options.limits?.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,

@@ -1,0 +1,72 @@
+import {
+  attachAttestation,
+  canonicalJson,
+  createMemoryEventStore,
+  importBundle,
+  isJsonObject,
+  isNexusError,
+  parseJson,
+  verifyAttestation,
+  verifyAuditPackage,
+  type Attestation,
+  type ErrorCode,
+  type JsonObject,
+  type JsonValue,
+  type VerificationReport,
+} from '@nexus-control/core';
+import { NexusError } from '@nexus-control/core';
+
+/*
+ * The document work of the API that grows with a client's document: pure functions of the
+ * request, with plain results, so that large documents can run on a worker thread
+ * (createDocumentRunner) while the event loop keeps serving everyone else.
+ */
+
+export interface DocumentTasks {
+  verifyAuditPackage(input: { packageJson: string; publicKeys: readonly string[] }): VerificationReport;
+  /** Runs every check of an import on a throwaway store; the real import follows on the caller's store. */
+  checkImport(input: { bundleJson: string; conflictMode: string; replayAfterImport: boolean }): Promise<{ ok: true } | { ok: false; code: ErrorCode; message: string }>;
+  attachAttestation(input: { packageJson: string; attestationJson: string }): { packageJson: string };
+  /** Checks that a router bundle parses to an object (the export parses it again). */
+  checkRouterBundle(input: { routerBundleJson: string }): { ok: true };
+}
+
+export function parseObject(text: string, code: ErrorCode, what: string): JsonObject {
+  let value: JsonValue;
+  try {
+    value = parseJson(text);
+  } catch (error) {
+    throw new NexusError(code, `${what} is not valid JSON: ${(error as Error).message}`, isNexusError(error) ? error.details : {});
+  }
+  if (!isJsonObject(value)) throw new NexusError(code, `${what} must be a JSON object`);
+  return value;
+}
+
+export const documentTasks: DocumentTasks = {
+  verifyAuditPackage({ packageJson, publicKeys }) {
+    return verifyAuditPackage(packageJson, publicKeys.length === 0 ? {} : { publicKeys });
+  },
+
+  async checkImport({ bundleJson, conflictMode, replayAfterImport }) {
+    // The throwaway store is empty: a conflict cannot happen there, every other check can.
+    const mode = conflictMode === 'overwrite' ? 'reject_on_conflict' : conflictMode;
+    const result = await importBundle(createMemoryEventStore(), bundleJson, { conflictMode: mode, replayAfterImport });
+    return result.ok ? { ok: true } : { ok: false, code: result.error_code, message: result.error };
+  },
+
+  attachAttestation({ packageJson, attestationJson }) {
+    const pkg = parseObject(packageJson, 'PACKAGE_INVALID_SCHEMA', 'the audit package');
+    const attestation = parseObject(attestationJson, 'INVALID_ARGUMENT', 'the attestation');
+    const integrity = pkg['integrity'];
+    const bindingDigest = isJsonObject(integrity) && typeof integrity['binding_digest'] === 'string' ? integrity['binding_digest'] : undefined;
+    if (bindingDigest === undefined) throw new NexusError('PACKAGE_INVALID_SCHEMA', 'the audit package has no integrity.binding_digest');
+    const check = verifyAttestation(attestation, bindingDigest);
+    if (!check.ok) throw new NexusError('INTEGRITY_MISMATCH', `the attestation does not verify: ${check.detail}`);
+    return { packageJson: canonicalJson(attachAttestation(pkg, attestation as unknown as Attestation)) };
+  },
+
+  checkRouterBundle({ routerBundleJson }) {
+    parseObject(routerBundleJson, 'INVALID_ARGUMENT', 'router_bundle_json');
+    return { ok: true };
+  },
+};
