@@ -1,6 +1,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import {
   DecisionStatus,
+  DecisionSummary,
   HEAD_POSITION_HEADER,
   decisionStatusNames,
   type CreateDecisionRequest,
@@ -27,6 +28,18 @@ function feedPosition(value: string, field: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 0) throw new NexusError('INVALID_ARGUMENT', `${field} must be a feed position (0 … 2^53-1)`, { field });
   return n;
+}
+
+/** The most bytes of summaries one ListDecisions page carries (README "Field limits"). */
+export const MAX_PAGE_BYTES = 1024 * 1024;
+
+function countWithin<T>(items: readonly T[], size: (item: T) => number, budget: number): number {
+  let used = 0;
+  for (let i = 0; i < items.length; i++) {
+    used += size(items[i] as T);
+    if (used > budget) return Math.max(1, i);
+  }
+  return items.length;
 }
 
 export function decisionService(rpc: RpcRuntime, { nexus, store }: ServerDeps): DecisionServiceServer {
@@ -63,13 +76,23 @@ export function decisionService(rpc: RpcRuntime, { nexus, store }: ServerDeps): 
         status = decisionStatusNames.toSpec(req.status);
         if (status === undefined) throw new NexusError('INVALID_ARGUMENT', `unknown status ${req.status}`, { field: 'status' });
       }
-      const page = await nexus.listDecisions({
+      const options: ListDecisionsOptions = {
         ...(req.pageSize === 0 ? {} : { limit: req.pageSize }),
         ...(req.pageToken === '' ? {} : { cursor: req.pageToken }),
         ...(req.label === '' ? {} : { label: req.label }),
         ...(status === undefined ? {} : { status }),
-      });
-      return { decisions: page.items.map(summaryOut), nextPageToken: page.nextCursor ?? '' };
+      };
+      let page = await nexus.listDecisions(options);
+      let decisions = page.items.map(summaryOut);
+      // A page is bounded by its encoded size as well as by its count: when the summaries
+      // would exceed the budget, the page holds as many as fit (at least one) and the next
+      // page token continues after them.
+      const fitting = countWithin(decisions, (summary) => DecisionSummary.encode(summary).finish().length + 8, MAX_PAGE_BYTES);
+      if (fitting < decisions.length) {
+        page = await nexus.listDecisions({ ...options, limit: fitting });
+        decisions = page.items.map(summaryOut);
+      }
+      return { decisions, nextPageToken: page.nextCursor ?? '' };
     }),
 
     listEvents: rpc.unary<ListEventsRequest, ListEventsResponse>('DecisionService/ListEvents', async (req) => {
