@@ -183,6 +183,19 @@ describe('smaller holes', () => {
     expect((await root.listDecisions({ pageSize: 500 })).decisions.length).toBe(before);
   });
 
+  it('a request that is no valid message is INVALID_ARGUMENT, not INTERNAL', async () => {
+    const client = rawClient(t.server.address);
+    try {
+      // A length-delimited goal whose length runs past the end of the body.
+      const truncated = Uint8Array.from([0x0a, 0x7f, 0x61]);
+      const result = await rawUnary(client, '/nexus.control.v1.DecisionService/CreateDecision', truncated, [['authorization', 'Bearer alice-token']]);
+      expect({ code: result.code, domain: result.domainCode }).toEqual({ code: status.INVALID_ARGUMENT, domain: 'INVALID_ARGUMENT' });
+      expect(lastLog('DecisionService/CreateDecision')['status']).toBe('INVALID_ARGUMENT');
+    } finally {
+      client.close();
+    }
+  });
+
   it('Execute with an unknown adapter is one POLICY_VIOLATION listing every failure', async () => {
     const { decision } = await alice.createDecision({ goal: 'g', mode: Mode.MODE_DRY_RUN });
     await bob.approve({ decisionId: decision!.decisionId });

@@ -8,13 +8,13 @@ import {
   type ServerWritableStream,
 } from '@grpc/grpc-js';
 import { ActorType, type Actor as ProtoActor } from '@nexus-control/client';
-import { NexusError, quote } from '@nexus-control/core';
+import { NexusError, quote, truncateText } from '@nexus-control/core';
 import type { Authenticator, Identity } from '../auth/createAuthenticator.js';
 import { isAllowed, rolesFor } from '../auth/permissions.js';
 import { toServiceError } from '../errors/toServiceError.js';
 import type { Logger } from '../logging/createLogger.js';
 import { assertedActor } from './convert.js';
-import { INVALID_UTF8 } from './wireChecks.js';
+import { INVALID_UTF8, MALFORMED } from './wireChecks.js';
 
 /** What a handler knows about the call besides its request. */
 export interface RpcContext {
@@ -87,6 +87,10 @@ export function createRpcRuntime(options: {
         method,
         actor: identity.actor.id,
       });
+    }
+    const malformed = (request as { [MALFORMED]?: string } | null)?.[MALFORMED];
+    if (malformed !== undefined) {
+      throw new NexusError('INVALID_ARGUMENT', `the request is not a valid ${method} message: ${truncateText(malformed, 120)}`);
     }
     const badField = (request as { [INVALID_UTF8]?: string } | null)?.[INVALID_UTF8];
     if (badField !== undefined) {

@@ -12,6 +12,8 @@ import { splitDescriptorSet } from './reflectionDefinition.js';
 
 /** Set on a decoded request whose bytes held invalid UTF-8 in a string field: the field's path. */
 export const INVALID_UTF8 = Symbol('invalid UTF-8 field');
+/** Set on the stand-in for a request whose bytes are no message of its type: why. */
+export const MALFORMED = Symbol('malformed request');
 
 const TYPE_STRING = 9;
 const TYPE_MESSAGE = 11;
@@ -216,7 +218,14 @@ export function checkedDefinition<S extends ServiceDefinition>(definition: S): S
     checked[name] = {
       ...method,
       requestDeserialize: (bytes: Buffer) => {
-        const decoded = deserialize(bytes) as object;
+        // The runtime would answer a request it cannot decode with INTERNAL: it is the client's
+        // mistake, so the handler's runtime refuses it with INVALID_ARGUMENT instead.
+        let decoded: object;
+        try {
+          decoded = deserialize(bytes) as object;
+        } catch (error) {
+          return Object.defineProperty({}, MALFORMED, { value: error instanceof Error ? error.message : String(error) });
+        }
         const bad = input === undefined ? undefined : invalidUtf8Field(bytes, input);
         if (bad !== undefined && typeof decoded === 'object' && decoded !== null) Object.defineProperty(decoded, INVALID_UTF8, { value: bad });
         return decoded;
