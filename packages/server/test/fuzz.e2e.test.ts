@@ -40,7 +40,7 @@ const random = mulberry32(SEED);
 const int = (n: number) => Math.floor(random() * n);
 const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
 
-/** Runtime statuses a call may end with that carry no domain code (README "Errors"). */
+/** Runtime statuses a call may end with that carry no domain code (proto/README.md "Errors"). */
 const RUNTIME_STATUSES = new Set([status.RESOURCE_EXHAUSTED, status.UNIMPLEMENTED]);
 
 /** String values at and just past the documented limits, and the awkward ones. */

@@ -6,7 +6,7 @@ import { identifierProblem } from '../text/identifier.js';
 import type { ImportErrorCode } from './types.js';
 
 /**
- * Why a bundle's log could not have been written by commands (README "Imported logs"), or
+ * Why a bundle's log could not have been written by commands (README "Field limits and hostile input", imported logs), or
  * undefined. Run whatever `replay_after_import` says, before anything is written.
  */
 export function importableLogProblem(

@@ -13,7 +13,7 @@ import { validatePolicyFields } from './policy.js';
  * What a command may write, one rule per event type. Commands pass every event they build
  * through `checkEvent` before appending, and an import passes every event it is given
  * through the same function, so an imported log can hold nothing a command could not have
- * written (README "Imported logs").
+ * written (README "Field limits and hostile input", imported logs).
  */
 
 type PayloadRule = (payload: JsonObject) => void;

@@ -1,5 +1,5 @@
 /**
- * Bounds on every JSON document the project parses (README "Field limits"): a document may be
+ * Bounds on every JSON document the project parses (README "Field limits and hostile input"): a document may be
  * at most `maxLength` UTF-16 code units long and nest arrays and objects at most `maxDepth`
  * deep. Beyond them the parse fails with CANONICAL_JSON_INVALID before building anything.
  */

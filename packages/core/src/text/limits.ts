@@ -4,7 +4,7 @@ import { isWellFormedString } from '../json/unicode.js';
 
 /**
  * The documented maximum of every free-text field and list, in UTF-8 bytes or entries
- * (README "Field limits"; the proto comments repeat them). Free text is stored exactly as
+ * (README "Field limits and hostile input"; the proto comments repeat them). Free text is stored exactly as
  * given, U+0000 included, but it is bounded, so no single field can make a decision, a
  * listing page or an error too large to send.
  */

@@ -25,7 +25,7 @@ const WORKER_ENTRY = fileURLToPath(new URL('./documentWorker.mjs', import.meta.u
 /**
  * Runs document tasks so that no client's document can stall the others: small ones inline,
  * large ones in a process of their own whose heap is capped at a small multiple of the
- * document's size (README "Large documents"). A document that needs more ends its own call
+ * document's size (README "Field limits and hostile input"). A document that needs more ends its own call
  * with INVALID_ARGUMENT; the process and the other calls never notice.
  */
 export function createDocumentRunner(options: DocumentRunnerOptions = {}): DocumentRunner {

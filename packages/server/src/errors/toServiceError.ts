@@ -9,7 +9,7 @@ import { errorKindOf, isNexusError, truncateText, type ErrorCode, type ErrorKind
  * | kind                | gRPC status         | domain codes (errorCodes.ts)                               |
  * |---------------------|---------------------|------------------------------------------------------------|
  * | invalid_argument    | INVALID_ARGUMENT    | INVALID_*, CANONICAL_JSON_INVALID, *_INVALID_SCHEMA, …     |
- * | not_found           | NOT_FOUND           | DECISION_NOT_FOUND, TEMPLATE_NOT_FOUND, ADAPTER_NOT_FOUND  |
+ * | not_found           | NOT_FOUND           | DECISION_NOT_FOUND, TEMPLATE_NOT_FOUND (ADAPTER_NOT_FOUND reserved) |
  * | already_exists      | ALREADY_EXISTS      | DECISION_EXISTS, TEMPLATE_EXISTS                           |
  * | failed_precondition | FAILED_PRECONDITION | policy and state violations (INVALID_STATE, POLICY_VIOLATION, …) |
  * | aborted             | ABORTED             | CONCURRENCY_CONFLICT                                       |

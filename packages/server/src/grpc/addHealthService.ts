@@ -5,7 +5,7 @@ import type { HealthImplementation } from 'grpc-health-check';
 /**
  * Serves the standard health service, with one change: the library's answer for an unknown
  * service repeats the whole name the client sent; ours quotes a short prefix, like every
- * other error (README "Errors").
+ * other error (README "Field limits and hostile input").
  */
 export function addHealthService(server: Server, health: HealthImplementation): void {
   let captured: { service: ServiceDefinition; implementation: UntypedServiceImplementation } | undefined;

@@ -30,7 +30,7 @@ function feedPosition(value: string, field: string): number {
   return n;
 }
 
-/** The most bytes of summaries one ListDecisions page carries (README "Field limits"). */
+/** The most bytes of summaries one ListDecisions page carries (README "Field limits and hostile input"). */
 export const MAX_PAGE_BYTES = 1024 * 1024;
 
 function countWithin<T>(items: readonly T[], size: (item: T) => number, budget: number): number {

@@ -33,7 +33,7 @@ export enum ErrorCode {
   ERROR_CODE_INVALID_TIMESTAMP = 5,
   /** ERROR_CODE_INVALID_ACTOR - An actor is not {type: human|system, id: identifier}. gRPC status INVALID_ARGUMENT. */
   ERROR_CODE_INVALID_ACTOR = 6,
-  /** ERROR_CODE_INVALID_ID - An identifier breaks the identifier rule (README "Field limits"). gRPC status INVALID_ARGUMENT. */
+  /** ERROR_CODE_INVALID_ID - An identifier breaks the identifier rule (README "Field limits and hostile input"). gRPC status INVALID_ARGUMENT. */
   ERROR_CODE_INVALID_ID = 7,
   /** ERROR_CODE_CANONICAL_JSON_INVALID - A JSON document is invalid, too large, too deep, or has a duplicate key. gRPC status INVALID_ARGUMENT. */
   ERROR_CODE_CANONICAL_JSON_INVALID = 8,
