@@ -74,6 +74,26 @@ describe('an imported bundle cannot bypass the approval policy', () => {
   });
 });
 
+describe('duplicate keys are refused in every document', () => {
+  it('VerifyAuditPackage and AttachAttestation refuse a package with a repeated key', async () => {
+    const { decision } = await alice.createDecision({ goal: 'rotate the keys', mode: Mode.MODE_DRY_RUN });
+    await bob.approve({ decisionId: decision!.decisionId });
+    await deployer.execute({ decisionId: decision!.decisionId, adapterId: 'null' });
+    const { packageJson } = await root.exportAuditPackage({ decisionId: decision!.decisionId });
+    expect((await root.verifyAuditPackage({ packageJson })).ok).toBe(true);
+    const doubled = packageJson.replace('"goal":"rotate the keys"', '"goal":"delete the keys","goal":"rotate the keys"');
+    expect(doubled).not.toBe(packageJson);
+    const verify = await failureOf(root.verifyAuditPackage({ packageJson: doubled }));
+    expect({ code: verify.code, grpc: verify.grpcStatusName }).toEqual({ code: 'PACKAGE_INVALID_SCHEMA', grpc: 'INVALID_ARGUMENT' });
+    expect(verify.message).toMatch(/duplicate key "goal"/);
+    const attach = await failureOf(root.attachAttestation({ packageJson: doubled, attestationJson: '{}' }));
+    expect(attach.code).toBe('PACKAGE_INVALID_SCHEMA');
+    const attestation = await failureOf(root.attachAttestation({ packageJson, attestationJson: '{"alg":"ed25519","alg":"none"}' }));
+    expect(attestation.code).toBe('INVALID_ARGUMENT');
+    expect(attestation.message).toMatch(/duplicate key "alg"/);
+  });
+});
+
 describe('no call is logged OK while its client receives an error', () => {
   it('a response that cannot be encoded is logged as the INTERNAL the client receives', async () => {
     // A facade whose execute answers with a view a log that commands could not write would give.
