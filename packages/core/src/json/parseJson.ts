@@ -40,6 +40,18 @@ export function parseJson(text: string, limits: Partial<JsonLimits> = {}): JsonV
   }
 }
 
+/*
+ * JsonFloat is immutable, so the small integral floats documents repeat most (1.0, 0.0,
+ * 100.0) share one instance each instead of allocating one per occurrence.
+ */
+const SHARED_FLOATS = Array.from({ length: 1025 }, (_, i) => Object.freeze(new JsonFloat(i - 512)));
+
+function floatOf(value: number): JsonFloat {
+  // -0.0 is its own value (Object.is), never the shared 0.0.
+  if (value >= -512 && value <= 512 && !Object.is(value, -0)) return SHARED_FLOATS[value + 512] as JsonFloat;
+  return new JsonFloat(value);
+}
+
 /** Thrown inside the walk when the strict parser must decide. */
 const DISAGREE = Symbol('disagree');
 
@@ -122,7 +134,7 @@ class Walk {
     if (float) {
       // The strict parser refuses a float beyond a double's range, naming it.
       if (!Number.isFinite(node)) throw DISAGREE;
-      return Number.isInteger(node) ? new JsonFloat(node) : node;
+      return Number.isInteger(node) ? floatOf(node) : node;
     }
     return Number.isSafeInteger(node) ? node : BigInt(t.slice(start, p));
   }
@@ -189,7 +201,9 @@ class Walk {
     const t = this.text;
     for (let i = 0; ; i++) {
       const child: unknown = node[i];
-      const exact = this.value(child, depth);
+      // Number arrays are the long ones: straight to the number, when it starts right here.
+      const first = t.charCodeAt(this.pos);
+      const exact = typeof child === 'number' && (first === 0x2d || (first >= 0x30 && first <= 0x39)) ? this.number(child) : this.value(child, depth);
       if (exact !== child) node[i] = exact;
       // Most arrays are written without spaces: look at the next character before skipping any.
       let c = t.charCodeAt(this.pos);
