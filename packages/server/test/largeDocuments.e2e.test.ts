@@ -59,6 +59,7 @@ describe('a large document does not stall other callers', () => {
     const verify = auditor.verifyAuditPackage({ packageJson: text });
     const { slowest, echoes } = await slowestEchoDuring(alice, verify);
     const report = await verify;
+    console.info(`verify of ${text.length} characters: ${echoes} echoes, slowest ${slowest.toFixed(1)} ms`);
     expect(report.ok).toBe(false);
     expect(echoes).toBeGreaterThan(1);
     expect(slowest).toBeLessThan(BOUND_MS);
@@ -70,6 +71,7 @@ describe('a large document does not stall other callers', () => {
     const importing = failureOf(root.importBundle({ bundleJson: text }));
     const { slowest, echoes } = await slowestEchoDuring(alice, importing);
     const error = await importing;
+    console.info(`import of ${text.length} characters: ${echoes} echoes, slowest ${slowest.toFixed(1)} ms`);
     expect({ code: error.code, grpc: error.grpcStatusName }).toEqual({ code: 'BUNDLE_INVALID_SCHEMA', grpc: status[status.INVALID_ARGUMENT] });
     expect(error.message.length).toBeLessThan(2_000);
     expect(echoes).toBeGreaterThan(1);
