@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { status } from '@grpc/grpc-js';
-import { NexusClientError, type NexusClient } from '@nexus-control/client';
+import { NexusClientError, RouterMode, type NexusClient } from '@nexus-control/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { castOf, startTestServer, type TestServer } from './helpers/testServer.js';
 
@@ -77,6 +77,19 @@ describe('a large document does not stall other callers', () => {
     expect(echoes).toBeGreaterThan(1);
     expect(slowest).toBeLessThan(BOUND_MS);
     expect((await root.listDecisions({})).decisions.length).toBe(before);
+  }, 60_000);
+
+  it('Echo answers promptly while a 10 MB router bundle that is not the recorded one is refused', async () => {
+    const { decision } = await alice.createDecision({ goal: 'g' });
+    await castOf(t).bob.approve({ decisionId: decision!.decisionId });
+    await castOf(t).deployer.execute({ decisionId: decision!.decisionId, adapterId: 'null' });
+    const routerBundleJson = `{"integrity":{"canonical_digest":"sha256:${'0'.repeat(64)}"},"samples":${floatArray(10 * 1024 * 1024)}}`;
+    const exporting = failureOf(auditor.exportAuditPackage({ decisionId: decision!.decisionId, mode: RouterMode.ROUTER_MODE_EMBEDDED, routerBundleJson }));
+    const { slowest, echoes } = await slowestEchoDuring(alice, exporting);
+    console.info(`router bundle of ${routerBundleJson.length} characters: ${echoes} echoes, slowest ${slowest.toFixed(1)} ms`);
+    const error = await exporting;
+    expect({ code: error.code, grpc: error.grpcStatusName }).toEqual({ code: 'ROUTER_DIGEST_MISMATCH', grpc: 'FAILED_PRECONDITION' });
+    expect(slowest).toBeLessThan(BOUND_MS);
   }, 60_000);
 
   it('refuses a document nested beyond the depth limit with a clear client error', async () => {

@@ -4,8 +4,11 @@ import {
   createMemoryEventStore,
   importBundle,
   isJsonObject,
+  isPrefixedDigest,
   isNexusError,
   parseJson,
+  prefixDigest,
+  routerBundleContentDigest,
   verifyAttestation,
   verifyAuditPackage,
   type Attestation,
@@ -27,8 +30,8 @@ export interface DocumentTasks {
   /** Runs every check of an import on a throwaway store; the real import follows on the caller's store. */
   checkImport(input: { bundleJson: string; conflictMode: string; replayAfterImport: boolean }): Promise<{ ok: true } | { ok: false; code: ErrorCode; message: string }>;
   attachAttestation(input: { packageJson: string; attestationJson: string }): { packageJson: string };
-  /** Checks that a router bundle parses to an object (the export parses it again). */
-  checkRouterBundle(input: { routerBundleJson: string }): { ok: true };
+  /** Parses a router bundle; says which digest it claims and whether its content hashes to it. */
+  checkRouterBundle(input: { routerBundleJson: string }): { claimedDigest: string | null; consistent: boolean };
 }
 
 export function parseObject(text: string, code: ErrorCode, what: string): JsonObject {
@@ -66,7 +69,15 @@ export const documentTasks: DocumentTasks = {
   },
 
   checkRouterBundle({ routerBundleJson }) {
-    parseObject(routerBundleJson, 'INVALID_ARGUMENT', 'router_bundle_json');
-    return { ok: true };
+    const bundle = parseObject(routerBundleJson, 'INVALID_ARGUMENT', 'router_bundle_json');
+    const integrity = bundle['integrity'];
+    const claimed = isJsonObject(integrity) && isPrefixedDigest(integrity['canonical_digest']) ? integrity['canonical_digest'] : null;
+    let consistent = false;
+    try {
+      consistent = claimed !== null && prefixDigest(routerBundleContentDigest(bundle).hex) === claimed;
+    } catch {
+      consistent = false;
+    }
+    return { claimedDigest: claimed, consistent };
   },
 };
