@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { ActorType, ConflictMode, Mode, NexusClientError, type ExecuteResponse, type NexusClient } from '@nexus-control/client';
-import { bundleDigest, canonicalJson, eventDigestFromPayloadJson, parseJson, type JsonObject, type JsonValue, type NexusControl } from '@nexus-control/core';
+import { bundleDigest, canonicalJson, eventDigestFromPayloadJson, newEvent, parseJson, type JsonObject, type JsonValue, type NexusControl } from '@nexus-control/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lengthDelimited, rawClient, rawHttp2Call, rawUnary, stringField, varintField } from './helpers/rawCall.js';
 import { castOf, startTestServer, type TestServer } from './helpers/testServer.js';
@@ -91,6 +91,32 @@ describe('duplicate keys are refused in every document', () => {
     const attestation = await failureOf(root.attachAttestation({ packageJson, attestationJson: '{"alg":"ed25519","alg":"none"}' }));
     expect(attestation.code).toBe('INVALID_ARGUMENT');
     expect(attestation.message).toMatch(/duplicate key "alg"/);
+  });
+});
+
+describe('a log stored before these checks existed', () => {
+  it('with min_approvals null is refused on read and by every command, and nothing is appended', async () => {
+    // What an earlier release let an import store: an APPROVED decision whose policy needs null approvals.
+    const decisionId = 'dec_legacy_null_policy';
+    const requester = { type: 'human', id: 'alice' } as const;
+    const ts = '2025-03-01T12:00:00+00:00';
+    const events = [
+      newEvent('DECISION_CREATED', { goal: 'g', plan: null, requested_mode: 'dry_run', labels: [] }, requester, ts),
+      newEvent('POLICY_ATTACHED', { min_approvals: null, allowed_modes: ['dry_run'], require_adapter_capabilities: [], max_steps: null, labels: [] }, requester, ts),
+    ];
+    await t.store.append({ decisionId, expectedSeq: 0, events, header: { decisionId, createdAt: ts, goal: 'g', requestedMode: 'dry_run', labels: [] }, status: 'approved' });
+    const read = await failureOf(alice.getDecision({ decisionId }));
+    expect({ code: read.code, grpc: read.grpcStatusName }).toEqual({ code: 'REPLAY_INVALID', grpc: 'FAILED_PRECONDITION' });
+    for (const call of [
+      () => bob.approve({ decisionId }),
+      () => bob.revoke({ decisionId }),
+      () => deployer.execute({ decisionId, adapterId: 'null' }),
+    ]) {
+      const error = await failureOf(call());
+      expect(error.code).toBe('REPLAY_INVALID');
+    }
+    expect(await t.store.readEvents(decisionId)).toHaveLength(2);
+    expect(lastLog('ExecutionService/Execute')['status']).toBe('FAILED_PRECONDITION');
   });
 });
 

@@ -10,7 +10,8 @@ import type {
   Mode,
   PolicyAttachedPayload,
 } from '../events/DecisionEvent.js';
-import { NexusError } from '../errors/NexusError.js';
+import { isNexusError, NexusError } from '../errors/NexusError.js';
+import { PAYLOAD_RULES } from './eventRules.js';
 import type { JsonObject } from '../json/JsonValue.js';
 import type { DecisionStatus } from '../store/EventStore.js';
 import { formatTimestamp, parseTimestamp } from '../time/timestamp.js';
@@ -88,6 +89,21 @@ function replayError(seq: number, message: string): NexusError {
   return new NexusError('REPLAY_INVALID', `event ${seq}: ${message}`, { seq });
 }
 
+/**
+ * The request and its policy are what every later decision rests on (who may execute, with
+ * how many approvals), so a log whose request or policy no command could have written
+ * (say, stored by a release that did not check imports) fails to replay rather than
+ * being acted on. Once per log, so replay stays as fast as before.
+ */
+function checkPayload(seq: number, type: 'DECISION_CREATED' | 'POLICY_ATTACHED', payload: JsonObject): void {
+  try {
+    PAYLOAD_RULES[type](payload);
+  } catch (error) {
+    if (!isNexusError(error)) throw error;
+    throw replayError(seq, `${type} could not have been written by a command: ${error.message}`);
+  }
+}
+
 export function emptyFold(decisionId: string): DecisionFold {
   return {
     decisionId,
@@ -127,6 +143,7 @@ export function applyEvent(fold: DecisionFold, event: ReplayableEvent): void {
   switch (type) {
     case 'DECISION_CREATED': {
       if (seq !== 0) throw replayError(seq, 'DECISION_CREATED may only be the first event');
+      checkPayload(seq, type, p);
       const created = p as unknown as DecisionCreatedPayload;
       fold.createdAt = ts;
       fold.requester = actor;
@@ -138,6 +155,7 @@ export function applyEvent(fold: DecisionFold, event: ReplayableEvent): void {
       break;
     }
     case 'POLICY_ATTACHED': {
+      checkPayload(seq, type, p);
       const policy = p as unknown as PolicyAttachedPayload;
       fold.policy = {
         minApprovals: policy.min_approvals,
