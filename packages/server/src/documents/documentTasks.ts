@@ -6,6 +6,7 @@ import {
   isJsonObject,
   isPrefixedDigest,
   isNexusError,
+  NexusError,
   parseJson,
   prefixDigest,
   routerBundleContentDigest,
@@ -17,11 +18,10 @@ import {
   type JsonValue,
   type VerificationReport,
 } from '@nexus-control/core';
-import { NexusError } from '@nexus-control/core';
 
 /*
  * The document work of the API that grows with a client's document: pure functions of the
- * request, with plain results, so that large documents can run on a worker thread
+ * request, with plain results, so that large documents can run in a process of their own
  * (createDocumentRunner) while the event loop keeps serving everyone else.
  */
 
