@@ -61,6 +61,16 @@ const EDGE_STRINGS = [
   'dec_does_not_exist',
 ];
 const EDGE_NUMBERS = [0, -1, 1, 2, 1000, 1001, 2 ** 31 - 1, -(2 ** 31), 99];
+/** Mostly the admin (every method is open to it), sometimes a requester, a stranger or nobody. */
+const CALLERS: readonly (readonly [string, string][])[] = [
+  [['authorization', 'Bearer root-token']],
+  [['authorization', 'Bearer root-token']],
+  [['authorization', 'Bearer root-token']],
+  [['authorization', 'Bearer alice-token']],
+  [['authorization', 'Bearer nobody-token']],
+  [['authorization', 'Basic cm9vdA==']],
+  [],
+];
 
 let t: TestServer;
 let client: Client;
@@ -221,7 +231,7 @@ describe(`fuzz over every RPC (seed ${SEED})`, () => {
           const where = `${method.path} #${i} (${kind}, seed ${SEED})`;
           const result = method.responseStream
             ? await watchOnce(method.path, body)
-            : await rawUnary(client, method.path, body, [['authorization', 'Bearer root-token']], 15_000);
+            : await rawUnary(client, method.path, body, pick(CALLERS), 15_000);
           if (result.code === status.DEADLINE_EXCEEDED && !method.responseStream) problems.push(`${where}: hung until its deadline`);
           if (result.code === status.INTERNAL) problems.push(`${where}: INTERNAL`);
           if (result.code !== status.OK && result.code !== status.DEADLINE_EXCEEDED && result.code !== status.CANCELLED) {
