@@ -135,3 +135,21 @@ describe('import validates every event as the command that writes it', () => {
     expect((await target.readEvents(id))[0]!.payload['goal']).toBe('keep \u0000 as written');
   });
 });
+
+describe('import keeps the reference implementation’s logs importable', () => {
+  it('accepts a policy and an execution start written a moment after the event before them', async () => {
+    const h = harness();
+    const id = await makeDecision(h, { approvers: [ALICE], minApprovals: 1 });
+    const bundle = asJson(await exportBundle(h.store, id, { clock: h.clock }));
+    // The reference stamps each event as it writes it: later by some microseconds.
+    const events = bundle['events'] as JsonObject[];
+    const later = (ts: string, micros: number) => ts.replace('+00:00', `.${String(micros).padStart(6, '0')}+00:00`);
+    events[1]!['ts'] = later(events[1]!['ts'] as string, 12);
+    const started = events.findIndex((e) => e['type'] === 'EXECUTION_STARTED');
+    events[started]!['ts'] = later(events[started]!['ts'] as string, 40);
+    events[started + 1]!['ts'] = later(events[started + 1]!['ts'] as string, 90);
+    const resealed = reseal(bundle);
+    const result = await importBundle(createMemoryEventStore(), canonicalJson(resealed));
+    expect(result).toMatchObject({ ok: true });
+  });
+});
