@@ -15,7 +15,7 @@ export const FIELD_LIMITS = {
   reasonBytes: 4 * 1024,
   descriptionBytes: 4 * 1024,
   errorCodeBytes: 256,
-  errorMessageBytes: 4 * 1024,
+  errorMessageBytes: 16 * 1024,
   /** Entries in `labels` and in `require_adapter_capabilities`. */
   listEntries: 64,
   minApprovalsMax: 1_000,
