@@ -18,7 +18,7 @@ import {
   type WatchDecisionsRequest,
   type WatchDecisionsResponse,
 } from '@nexus-control/client';
-import { NexusError, type ListDecisionsOptions } from '@nexus-control/core';
+import { NexusError, checkIdentifier, type ListDecisionsOptions } from '@nexus-control/core';
 import { decisionOut, eventOut, lifecycleOut, modeIn, pointInTimeIn, policyInputIn, summaryOut } from '../convert.js';
 import type { RpcRuntime } from '../createRpcRuntime.js';
 import { renderInspection } from '../renderInspection.js';
@@ -76,6 +76,7 @@ export function decisionService(rpc: RpcRuntime, { nexus, store }: ServerDeps): 
         status = decisionStatusNames.toSpec(req.status);
         if (status === undefined) throw new NexusError('INVALID_ARGUMENT', `unknown status ${req.status}`, { field: 'status' });
       }
+      if (req.label !== '') checkIdentifier(req.label, 'label', 'INVALID_ARGUMENT');
       const options: ListDecisionsOptions = {
         ...(req.pageSize === 0 ? {} : { limit: req.pageSize }),
         ...(req.pageToken === '' ? {} : { cursor: req.pageToken }),

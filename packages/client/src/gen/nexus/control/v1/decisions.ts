@@ -149,7 +149,7 @@ export interface ListDecisionsRequest {
   pageSize: number;
   /** `next_page_token` of the previous page; empty for the first. */
   pageToken: string;
-  /** Only decisions carrying this label; empty for all. */
+  /** Only decisions carrying this label (an identifier); empty for all. */
   label: string;
   /** Only decisions in this stored state; unspecified for all. */
   status: DecisionStatus;

@@ -65,7 +65,7 @@ export interface GetTemplateResponse {
 
 /** List templates. */
 export interface ListTemplatesRequest {
-  /** Only templates whose policy carries this label; empty for all. */
+  /** Only templates whose policy carries this label (an identifier); empty for all. */
   label: string;
 }
 
