@@ -5,6 +5,7 @@ import { grpcLifecyclePg } from './grpcLifecyclePg.js';
 import { pgAppend } from './pgAppend.js';
 import { pgAppendConcurrent } from './pgAppendConcurrent.js';
 import { pgReplay } from './pgReplay.js';
+import { parseFloats } from './parseFloats.js';
 import { sqliteAppend } from './sqliteAppend.js';
 import { sqliteReplay } from './sqliteReplay.js';
 import { verify10k } from './verify10k.js';
@@ -20,4 +21,5 @@ export const scenarios: readonly Scenario[] = [
   pgAppendConcurrent,
   pgReplay,
   grpcLifecyclePg,
+  parseFloats,
 ];
