@@ -28,9 +28,10 @@ function selectedTier(): TestTier | undefined {
 
 /**
  * The one vitest configuration of every package: timeouts, source resolution and tiers.
- * `kind: 'store'` marks a store package, whose every test belongs to the store tier.
+ * `kind: 'store'` marks a store package, whose every test belongs to the store tier;
+ * `fileParallelism: false` runs its test files one at a time.
  */
-export function defineNexusProject(name: string, options: { kind?: 'store' } = {}): ViteUserConfig {
+export function defineNexusProject(name: string, options: { kind?: 'store'; fileParallelism?: boolean } = {}): ViteUserConfig {
   const tier = selectedTier();
   const e2e = 'test/**/*.e2e.test.ts';
   const all = ['test/**/*.test.ts', 'src/**/*.test.ts'];
@@ -50,6 +51,7 @@ export function defineNexusProject(name: string, options: { kind?: 'store' } = {
       include,
       exclude: ['**/node_modules/**', '**/dist/**', ...exclude],
       passWithNoTests: true,
+      ...(options.fileParallelism === undefined ? {} : { fileParallelism: options.fileParallelism }),
       // Worker threads start faster than forked processes; no test needs a process of its own.
       pool: 'threads',
       testTimeout: 30_000,

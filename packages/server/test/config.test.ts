@@ -52,6 +52,11 @@ describe('configuration file', () => {
     expect(config.forbidSelfApproval).toBe(true);
   });
 
+  it('refuses an actor id that breaks the identifier rule, at start-up', () => {
+    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'ali\u0000ce', roles: ['requester'] }] } })).toMatch(/auth\.tokens\[0\]\.actor: must not contain control characters/);
+    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'x'.repeat(257), roles: ['requester'] }] } })).toMatch(/at most 256 bytes/);
+  });
+
   it('adapters get defaults: SPEC capabilities, a 30 s timeout, the config directory as working directory', () => {
     const config = parseConfig(
       {
@@ -147,11 +152,16 @@ describe('--store', () => {
     expect(() => parseStoreSpec('sqlite:./x.db?journal=delete')).toThrow(StoreSpecError);
   });
 
-  it('postgres and mongodb name the store package to install when it is missing', async () => {
-    await expect(openStore('postgres://u:p@localhost/db')).rejects.toThrow(
-      'a postgres store needs the package @nexus-control/store-postgres, which is not installed: npm install @nexus-control/store-postgres',
+  it('an unreachable PostgreSQL is STORE_UNAVAILABLE, and the error never holds its password', async () => {
+    const error = await openStore('postgres://u:p4ssw0rd@127.0.0.1:1/db?connect_timeout_ms=1000').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(JSON.stringify({ message: (error as Error).message, details: (error as { details?: unknown }).details })).not.toContain('p4ssw0rd');
+  });
+
+  it('mongodb names the store package to install when it is missing', async () => {
+    await expect(openStore('mongodb://localhost/db')).rejects.toThrow(
+      'a mongodb store needs the package @nexus-control/store-mongo, which is not installed: npm install @nexus-control/store-mongo',
     );
-    await expect(openStore('mongodb://localhost/db')).rejects.toThrow(/needs the package @nexus-control\/store-mongo/);
     await expect(openStore('redis://localhost')).rejects.toThrow(StoreSpecError);
     await expect(openStore('sqlite:')).rejects.toThrow(/needs a path/);
   });
@@ -161,11 +171,13 @@ describe('--store', () => {
     const fakeStore = { close: async () => {} } as unknown as EventStore;
     const load = async (name: string) => {
       loaded.push(name);
-      return { createPostgresEventStore: (options: unknown) => (expect(options).toEqual({ url: 'postgres://db.internal/nexus' }), fakeStore) };
+      return {
+        openPostgresStore: (url: unknown, options: unknown) => (expect([url, options]).toEqual(['postgres://db.internal/nexus', { migrate: false }]), fakeStore),
+      };
     };
-    expect(await openStore('postgres://db.internal/nexus', load)).toBe(fakeStore);
+    expect(await openStore('postgres://db.internal/nexus', { load, migrate: false })).toBe(fakeStore);
     expect(loaded).toEqual([STORE_PACKAGES.postgres.packageName]);
-    await expect(openStore('mongodb://db.internal/nexus', load)).rejects.toThrow('@nexus-control/store-mongo does not export createMongoEventStore');
+    await expect(openStore('mongodb://db.internal/nexus', { load })).rejects.toThrow('@nexus-control/store-mongo does not export createMongoEventStore');
   });
 
   it('opens the SQLite store through its package', async () => {

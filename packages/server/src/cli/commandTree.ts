@@ -15,7 +15,8 @@ export const CLIENT_FLAGS = ['--server', '--token', '--tls', '--tls-ca', '--tls-
 const POLICY_FLAGS = ['--min-approvals', '--allowed-modes', '--require-capability', '--max-steps', '--no-max-steps', '--label', '--no-labels'];
 
 export const COMMAND_TREE: Readonly<Record<string, CommandInfo>> = {
-  serve: { summary: 'run the gRPC API server', flags: ['--listen', '--store', '--config', '--log-level'] },
+  serve: { summary: 'run the gRPC API server', flags: ['--listen', '--store', '--config', '--log-level', '--no-migrate'] },
+  migrate: { summary: 'apply pending schema migrations to a PostgreSQL store', flags: ['--store'] },
   verify: { summary: 'verify an audit package or bundle offline', flags: ['--json', '--public-key'] },
   sign: { summary: 'attach an Ed25519 attestation to an audit package', flags: ['--signing-key', '--out', '--signed-at'] },
   keygen: { summary: 'generate an Ed25519 key pair for signing', flags: ['--out'] },

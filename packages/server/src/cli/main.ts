@@ -7,6 +7,7 @@ import { suggest } from './suggest.js';
 /** Each command lives in its own module, loaded only when used: `verify` never loads gRPC or SQLite. */
 const commands: Record<string, () => Promise<CliCommand>> = {
   serve: async () => (await import('./commands/serve.js')).serve,
+  migrate: async () => (await import('./commands/migrate.js')).migrate,
   verify: async () => (await import('./commands/verify.js')).verify,
   sign: async () => (await import('./commands/sign.js')).sign,
   keygen: async () => (await import('./commands/keygen.js')).keygen,

@@ -5,8 +5,8 @@ export const DEFAULT_STORE = 'sqlite:./nexus-control.db';
 
 /** A --store value that cannot be used; the message says why and what works. */
 export class StoreSpecError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'StoreSpecError';
   }
 }
@@ -46,43 +46,57 @@ export function parseStoreSpec(spec: string): StoreSpec {
  * scheme is opened: a server on SQLite never loads a PostgreSQL or MongoDB driver, and a server
  * installed without a store package fails with a message that names the package to install.
  */
-export const STORE_PACKAGES: Readonly<Record<StoreSpec['kind'], { readonly packageName: string; readonly factory: string }>> = {
+export const STORE_PACKAGES = {
   sqlite: { packageName: '@nexus-control/store-sqlite', factory: 'createSqliteEventStore' },
-  postgres: { packageName: '@nexus-control/store-postgres', factory: 'createPostgresEventStore' },
+  postgres: { packageName: '@nexus-control/store-postgres', factory: 'openPostgresStore' },
   mongodb: { packageName: '@nexus-control/store-mongo', factory: 'createMongoEventStore' },
-};
+} as const satisfies Readonly<Record<StoreSpec['kind'], { readonly packageName: string; readonly factory: string }>>;
 
-type StoreFactory = (options: Record<string, unknown>) => EventStore | Promise<EventStore>;
+type StoreFactory = (...args: unknown[]) => EventStore | Promise<EventStore>;
 
 /** Overridable so a test can stand in for a package that is not installed. */
 export type ImportModule = (specifier: string) => Promise<Record<string, unknown>>;
 
 const importModule: ImportModule = (specifier) => import(specifier) as Promise<Record<string, unknown>>;
 
-async function loadStoreFactory(kind: StoreSpec['kind'], load: ImportModule): Promise<StoreFactory> {
-  const { packageName, factory } = STORE_PACKAGES[kind];
-  let module: Record<string, unknown>;
+/** The module of a scheme's store package; a missing package is a StoreSpecError naming it. */
+export async function loadStorePackage(kind: StoreSpec['kind'], load: ImportModule = importModule): Promise<Record<string, unknown>> {
+  const { packageName } = STORE_PACKAGES[kind];
   try {
-    module = await load(packageName);
+    return await load(packageName);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(packageName)) {
-      throw new StoreSpecError(`a ${kind} store needs the package ${packageName}, which is not installed: npm install ${packageName}`);
+      throw new StoreSpecError(`a ${kind} store needs the package ${packageName}, which is not installed: npm install ${packageName}`, {
+        cause: error,
+      });
     }
     throw error;
   }
-  const create = module[factory];
+}
+
+async function loadStoreFactory(kind: StoreSpec['kind'], load: ImportModule): Promise<StoreFactory> {
+  const { packageName, factory } = STORE_PACKAGES[kind];
+  const create = (await loadStorePackage(kind, load))[factory];
   if (typeof create !== 'function') throw new StoreSpecError(`${packageName} does not export ${factory}: is its version compatible with this server?`);
   return create as StoreFactory;
 }
 
-export async function openStore(spec: string, load: ImportModule = importModule): Promise<EventStore> {
+export interface OpenStoreOptions {
+  /** Networked stores: apply pending schema migrations at open (default true). */
+  readonly migrate?: boolean;
+  /** Loads a store package (tests stand in for one that is not installed). */
+  readonly load?: ImportModule;
+}
+
+export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<EventStore> {
   const parsed = parseStoreSpec(spec);
-  const create = await loadStoreFactory(parsed.kind, load);
+  const create = await loadStoreFactory(parsed.kind, options.load ?? importModule);
   switch (parsed.kind) {
     case 'sqlite':
       return create({ path: parsed.path, synchronous: parsed.synchronous });
     case 'postgres':
+      return create(parsed.url, { migrate: options.migrate ?? true });
     case 'mongodb':
       return create({ url: parsed.url });
   }
