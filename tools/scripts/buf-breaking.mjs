@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `buf breaking` of proto/ against the last committed contract: the base branch when there is one
+// `buf breaking` of proto/ against the last committed contract: where the branch left main
 // (origin/main, then main), else the previous commit. NEXUS_PROTO_BASE=<git ref> picks another base.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,9 +17,15 @@ const exists = (ref) => {
 };
 
 const head = git('rev-parse', 'HEAD');
-const candidates = process.env.NEXUS_PROTO_BASE ? [process.env.NEXUS_PROTO_BASE] : ['origin/main', 'main', 'HEAD~1'];
-// On the base branch itself, compare with the commit before it.
-const base = candidates.find((ref) => exists(ref) && git('rev-parse', ref) !== head) ?? (exists('HEAD~1') ? 'HEAD~1' : undefined);
+// A branch is compared with where it left the base branch (not the base branch's newest commit,
+// which may hold contract changes the branch has not merged yet); the base branch itself, and a
+// branch level with it, with the commit before.
+const forkPoint = (ref) => {
+  if (!exists(ref)) return undefined;
+  const mergeBase = git('merge-base', 'HEAD', ref);
+  return mergeBase === head ? undefined : mergeBase;
+};
+const base = process.env.NEXUS_PROTO_BASE ?? forkPoint('origin/main') ?? forkPoint('main') ?? (exists('HEAD~1') ? 'HEAD~1' : undefined);
 if (base === undefined) {
   console.log('buf breaking: skipped, no earlier commit to compare with');
   process.exit(0);
