@@ -4,7 +4,7 @@
 // or when no test ran.
 //
 //   node tools/scripts/test.mjs [--tier unit|store|e2e] [more nx run-many options, e.g. --projects=core]
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -20,13 +20,22 @@ if (tierAt !== -1) {
   args.splice(tierAt, 2);
 }
 const common = ['--outputStyle=stream', ...(env.CI ? ['--skip-nx-cache'] : [])];
-const nx = (...nxArgs) => spawnSync('npx', ['nx', ...nxArgs, ...common], { stdio: 'inherit', env });
-// Builds first (the server's tests run its built CLI). Then one typecheck of the whole repository
-// (the workspace project: one compiler process instead of one per package), then every project's
-// tests side by side, without their dependencies again.
-let run = nx('run-many', '--targets=build', '--parallel=2', ...args);
-if (run.status === 0 && !env.NEXUS_TEST_TIER) run = nx('run', 'workspace:typecheck');
-if (run.status === 0) run = nx('run-many', '--targets=test', '--excludeTaskDependencies', '--parallel=4', ...args);
+const nx = (...nxArgs) =>
+  new Promise((resolve) => {
+    const child = spawn('npx', ['nx', ...nxArgs, ...common], { stdio: 'inherit', env });
+    child.on('exit', (status, signal) => resolve({ status: status ?? 1, signal }));
+  });
+// Builds first (the server's tests run its built CLI). Then, side by side, one typecheck of the
+// whole repository (the workspace project: one compiler process instead of one per package) and
+// every project's tests, four at a time, without running their dependencies again.
+let run = await nx('run-many', '--targets=build', '--parallel=2', ...args);
+if (run.status === 0) {
+  const runs = await Promise.all([
+    env.NEXUS_TEST_TIER ? { status: 0 } : nx('run', 'workspace:typecheck'),
+    nx('run-many', '--targets=test', '--excludeTaskDependencies', '--parallel=4', ...args),
+  ]);
+  run = runs.find((result) => result.status !== 0) ?? runs[1];
+}
 
 let passed = 0;
 let failed = 0;
