@@ -1,0 +1,66 @@
+import {
+  MongoError,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+} from 'mongodb';
+import { NexusError } from '@nexus-control/core';
+
+export const DUPLICATE_KEY = 11000;
+export const WRITE_CONFLICT = 112;
+
+/** Server codes that mean "no usable primary right now" (elections, shutdown, unreachable hosts). */
+const UNAVAILABLE_CODES = new Set([
+  6, // HostUnreachable
+  7, // HostNotFound
+  89, // NetworkTimeout
+  91, // ShutdownInProgress
+  189, // PrimarySteppedDown
+  9001, // SocketException
+  10107, // NotWritablePrimary
+  11600, // InterruptedAtShutdown
+  11602, // InterruptedDueToReplStateChange
+  13435, // NotPrimaryNoSecondaryOk
+  13436, // NotPrimaryOrSecondary
+]);
+
+export function isDuplicateKey(error: unknown): error is MongoServerError {
+  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
+}
+
+/** The server or the network is (for now) out of reach: a call should fail fast, not retry for minutes. */
+export function isUnavailable(error: unknown): boolean {
+  if (
+    error instanceof MongoNetworkError ||
+    error instanceof MongoServerSelectionError ||
+    error instanceof MongoNotConnectedError ||
+    error instanceof MongoTopologyClosedError
+  ) {
+    return true;
+  }
+  return error instanceof MongoServerError && typeof error.code === 'number' && UNAVAILABLE_CODES.has(error.code);
+}
+
+export function unavailableError(error: unknown, location: string): NexusError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new NexusError('STORE_UNAVAILABLE', `MongoDB at ${location} is unavailable: ${reason}`, { location }, { cause: error });
+}
+
+/**
+ * Maps what escapes a store call to the contract's errors: the domain's own errors pass
+ * through, an unreachable server is STORE_UNAVAILABLE, anything else from the driver is
+ * INTERNAL (with the driver error as its cause), never a raw driver error.
+ */
+export function toStoreError(error: unknown, location: string): Error {
+  if (error instanceof NexusError) return error;
+  if (isUnavailable(error)) return unavailableError(error, location);
+  if (error instanceof MongoError) {
+    return new NexusError('INTERNAL', `MongoDB at ${location} failed: ${error.message}`, {
+      location,
+      ...(typeof error.code === 'number' || typeof error.code === 'string' ? { mongoCode: error.code } : {}),
+    }, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
