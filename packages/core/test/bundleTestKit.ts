@@ -113,9 +113,9 @@ export function asJson(value: unknown): JsonObject {
 /** Everything a store shows, to compare before and after a failed import. */
 export async function storeState(store: EventStore): Promise<string> {
   const page = await store.listDecisions({ limit: 500 });
-  const feed = await store.readFeed({ limit: 1_000_000 });
+  const feed = (await store.readFeed({ limit: 1_000_000 })).events;
   const logs = await Promise.all(page.items.map(async (d) => [d.decisionId, await store.readEvents(d.decisionId)] as const));
-  return JSON.stringify({ page, feed, logs, head: await store.headPosition() });
+  return JSON.stringify({ page, feed, logs, head: await store.headCheckpoint() });
 }
 
 /** Recomputes a bundle's digest after an edit: what a forger who knows the format would do. */
@@ -136,6 +136,7 @@ export async function longDecision(h: Harness, total: number): Promise<string> {
   const base = h.clock.now();
   const lastWave = Math.floor((bulk - 1) / 50);
   let seq = 2;
+  const generation = (await h.store.getDecision(id))?.generation ?? 0;
   const batch: NewEvent[] = [];
   for (let k = 0; k < bulk; k++) {
     const wave = Math.floor(k / 50);
@@ -147,7 +148,7 @@ export async function longDecision(h: Harness, total: number): Promise<string> {
         : newEvent('APPROVAL_REVOKED', { reason: 'superseded' }, actor, ts),
     );
     if (batch.length === 1000 || k === bulk - 1) {
-      await h.store.append({ decisionId: id, expectedSeq: seq, events: batch, status: 'approved' });
+      await h.store.append({ decisionId: id, expectedVersion: { generation, length: seq }, events: batch, status: 'approved' });
       seq += batch.length;
       batch.length = 0;
     }

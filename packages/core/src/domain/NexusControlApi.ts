@@ -1,7 +1,7 @@
 import type { Actor, Mode, StoredEvent } from '../events/DecisionEvent.js';
 import type { JsonObject } from '../json/JsonValue.js';
 import type { RouterResponse } from '../router/Router.js';
-import type { DecisionPage, DecisionStatus, ListDecisionsOptions, TemplateRecord } from '../store/EventStore.js';
+import type { Checkpoint, DecisionPage, DecisionStatus, ListDecisionsOptions, TemplateRecord } from '../store/EventStore.js';
 
 /** Who issues a command, and the optional key that makes repeating it safe. */
 export interface CommandContext {
@@ -166,11 +166,30 @@ export interface ExecutionResult {
 export type PointInTime = { readonly atSeq: number } | { readonly asOf: string } | Record<string, never>;
 
 export interface WatchOptions {
+  /** Only this decision's events (of every generation). */
   readonly decisionId?: string;
-  /** Resume after this feed position (0 = from the beginning; default: only new events). */
-  readonly afterPosition?: number;
+  /**
+   * Resume strictly after this checkpoint (`FEED_START` = from the beginning). Absent: from the
+   * head watermark, i.e. only what is committed from now on.
+   */
+  readonly after?: Checkpoint;
   readonly signal?: AbortSignal;
+  /**
+   * How often, at most, a `checkpoint` item reports progress made without a matching event
+   * (milliseconds; default 5000).
+   */
+  readonly checkpointIntervalMs?: number;
 }
+
+/**
+ * One item of a watch. Every item carries a checkpoint to resume after: an event its own, a
+ * `caught_up` (sent once, when the watch first reaches the live head) and a `checkpoint`
+ * (periodic, while the feed moves on without a matching event) the position read so far.
+ */
+export type WatchItem =
+  | { readonly type: 'event'; readonly event: StoredEvent }
+  | { readonly type: 'caught_up'; readonly checkpoint: Checkpoint }
+  | { readonly type: 'checkpoint'; readonly checkpoint: Checkpoint };
 
 export interface NexusControl {
   request(input: RequestInput, ctx: CommandContext): Promise<DecisionView>;
@@ -187,5 +206,5 @@ export interface NexusControl {
   inspect(decisionId: string, at?: PointInTime): Promise<Inspection>;
   events(decisionId: string, at?: PointInTime): Promise<StoredEvent[]>;
   listDecisions(options?: ListDecisionsOptions): Promise<DecisionPage>;
-  watch(options?: WatchOptions): AsyncIterable<StoredEvent>;
+  watch(options?: WatchOptions): AsyncIterable<WatchItem>;
 }

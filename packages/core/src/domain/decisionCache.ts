@@ -15,8 +15,8 @@ export interface DecisionCache {
 
 /**
  * Keeps replayed folds so a command costs the same on a 10-event and a 10,000-event log.
- * The cache is only a shortcut: every append still carries the expected seq, so the store's
- * optimistic check catches a fold that another process made stale.
+ * The cache is only a shortcut: every append still carries the fold's log version, so the
+ * store's optimistic check catches a fold that another process made stale.
  */
 export function createDecisionCache(store: EventStore, capacity = 1000): DecisionCache {
   const folds = new Map<string, DecisionFold>();
@@ -43,11 +43,12 @@ export function createDecisionCache(store: EventStore, capacity = 1000): Decisio
     async load(decisionId) {
       const cached = folds.get(decisionId);
       if (!cached) return fullLoad(decisionId);
-      // Re-read the last known event too: if its position changed, the log was replaced (overwrite import).
+      // Re-read the last known event too: if it is gone or of another generation, an overwrite
+      // import replaced the log (even by one of the same length), and the fold starts over.
       const lastSeq = cached.eventCount - 1;
       const events = await store.readEvents(decisionId, { fromSeq: lastSeq });
       const last = events[0];
-      if (!last || last.seq !== lastSeq || last.position !== cached.lastPosition) {
+      if (!last || last.seq !== lastSeq || last.generation !== cached.generation) {
         folds.delete(decisionId);
         return fullLoad(decisionId);
       }

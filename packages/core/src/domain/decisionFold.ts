@@ -24,8 +24,8 @@ export interface ReplayableEvent {
   readonly ts: string;
   readonly actor: Actor;
   readonly payload: JsonObject;
-  /** Feed position, when the event came from a store (lets caches detect a replaced log). */
-  readonly position?: number;
+  /** The generation of the log it belongs to, when it came from a store (0 when absent). */
+  readonly generation?: number;
 }
 
 /** Every field is present from the start (one object shape for all records). */
@@ -77,10 +77,11 @@ export interface DecisionFold {
   policy: Policy | null;
   approvals: Map<string, ApprovalRecord>;
   executions: ExecutionRecord[];
+  /** Which log the fold replays: appends name it, so an append decided on a replaced log fails. */
+  generation: number;
   /** The seq the next event must have. */
   eventCount: number;
-  /** Position and ts of the last applied event. */
-  lastPosition: number | undefined;
+  /** ts of the last applied event. */
   lastTs: string;
 }
 
@@ -102,8 +103,8 @@ export function emptyFold(decisionId: string): DecisionFold {
     policy: null,
     approvals: new Map(),
     executions: [],
+    generation: 0,
     eventCount: 0,
-    lastPosition: undefined,
     lastTs: '',
   };
 }
@@ -238,7 +239,7 @@ export function applyEvent(fold: DecisionFold, event: ReplayableEvent): void {
   fold.eventCount = seq + 1;
   fold.updatedAt = ts;
   fold.lastTs = ts;
-  fold.lastPosition = event.position;
+  fold.generation = event.generation ?? 0;
 }
 
 function isActive(record: ApprovalRecord, asOfMicros: number): boolean {

@@ -3,5 +3,6 @@ export * from './canonicalJson.js';
 export * from './digest.js';
 export * from './parseJson.js';
 export * from './parseJsonStrict.js';
+export * from './copyJson.js';
 export * from './pythonFloatRepr.js';
 export { compareCodePoints } from './unicode.js';

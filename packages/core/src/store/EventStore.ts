@@ -59,11 +59,12 @@ export interface AppendRequest {
   /** The decision's state after these events, kept for listing filters. */
   readonly status: DecisionStatus;
   /**
-   * Recorded in the same transaction. A key that exists already fails the whole append with
-   * IDEMPOTENCY_KEY_REUSED (whatever else is wrong with it), so a writer that lost a race for
-   * the key can read the winner's record with `getIdempotency` and answer with its result.
+   * Recorded in the same transaction (the store adds the decision, generation and seq). A key recorded already fails the append with
+   * IDEMPOTENCY_KEY_REUSED, so a writer that lost a race for the key can read the winner's
+   * record with `getIdempotency` and answer with its result. (A writer racing the key's owner
+   * may see a conflict first, and then find the key on its retry.)
    */
-  readonly idempotency?: Omit<IdempotencyRecord, 'decisionId' | 'seq'>;
+  readonly idempotency?: Omit<IdempotencyRecord, 'decisionId' | 'generation' | 'seq'>;
   /** The full router response of a completed run, kept for embedded audit packages. */
   readonly routerResult?: RouterResultRecord;
 }

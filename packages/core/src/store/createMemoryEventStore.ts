@@ -1,16 +1,26 @@
 import { NexusError } from '../errors/NexusError.js';
 import type { NewEvent, StoredEvent } from '../events/DecisionEvent.js';
-import { JsonFloat, type JsonObject, type JsonValue } from '../json/JsonValue.js';
+import { copyJson } from '../json/copyJson.js';
+import type { JsonObject } from '../json/JsonValue.js';
+import { compareCodePoints } from '../json/unicode.js';
+import { checkImportRequest } from './checkImportRequest.js';
+import { checkReadEventsOptions } from './checkReadEventsOptions.js';
+import { checkReadFeedOptions, invalidCheckpoint } from './checkReadFeedOptions.js';
+import { copyNewEvent, copyStoredEvent } from './copyStoredEvent.js';
+import { createMemoryDatabase, memoryStateOf, type MemoryDatabase, type MemoryDecision, type MemoryState } from './createMemoryDatabase.js';
 import { decodeDecisionCursor, encodeDecisionCursor, pageSizeOf } from './decisionCursor.js';
 import {
-  DEFAULT_FEED_LIMIT,
+  FEED_START,
   type AppendRequest,
   type AppendResult,
+  type BeforeCommitHook,
+  type Checkpoint,
   type DecisionHeader,
   type DecisionPage,
   type DecisionStatus,
   type DecisionSummary,
   type EventStore,
+  type FeedPage,
   type IdempotencyRecord,
   type ImportRequest,
   type ListDecisionsOptions,
@@ -19,46 +29,51 @@ import {
   type RouterResultRecord,
   type TemplateRecord,
 } from './EventStore.js';
-import { assertExpectedSeq, checkAppendRequest } from './expectedSeq.js';
+import { assertExpectedVersion, checkAppendRequest, NEW_DECISION, type LogVersion } from './expectedVersion.js';
 
-interface DecisionEntry {
-  /** Insertion order of the decision; the listing's keyset. Kept when the decision is overwritten. */
-  readonly listPosition: number;
-  header: DecisionHeader;
-  /** Indexed by seq. */
-  events: StoredEvent[];
-  status: DecisionStatus;
+export interface MemoryEventStoreOptions {
+  /** The data to open a handle on; default a new, empty database of its own. */
+  readonly database?: MemoryDatabase;
+  /** Test seam: awaited by each append after its checks, right before its commit (see `BeforeCommitHook`). */
+  readonly beforeCommit?: BeforeCommitHook;
 }
 
 /**
  * The reference EventStore: everything in memory, for tests, embedding and as the executable
  * reading of the contract. Stored data is deep-copied and frozen on the way in and copied on
- * the way out, so no caller can reach into it. Writes run one at a time behind an async
- * lock; a write becomes visible only when it has fully succeeded (an import is staged, verified,
- * then published), so readers never see half of one.
+ * the way out, so no caller can reach into it.
+ *
+ * Concurrency is optimistic, as on a database: an append checks the log version when it
+ * starts and again in its commit section, so appends to different decisions proceed in
+ * parallel (one may wait in `beforeCommit` while others commit), and the later of two racing
+ * appends to one decision gets a conflict. Commit sections are synchronous except an import's
+ * `verify`, and feed positions are taken inside them, so positions follow commit order and the
+ * head (the last position) is a stable watermark. A checkpoint is the decimal feed position.
  */
-export function createMemoryEventStore(): EventStore {
-  const decisions = new Map<string, DecisionEntry>();
-  /** Ascending by listPosition. */
-  const listing: DecisionEntry[] = [];
-  /** Every live event, ascending by position. */
-  let feed: StoredEvent[] = [];
-  const idempotency = new Map<string, IdempotencyRecord>();
-  /** decisionId → runId → result. */
-  const routerResults = new Map<string, Map<string, RouterResultRecord>>();
-  const templates = new Map<string, TemplateRecord>();
-  const listeners = new Set<{ readonly listener: () => void }>();
-  let lastPosition = 0;
-  let lastListPosition = 0;
+export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): EventStore {
+  const state = memoryStateOf(options.database ?? createMemoryDatabase());
+  const { decisions, listing, feed, idempotency, routerResults, templates } = state;
+  const beforeCommit = options.beforeCommit;
+  const subscriptions = new Set<{ readonly listener: () => void }>();
+  const inFlight = new Set<Promise<unknown>>();
   let closed = false;
-  const exclusive = createWriteLock();
 
   function ensureOpen(): void {
     if (closed) throw new NexusError('STORE_UNAVAILABLE', 'the event store is closed');
   }
 
+  /** Keeps a write's promise until it settles, so `close` can wait for it. */
+  async function tracked<T>(work: Promise<T>): Promise<T> {
+    inFlight.add(work);
+    try {
+      return await work;
+    } finally {
+      inFlight.delete(work);
+    }
+  }
+
   function notify(): void {
-    for (const { listener } of [...listeners]) {
+    for (const { listener } of [...state.listeners]) {
       try {
         listener();
       } catch {
@@ -67,90 +82,129 @@ export function createMemoryEventStore(): EventStore {
     }
   }
 
-  /** Positions are taken only at commit, so a write that fails leaves no gap and no trace. */
-  function stamp(decisionId: string, firstSeq: number, events: readonly NewEvent[]): StoredEvent[] {
+  function headCheckpointNow(): Checkpoint {
+    return feed.length === 0 ? FEED_START : String(feed.length);
+  }
+
+  /** The feed position a checkpoint stands for; only tokens this database could have handed out. */
+  function positionOf(checkpoint: Checkpoint): number {
+    if (checkpoint === FEED_START) return 0;
+    if (!/^[1-9][0-9]{0,15}$/.test(checkpoint)) throw invalidCheckpoint(checkpoint);
+    const position = Number(checkpoint);
+    if (position > feed.length) throw invalidCheckpoint(checkpoint);
+    return position;
+  }
+
+  /** The checks an append must pass against the stored state, both when it starts and at its commit. */
+  function checkAgainstState(
+    decisionId: string,
+    expectedVersion: LogVersion,
+    creating: boolean,
+    key: string | undefined,
+  ): MemoryDecision | undefined {
+    if (key !== undefined && idempotency.has(key)) {
+      throw new NexusError('IDEMPOTENCY_KEY_REUSED', 'the idempotency key was used before', { key });
+    }
+    const entry = decisions.get(decisionId);
+    if (creating && entry !== undefined) {
+      throw new NexusError('DECISION_EXISTS', `decision ${decisionId} already exists`, { decisionId });
+    }
+    if (!creating && entry === undefined) {
+      throw new NexusError('DECISION_NOT_FOUND', `decision ${decisionId} does not exist`, { decisionId });
+    }
+    assertExpectedVersion(decisionId, expectedVersion, versionOf(entry));
+    return entry;
+  }
+
+  /** Stamps events with their place: called inside a commit section only. */
+  function stamp(decisionId: string, generation: number, firstSeq: number, events: readonly NewEvent[]): StoredEvent[] {
+    const first = feed.length + 1;
     return events.map((event, i) =>
-      Object.freeze({
-        decisionId,
-        seq: firstSeq + i,
-        position: lastPosition + 1 + i,
-        type: event.type,
-        ts: event.ts,
-        actor: event.actor,
-        payload: event.payload,
-        payloadJson: event.payloadJson,
-        digest: event.digest,
-      }),
+      Object.freeze({ decisionId, seq: firstSeq + i, generation, checkpoint: String(first + i), ...event }),
     );
   }
 
-  function publish(stored: readonly StoredEvent[]): void {
-    for (const event of stored) feed.push(event);
-    lastPosition = stored[stored.length - 1]?.position ?? lastPosition;
+  /** Makes stamped events visible: in the feed, the decision's feed and (by the caller) its log. */
+  function publish(entry: MemoryDecision, stored: readonly StoredEvent[]): void {
+    for (const event of stored) {
+      feed.push(event);
+      entry.feed.push(event);
+      entry.feedPositions.push(feed.length);
+    }
   }
 
-  function addDecision(header: DecisionHeader, events: StoredEvent[], status: DecisionStatus): void {
-    const entry: DecisionEntry = { listPosition: ++lastListPosition, header, events, status };
+  function addDecision(header: DecisionHeader, status: DecisionStatus): MemoryDecision {
+    const entry: MemoryDecision = {
+      listPosition: ++state.lastListPosition,
+      header,
+      logs: [[]],
+      feed: [],
+      feedPositions: [],
+      status,
+    };
     decisions.set(header.decisionId, entry);
     listing.push(entry);
+    return entry;
   }
 
   return {
     async append(request: AppendRequest): Promise<AppendResult> {
       ensureOpen();
       checkAppendRequest(request);
-      // Snapshot the input now: the caller may change its objects while this waits for the lock.
-      const { decisionId, expectedSeq, status } = request;
-      const events = request.events.map(frozenNewEvent);
+      // Snapshot the input now: the caller may change its objects while this append waits.
+      const { decisionId, status } = request;
+      const expectedVersion: LogVersion = { generation: request.expectedVersion.generation, length: request.expectedVersion.length };
+      const events = request.events.map((event) => copyNewEvent(event, true));
       const header = request.header === undefined ? undefined : frozenHeader(request.header);
       const idem = request.idempotency === undefined ? undefined : { ...request.idempotency };
-      const routerResult = request.routerResult === undefined ? undefined : { ...request.routerResult };
+      const routerResult = request.routerResult === undefined ? undefined : Object.freeze({ ...request.routerResult });
+      const creating = header !== undefined;
 
-      const stored = await exclusive(() => {
-        ensureOpen();
-        const entry = decisions.get(decisionId);
-        if (header !== undefined && entry !== undefined) {
-          throw new NexusError('DECISION_EXISTS', `decision ${decisionId} already exists`, { decisionId });
-        }
-        if (header === undefined && entry === undefined) {
-          throw new NexusError('DECISION_NOT_FOUND', `decision ${decisionId} does not exist`, { decisionId });
-        }
-        assertExpectedSeq(decisionId, expectedSeq, entry?.events.length ?? 0);
-        if (idem !== undefined && idempotency.has(idem.key)) {
-          throw new NexusError('IDEMPOTENCY_KEY_REUSED', 'the idempotency key was used before', { key: idem.key });
-        }
-
-        const stored = stamp(decisionId, expectedSeq, events);
-        publish(stored);
-        if (entry === undefined) {
-          addDecision(header as DecisionHeader, stored, status);
-        } else {
-          for (const event of stored) entry.events.push(event);
-          entry.status = status;
-        }
-        if (idem !== undefined) {
-          idempotency.set(
-            idem.key,
-            Object.freeze({ key: idem.key, fingerprint: idem.fingerprint, decisionId, seq: expectedSeq }),
-          );
-        }
-        if (routerResult !== undefined) {
-          let runs = routerResults.get(decisionId);
-          if (runs === undefined) routerResults.set(decisionId, (runs = new Map()));
-          runs.set(routerResult.runId, Object.freeze(routerResult));
-        }
-        return stored;
-      });
+      const stored = await tracked(
+        (async () => {
+          checkAgainstState(decisionId, expectedVersion, creating, idem?.key);
+          if (beforeCommit !== undefined) await beforeCommit(decisionId);
+          return state.commitSection(() => {
+            // Anything may have committed while this append waited: check again, then commit.
+            const existing = checkAgainstState(decisionId, expectedVersion, creating, idem?.key);
+            const entry = existing ?? addDecision(header as DecisionHeader, status);
+            const log = entry.logs[entry.logs.length - 1] as StoredEvent[];
+            const stored = stamp(decisionId, entry.logs.length - 1, expectedVersion.length, events);
+            publish(entry, stored);
+            for (const event of stored) log.push(event);
+            entry.status = status;
+            if (idem !== undefined) {
+              idempotency.set(
+                idem.key,
+                Object.freeze({
+                  key: idem.key,
+                  fingerprint: idem.fingerprint,
+                  decisionId,
+                  generation: entry.logs.length - 1,
+                  seq: expectedVersion.length,
+                }),
+              );
+            }
+            if (routerResult !== undefined) {
+              let runs = routerResults.get(decisionId);
+              if (runs === undefined) routerResults.set(decisionId, (runs = new Map()));
+              runs.set(routerResult.runId, routerResult);
+            }
+            return stored;
+          });
+        })(),
+      );
       notify();
-      return { events: stored.map(copyEvent) };
+      return { events: stored.map((event) => copyStoredEvent(event)) };
     },
 
-    async readEvents(decisionId: string, options: ReadEventsOptions = {}): Promise<StoredEvent[]> {
+    async readEvents(decisionId: string, readOptions?: ReadEventsOptions): Promise<StoredEvent[]> {
       ensureOpen();
-      const fromSeq = nonNegativeInteger('fromSeq', options.fromSeq ?? 0);
-      const toSeq = options.toSeq === undefined ? undefined : nonNegativeInteger('toSeq', options.toSeq);
-      const events = decisions.get(decisionId)?.events ?? [];
-      return events.slice(fromSeq, toSeq === undefined ? undefined : toSeq + 1).map(copyEvent);
+      const { fromSeq, toSeq, generation } = checkReadEventsOptions(readOptions);
+      const entry = decisions.get(decisionId);
+      if (entry === undefined) return [];
+      const log = entry.logs[generation ?? entry.logs.length - 1] ?? [];
+      return log.slice(fromSeq, toSeq === undefined ? undefined : toSeq + 1).map((event) => copyStoredEvent(event));
     },
 
     async getDecision(decisionId: string): Promise<DecisionSummary | undefined> {
@@ -159,15 +213,15 @@ export function createMemoryEventStore(): EventStore {
       return entry === undefined ? undefined : summaryOf(entry);
     },
 
-    async listDecisions(options: ListDecisionsOptions = {}): Promise<DecisionPage> {
+    async listDecisions(listOptions: ListDecisionsOptions = {}): Promise<DecisionPage> {
       ensureOpen();
-      const size = pageSizeOf(options.limit);
-      const before = options.cursor === undefined ? Number.POSITIVE_INFINITY : decodeDecisionCursor(options.cursor);
-      const { label, status } = options;
-      const page: DecisionEntry[] = [];
+      const size = pageSizeOf(listOptions.limit);
+      const before = listOptions.cursor === undefined ? Number.POSITIVE_INFINITY : decodeDecisionCursor(listOptions.cursor);
+      const { label, status } = listOptions;
+      const page: MemoryDecision[] = [];
       let more = false;
       for (let i = firstIndexAtOrAbove(listing, (e) => e.listPosition, before) - 1; i >= 0; i--) {
-        const entry = listing[i] as DecisionEntry;
+        const entry = listing[i] as MemoryDecision;
         if (label !== undefined && !entry.header.labels.includes(label)) continue;
         if (status !== undefined && entry.status !== status) continue;
         if (page.length === size) {
@@ -183,22 +237,31 @@ export function createMemoryEventStore(): EventStore {
       };
     },
 
-    async readFeed(options: ReadFeedOptions = {}): Promise<StoredEvent[]> {
+    async readFeed(feedOptions?: ReadFeedOptions): Promise<FeedPage> {
       ensureOpen();
-      const after = nonNegativeInteger('afterPosition', options.afterPosition ?? 0);
-      const limit = options.limit ?? DEFAULT_FEED_LIMIT;
-      if (!Number.isSafeInteger(limit) || limit < 1) {
-        throw new NexusError('INVALID_ARGUMENT', 'limit must be a positive integer', { limit });
+      const { after, decisionId, limit } = checkReadFeedOptions(feedOptions);
+      const afterPosition = positionOf(after);
+      let events: StoredEvent[];
+      let caughtUp: boolean;
+      if (decisionId === undefined) {
+        events = feed.slice(afterPosition, afterPosition + limit);
+        caughtUp = afterPosition + limit >= feed.length;
+      } else {
+        const entry = decisions.get(decisionId);
+        const positions = entry?.feedPositions ?? [];
+        const start = firstIndexAtOrAbove(positions, (p) => p, afterPosition + 1);
+        events = (entry?.feed ?? []).slice(start, start + limit);
+        caughtUp = start + limit >= positions.length;
       }
-      // A decision's events are in position order too, so a filtered read is a range of its own log.
-      const source = options.decisionId === undefined ? feed : (decisions.get(options.decisionId)?.events ?? []);
-      const start = firstIndexAtOrAbove(source, (e) => e.position, after + 1);
-      return source.slice(start, start + limit).map(copyEvent);
+      const last = events[events.length - 1];
+      // Everything up to the head has been read (or filtered out): the head is where to resume.
+      const checkpoint = caughtUp ? headCheckpointNow() : (last as StoredEvent).checkpoint;
+      return { events: events.map((event) => copyStoredEvent(event)), checkpoint, caughtUp };
     },
 
-    async headPosition(): Promise<number> {
+    async headCheckpoint(): Promise<Checkpoint> {
       ensureOpen();
-      return lastPosition;
+      return headCheckpointNow();
     },
 
     async getIdempotency(key: string): Promise<IdempotencyRecord | undefined> {
@@ -215,58 +278,51 @@ export function createMemoryEventStore(): EventStore {
 
     async importDecision(request: ImportRequest): Promise<AppendResult> {
       ensureOpen();
+      checkImportRequest(request);
       const { conflictMode, status, verify } = request;
-      if (conflictMode !== 'reject' && conflictMode !== 'overwrite') {
-        throw new NexusError('INVALID_ARGUMENT', 'conflictMode must be reject or overwrite', { conflictMode });
-      }
-      if (request.events.length === 0) {
-        throw new NexusError('INVALID_ARGUMENT', 'an imported decision needs at least one event', {
-          decisionId: request.header.decisionId,
-        });
-      }
       const header = frozenHeader(request.header);
-      const events = request.events.map(frozenNewEvent);
+      const events = request.events.map((event) => copyNewEvent(event, true));
+      const expectedVersion = request.expectedVersion === undefined ? undefined : { ...request.expectedVersion };
       const decisionId = header.decisionId;
 
-      const stored = await exclusive(async () => {
-        ensureOpen();
-        const existing = decisions.get(decisionId);
-        if (existing !== undefined && conflictMode === 'reject') {
-          throw new NexusError('DECISION_EXISTS', `decision ${decisionId} already exists`, { decisionId });
-        }
-        // Staged, not yet visible: verify sees the events as they will be stored, and if it
-        // throws nothing was ever replaced, which is the backup-and-restore without a window.
-        // verify must not write to this store: its write would wait for the lock held here.
-        const stored = stamp(decisionId, 0, events);
-        if (verify !== undefined) await verify(stored.map(copyEvent));
+      const stored = await tracked(
+        state.commitSection(async () => {
+          const existing = decisions.get(decisionId);
+          if (existing !== undefined && conflictMode === 'reject') {
+            throw new NexusError('DECISION_EXISTS', `decision ${decisionId} already exists`, { decisionId });
+          }
+          if (expectedVersion !== undefined) assertExpectedVersion(decisionId, expectedVersion, versionOf(existing));
+          // Staged, not yet visible: verify sees the events as they will be stored, and if it
+          // throws nothing was replaced. It must not write to this store: its write would wait
+          // for this commit section.
+          const generation = existing === undefined ? 0 : existing.logs.length;
+          const stored = stamp(decisionId, generation, 0, events);
+          if (verify !== undefined) await verify(stored.map((event) => copyStoredEvent(event)));
 
-        if (existing === undefined) {
-          addDecision(header, stored, status);
-        } else {
-          // The old log and what hung off it are replaced entirely; the listing row keeps its place.
-          feed = feed.filter((event) => event.decisionId !== decisionId);
-          routerResults.delete(decisionId);
-          existing.header = header;
-          existing.events = stored;
-          existing.status = status;
-        }
-        publish(stored);
-        return stored;
-      });
+          const entry = existing ?? addDecision(header, status);
+          publish(entry, stored);
+          if (existing === undefined) {
+            entry.logs[0] = stored;
+          } else {
+            // The replaced log stays, superseded; the listing row keeps its place.
+            entry.logs.push(stored);
+            entry.header = header;
+            entry.status = status;
+          }
+          return stored;
+        }),
+      );
       notify();
-      return { events: stored.map(copyEvent) };
+      return { events: stored.map((event) => copyStoredEvent(event)) };
     },
 
     async createTemplate(template: TemplateRecord): Promise<void> {
       ensureOpen();
       const record = frozenTemplate(template);
-      await exclusive(() => {
-        ensureOpen();
-        if (templates.has(record.name)) {
-          throw new NexusError('TEMPLATE_EXISTS', `template ${record.name} already exists`, { name: record.name });
-        }
-        templates.set(record.name, record);
-      });
+      if (templates.has(record.name)) {
+        throw new NexusError('TEMPLATE_EXISTS', `template ${record.name} already exists`, { name: record.name });
+      }
+      templates.set(record.name, record);
     },
 
     async getTemplate(name: string): Promise<TemplateRecord | undefined> {
@@ -282,37 +338,28 @@ export function createMemoryEventStore(): EventStore {
 
     onAppend(listener: () => void): () => void {
       const subscription = { listener };
-      listeners.add(subscription);
+      subscriptions.add(subscription);
+      state.listeners.add(subscription);
       return () => {
-        listeners.delete(subscription);
+        subscriptions.delete(subscription);
+        state.listeners.delete(subscription);
       };
     },
 
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      listeners.clear();
-      // Let a write that already holds the lock finish; queued ones fail as closed.
-      await exclusive(() => undefined);
+      for (const subscription of subscriptions) state.listeners.delete(subscription);
+      subscriptions.clear();
+      // Let the writes already under way finish (or fail) before the handle counts as closed.
+      await Promise.allSettled([...inFlight]);
     },
   };
 }
 
-/** Runs tasks one at a time in call order; a failed task does not block the next. */
-function createWriteLock(): <T>(task: () => T | Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return (task) => {
-    const run = tail.then(task);
-    tail = run.catch(() => undefined);
-    return run;
-  };
-}
-
-function nonNegativeInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new NexusError('INVALID_ARGUMENT', `${name} must be a non-negative integer`, { [name]: value });
-  }
-  return value;
+function versionOf(entry: MemoryDecision | undefined): LogVersion {
+  if (entry === undefined) return NEW_DECISION;
+  return { generation: entry.logs.length - 1, length: (entry.logs[entry.logs.length - 1] as StoredEvent[]).length };
 }
 
 /** Index of the first item whose key is >= bound, in an array sorted ascending by key. */
@@ -327,26 +374,15 @@ function firstIndexAtOrAbove<T>(items: readonly T[], key: (item: T) => number, b
   return low;
 }
 
-/** Code point order, the order of UTF-8 bytes (and of SQL's binary collations). */
-function compareCodePoints(a: string, b: string): number {
-  const left = a[Symbol.iterator]();
-  const right = b[Symbol.iterator]();
-  for (;;) {
-    const l = left.next();
-    const r = right.next();
-    if (l.done === true || r.done === true) return (l.done === true ? 0 : 1) - (r.done === true ? 0 : 1);
-    const diff = (l.value.codePointAt(0) as number) - (r.value.codePointAt(0) as number);
-    if (diff !== 0) return diff;
-  }
-}
-
-function summaryOf(entry: DecisionEntry): DecisionSummary {
-  const last = entry.events[entry.events.length - 1];
+function summaryOf(entry: MemoryDecision): DecisionSummary {
+  const log = entry.logs[entry.logs.length - 1] as StoredEvent[];
+  const last = log[log.length - 1];
   return {
     ...entry.header,
     labels: [...entry.header.labels],
     status: entry.status,
-    eventCount: entry.events.length,
+    eventCount: log.length,
+    generation: entry.logs.length - 1,
     updatedAt: last?.ts ?? entry.header.createdAt,
   };
 }
@@ -359,31 +395,6 @@ function frozenHeader(header: DecisionHeader): DecisionHeader {
     requestedMode: header.requestedMode,
     labels: Object.freeze([...header.labels]),
   });
-}
-
-function frozenNewEvent(event: NewEvent): NewEvent {
-  return Object.freeze({
-    type: event.type,
-    ts: event.ts,
-    actor: Object.freeze({ type: event.actor.type, id: event.actor.id }),
-    payload: copyJson(event.payload, true) as JsonObject,
-    payloadJson: event.payloadJson,
-    digest: event.digest,
-  });
-}
-
-function copyEvent(event: StoredEvent): StoredEvent {
-  return {
-    decisionId: event.decisionId,
-    seq: event.seq,
-    position: event.position,
-    type: event.type,
-    ts: event.ts,
-    actor: { type: event.actor.type, id: event.actor.id },
-    payload: copyJson(event.payload, false) as JsonObject,
-    payloadJson: event.payloadJson,
-    digest: event.digest,
-  };
 }
 
 function frozenTemplate(template: TemplateRecord): TemplateRecord {
@@ -404,40 +415,4 @@ function copyTemplate(template: TemplateRecord): TemplateRecord {
     createdAt: template.createdAt,
     createdBy: { type: template.createdBy.type, id: template.createdBy.id },
   };
-}
-
-/** A deep copy that keeps JSON identity (bigint, JsonFloat) and own `__proto__` keys. */
-function copyJson(value: JsonValue, freeze: boolean): JsonValue {
-  if (value === null) return null;
-  switch (typeof value) {
-    case 'string':
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return value;
-    case 'object': {
-      let copy: JsonValue;
-      if (value instanceof JsonFloat) {
-        copy = new JsonFloat(value.value);
-      } else if (Array.isArray(value)) {
-        copy = value.map((item) => copyJson(item, freeze));
-      } else {
-        const object: JsonObject = {};
-        for (const key of Object.keys(value)) {
-          const item = copyJson(value[key] as JsonValue, freeze);
-          // Plain assignment to "__proto__" would set the prototype instead of a key.
-          if (key === '__proto__') {
-            Object.defineProperty(object, key, { value: item, enumerable: true, writable: true, configurable: true });
-          } else {
-            object[key] = item;
-          }
-        }
-        copy = object;
-      }
-      if (freeze) Object.freeze(copy);
-      return copy;
-    }
-    default:
-      throw new NexusError('INVALID_ARGUMENT', `not a JSON value: ${typeof value}`);
-  }
 }

@@ -5,10 +5,10 @@ describe('idempotency keys', () => {
   it('a repeated request returns the first decision and writes nothing new', async () => {
     const { nexus, store } = setup();
     const first = await nexus.request({ goal: 'g' }, { ...requester, idempotencyKey: 'k1' });
-    const head = await store.headPosition();
+    const head = await store.headCheckpoint();
     const second = await nexus.request({ goal: 'g' }, { ...requester, idempotencyKey: 'k1' });
     expect(second.decisionId).toBe(first.decisionId);
-    expect(await store.headPosition()).toBe(head);
+    expect(await store.headCheckpoint()).toBe(head);
   });
 
   it('concurrent twins with one key create one decision', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NexusError } from '../../src/errors/NexusError.js';
 import { canonicalJson } from '../../src/json/canonicalJson.js';
+import { FEED_START } from '../../src/store/EventStore.js';
 import { requester, setup } from './fixtures.js';
 
 async function rejects(promise: Promise<unknown>, code: string) {
@@ -25,7 +26,8 @@ describe('request', () => {
     expect(canonicalJson(events[1]!.payload)).toBe(
       '{"allowed_modes":["dry_run"],"labels":[],"max_steps":null,"min_approvals":1,"require_adapter_capabilities":[]}',
     );
-    expect(events[0]!.position).toBeLessThan(events[1]!.position);
+    expect(events.map((e) => e.generation)).toEqual([0, 0]);
+    expect((await store.readFeed()).events).toEqual(events);
     expect(view.status).toBe('pending_approval');
     expect(view.requester).toEqual(requester.actor);
   });
@@ -55,7 +57,7 @@ describe('request', () => {
   ])('rejects %s and writes nothing', async (_name, input, code) => {
     const { nexus, store } = setup();
     await rejects(nexus.request(input as never, requester), code);
-    expect(await store.headPosition()).toBe(0);
+    expect(await store.headCheckpoint()).toBe(FEED_START);
     expect((await store.listDecisions()).items).toEqual([]);
   });
 

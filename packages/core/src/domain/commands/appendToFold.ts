@@ -6,7 +6,7 @@ import type { DecisionView } from '../NexusControlApi.js';
 import type { ServiceDeps } from '../ServiceDeps.js';
 
 /**
- * Appends events a command decided on, expecting the fold's seq, and returns the fold's
+ * Appends events a command decided on, expecting the fold's log (its generation and length), and returns the fold's
  * view afterwards. The status stored for listing is computed on a scratch copy so the shared
  * fold only ever advances with events the store accepted.
  */
@@ -19,7 +19,7 @@ export async function appendToFold(
   const asOf = deps.clock.now();
   const stored = await deps.store.append({
     decisionId: fold.decisionId,
-    expectedSeq: fold.eventCount,
+    expectedVersion: { generation: fold.generation, length: fold.eventCount },
     events,
     status: statusAfter(fold, events, asOf),
     ...(extra.claim ? { idempotency: extra.claim } : {}),

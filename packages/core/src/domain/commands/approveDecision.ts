@@ -61,6 +61,6 @@ export async function approveDecision(
         return appendToFold(deps, fold, [newEvent('APPROVAL_GRANTED', payload, actor, formatTimestamp(now))], { claim });
       }),
     async (record) =>
-      replayDecision(await deps.store.readEvents(decisionId, { toSeq: record.seq }), { asOf: formatTimestamp(deps.clock.now()) }),
+      replayDecision(await deps.store.readEvents(decisionId, { toSeq: record.seq, generation: record.generation }), { asOf: formatTimestamp(deps.clock.now()) }),
   );
 }

@@ -10,6 +10,7 @@ import { formatTimestamp } from '../../time/timestamp.js';
 import { activeApprovalCount, statusAt, viewOf, type DecisionFold } from '../decisionFold.js';
 import { definedFields, runIdempotent } from '../idempotency.js';
 import type { BlockingReason, CommandContext, ExecuteInput, ExecutionResult } from '../NexusControlApi.js';
+import { replayDecision } from '../replay.js';
 import type { ServiceDeps } from '../ServiceDeps.js';
 import { validateActor, validateDecisionId, validateMode, validateName } from '../validation.js';
 import { appendToFold } from './appendToFold.js';
@@ -128,6 +129,7 @@ export async function executeDecision(
         { claim },
       );
       const requestedSeq = fold.executions[fold.executions.length - 1]!.requestedSeq;
+      const generation = fold.generation;
 
       let outcome: Outcome;
       try {
@@ -137,7 +139,7 @@ export async function executeDecision(
         const message = error instanceof Error ? error.message : String(error);
         outcome = failure(null, 'ROUTER_ERROR', message || 'the router failed', formatTimestamp(deps.clock.now()));
       }
-      const decision = await appendOutcome(deps, decisionId, requestedSeq, outcome);
+      const decision = await appendOutcome(deps, decisionId, { generation, requestedSeq }, outcome);
       return {
         decision,
         execution: decision.executions.find((e) => e.requestedSeq === requestedSeq)!,
@@ -146,7 +148,13 @@ export async function executeDecision(
     },
     async (record) => {
       const fold = await deps.cache.load(decisionId);
-      const decision = viewOf(fold, deps.clock.now());
+      // The key's command may have run on a log an overwrite import has since replaced.
+      const decision =
+        fold.generation === record.generation
+          ? viewOf(fold, deps.clock.now())
+          : replayDecision(await deps.store.readEvents(decisionId, { generation: record.generation }), {
+              asOf: formatTimestamp(deps.clock.now()),
+            });
       const execution = decision.executions.find((e) => e.requestedSeq === record.seq);
       if (!execution) throw new NexusError('INTERNAL', `the execution recorded for this idempotency key is missing from decision ${decisionId}`);
       return { decision, execution };
@@ -155,11 +163,18 @@ export async function executeDecision(
 }
 
 /** Only this execution writes while the decision is `executing`; a conflict means a reload is due. */
-async function appendOutcome(deps: ServiceDeps, decisionId: string, requestedSeq: number, outcome: Outcome) {
+async function appendOutcome(
+  deps: ServiceDeps,
+  decisionId: string,
+  started: { readonly generation: number; readonly requestedSeq: number },
+  outcome: Outcome,
+) {
+  const { requestedSeq } = started;
   for (let attempt = 0; ; attempt++) {
     const fold = await deps.cache.load(decisionId);
     const latest = fold.executions[fold.executions.length - 1];
-    if (!latest || latest.requestedSeq !== requestedSeq || latest.status !== 'running') {
+    // A replaced log is another log, even where it holds a running execution at the same seq.
+    if (fold.generation !== started.generation || !latest || latest.requestedSeq !== requestedSeq || latest.status !== 'running') {
       throw new NexusError('INVALID_STATE', `execution at seq ${requestedSeq} of decision ${decisionId} is no longer running; its outcome was not recorded`, {
         decisionId,
       });

@@ -1,4 +1,5 @@
 import { newEvent } from '../../events/newEvent.js';
+import { NEW_DECISION } from '../../store/expectedVersion.js';
 import { NexusError } from '../../errors/NexusError.js';
 import type { DecisionCreatedPayload } from '../../events/DecisionEvent.js';
 import { formatTimestamp } from '../../time/timestamp.js';
@@ -50,7 +51,7 @@ export async function requestDecision(deps: ServiceDeps, input: RequestInput, ct
       const asOf = deps.clock.now();
       await deps.store.append({
         decisionId,
-        expectedSeq: 0,
+        expectedVersion: NEW_DECISION,
         events,
         header: { decisionId, createdAt: ts, goal: input.goal, requestedMode: mode, labels: policy.labels },
         status: statusAt(fold, asOf),
@@ -58,7 +59,7 @@ export async function requestDecision(deps: ServiceDeps, input: RequestInput, ct
       });
       return viewOf(fold, asOf);
     },
-    async (record) => replayDecision(await deps.store.readEvents(record.decisionId, { toSeq: record.seq + 1 }), {
+    async (record) => replayDecision(await deps.store.readEvents(record.decisionId, { toSeq: record.seq + 1, generation: record.generation }), {
       asOf: formatTimestamp(deps.clock.now()),
     }),
   );

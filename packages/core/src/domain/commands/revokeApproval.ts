@@ -39,6 +39,6 @@ export async function revokeApproval(
         return appendToFold(deps, fold, [newEvent('APPROVAL_REVOKED', { reason }, actor, formatTimestamp(now))], { claim });
       }),
     async (record) =>
-      replayDecision(await deps.store.readEvents(decisionId, { toSeq: record.seq }), { asOf: formatTimestamp(deps.clock.now()) }),
+      replayDecision(await deps.store.readEvents(decisionId, { toSeq: record.seq, generation: record.generation }), { asOf: formatTimestamp(deps.clock.now()) }),
   );
 }
