@@ -1,16 +1,20 @@
 import type { ClientSession, Filter, MongoClient } from 'mongodb';
 import {
   ConcurrencyConflictError,
-  DEFAULT_FEED_LIMIT,
   NEW_DECISION,
   NexusError,
   assertExpectedVersion,
   canonicalJson,
   checkAppendRequest,
+  checkImportRequest,
+  checkReadEventsOptions,
+  checkReadFeedOptions,
+  compareCodePoints,
   decodeDecisionCursor,
   encodeDecisionCursor,
+  invalidCheckpoint,
   pageSizeOf,
-  parseJson,
+  parsePayload,
   type ActorType,
   type AppendRequest,
   type AppendResult,
@@ -24,7 +28,6 @@ import {
   type FeedPage,
   type IdempotencyRecord,
   type ImportRequest,
-  type JsonObject,
   type ListDecisionsOptions,
   type LogVersion,
   type Mode,
@@ -66,7 +69,7 @@ function eventFromDocument(doc: EventDocument): StoredEvent {
     type: doc.t as DecisionEventType,
     ts: doc.ts,
     actor: { type: doc.at as ActorType, id: doc.ai },
-    payload: parseJson(doc.j) as JsonObject,
+    payload: parsePayload(doc.j),
     payloadJson: doc.j,
     digest: doc.h,
   };
@@ -120,7 +123,7 @@ function summaryFromDocument(doc: DecisionDocument): DecisionSummary {
 function templateFromDocument(doc: TemplateDocument): TemplateRecord {
   return {
     name: doc._id,
-    snapshot: parseJson(doc.snapshot) as JsonObject,
+    snapshot: parsePayload(doc.snapshot),
     digest: doc.digest,
     createdAt: doc.createdAt,
     createdBy: { type: doc.createdByType as ActorType, id: doc.createdById },
@@ -145,12 +148,6 @@ function checkHeader(header: DecisionHeader): void {
   assertStorableText(header.requestedMode, 'requestedMode');
   if (!Array.isArray(header.labels)) throw new NexusError('INVALID_ARGUMENT', 'labels must be an array', {});
   for (const label of header.labels) assertStorableText(label, 'label');
-}
-
-function checkVersionNumber(value: number | undefined, name: string): void {
-  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-    throw new NexusError('INVALID_ARGUMENT', `${name} must be a non-negative integer`, { [name]: value });
-  }
 }
 
 function versionOf(doc: DecisionDocument): LogVersion {
@@ -421,22 +418,10 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
   }
 
   function checkImport(request: ImportRequest): void {
-    const { header, events: newEvents, status, conflictMode, expectedVersion } = request;
-    if (conflictMode !== 'reject' && conflictMode !== 'overwrite') {
-      throw new NexusError('INVALID_ARGUMENT', `unknown import conflict mode ${String(conflictMode)}`, { conflictMode });
-    }
-    if (newEvents.length === 0) {
-      throw new NexusError('INVALID_ARGUMENT', 'an imported decision needs at least one event', {
-        decisionId: header.decisionId,
-      });
-    }
-    if (expectedVersion !== undefined) {
-      checkVersionNumber(expectedVersion.generation, 'expectedVersion.generation');
-      checkVersionNumber(expectedVersion.length, 'expectedVersion.length');
-    }
-    checkHeader(header);
-    assertStorableText(status, 'status');
-    checkEvents(newEvents);
+    checkImportRequest(request);
+    checkHeader(request.header);
+    assertStorableText(request.status, 'status');
+    checkEvents(request.events);
   }
 
   const store: EventStore = {
@@ -453,18 +438,16 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
       return { events: stored };
     },
 
-    async readEvents(decisionId, options: ReadEventsOptions = {}) {
-      checkVersionNumber(options.fromSeq, 'fromSeq');
-      checkVersionNumber(options.toSeq, 'toSeq');
-      checkVersionNumber(options.generation, 'generation');
+    async readEvents(decisionId, readOptions?: ReadEventsOptions) {
+      const { fromSeq, toSeq, generation } = checkReadEventsOptions(readOptions);
       return run(async () => {
-        let generation = options.generation;
-        if (generation === undefined) {
+        let log = generation;
+        if (log === undefined) {
           const current = await decisions.findOne({ _id: decisionId }, { projection: { generation: 1 } });
           if (current === null) return [];
-          generation = current.generation;
+          log = current.generation;
         }
-        return readLog(decisionId, generation, options.fromSeq ?? 0, options.toSeq);
+        return readLog(decisionId, log, fromSeq, toSeq);
       });
     },
 
@@ -490,18 +473,16 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
       });
     },
 
-    async readFeed(options: ReadFeedOptions = {}): Promise<FeedPage> {
-      const after = decodeFeedCheckpoint(options.after ?? '');
-      const limit = options.limit ?? DEFAULT_FEED_LIMIT;
-      if (!Number.isSafeInteger(limit) || limit < 1) {
-        throw new NexusError('INVALID_ARGUMENT', 'limit must be a positive integer', { limit });
-      }
-      const { decisionId } = options;
+    async readFeed(feedOptions?: ReadFeedOptions): Promise<FeedPage> {
+      const { after: afterCheckpoint, decisionId, limit } = checkReadFeedOptions(feedOptions);
+      const after = decodeFeedCheckpoint(afterCheckpoint);
       return run(async () => {
         // The counter commits with the events it numbered, and writers commit in counter
         // order: every position up to the head read here is committed and visible.
         const head = await readHead();
-        if (head <= after) return { events: [], checkpoint: encodeFeedCheckpoint(after), caughtUp: true };
+        // A position past the head was never handed out by this database.
+        if (after > head) throw invalidCheckpoint(afterCheckpoint);
+        if (head === after) return { events: [], checkpoint: encodeFeedCheckpoint(after), caughtUp: true };
         const range = { $gt: after, $lte: head };
         const filter: Filter<EventDocument> = decisionId === undefined ? { _id: range } : { d: decisionId, _id: range };
         const docs = await events.find(filter, { projection: EVENT_FIELDS, sort: { _id: 1 }, limit }).toArray();
@@ -584,8 +565,8 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
     async listTemplates() {
       return run(async () => {
         const docs = await templates.find({}).toArray();
-        // Sorted here, as JavaScript compares strings, rather than in the server's byte order.
-        return docs.map(templateFromDocument).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        // Sorted here by code points, the order every store lists templates in.
+        return docs.map(templateFromDocument).sort((a, b) => compareCodePoints(a.name, b.name));
       });
     },
 

@@ -1,4 +1,4 @@
-import { FEED_START, NexusError, type Checkpoint } from '@nexus-control/core';
+import { FEED_START, invalidCheckpoint, type Checkpoint } from '@nexus-control/core';
 
 /*
  * A MongoDB feed checkpoint is the feed position of an event (allocated from the counter
@@ -13,14 +13,10 @@ export function encodeFeedCheckpoint(position: number): Checkpoint {
 }
 
 /** The feed position a checkpoint stands for; INVALID_ARGUMENT for anything this store did not issue. */
-export function decodeFeedCheckpoint(checkpoint: unknown): number {
+export function decodeFeedCheckpoint(checkpoint: Checkpoint): number {
   if (checkpoint === FEED_START) return 0;
-  const match = typeof checkpoint === 'string' ? TOKEN.exec(checkpoint) : null;
+  const match = TOKEN.exec(checkpoint);
   const position = match === null ? NaN : Number(match[1]);
-  if (!Number.isSafeInteger(position)) {
-    throw new NexusError('INVALID_ARGUMENT', 'not a checkpoint of this MongoDB store', {
-      checkpoint: typeof checkpoint === 'string' ? checkpoint.slice(0, 64) : typeof checkpoint,
-    });
-  }
+  if (!Number.isSafeInteger(position)) throw invalidCheckpoint(checkpoint);
   return position;
 }
