@@ -11,6 +11,9 @@ export interface AppendNotifier {
 export interface AppendNotifierOptions {
   readonly meta: Collection<MetaDocument>;
   readonly pollIntervalMs: number;
+  /** False: never open a change stream, poll. */
+  readonly changeStreams: boolean;
+  readonly changeStreamMaxAwaitMs: number;
   /** The current feed position, for polling. */
   readonly readHead: () => Promise<number>;
 }
@@ -45,8 +48,11 @@ export function createAppendNotifier(options: AppendNotifierOptions): AppendNoti
 
   function startStream(): void {
     if (stream !== undefined || closed || listeners.size === 0) return;
+    if (!options.changeStreams) return startPolling();
     try {
-      const opened = options.meta.watch([{ $match: { 'documentKey._id': 'feed' } }]);
+      const opened = options.meta.watch([{ $match: { 'documentKey._id': 'feed' } }], {
+        maxAwaitTimeMS: options.changeStreamMaxAwaitMs,
+      });
       stream = opened;
       opened.on('change', () => wake());
       opened.on('error', () => {
@@ -69,7 +75,7 @@ export function createAppendNotifier(options: AppendNotifierOptions): AppendNoti
     } catch {
       // The server is away; the next poll tries again.
     }
-    if (Date.now() >= streamRetryAt && listeners.size > 0 && !closed) {
+    if (options.changeStreams && Date.now() >= streamRetryAt && listeners.size > 0 && !closed) {
       stopPolling();
       startStream();
     }

@@ -56,6 +56,10 @@ export interface MongoEventStoreOptions {
   readonly beforeCommit?: BeforeCommitHook;
   /** How often `onAppend` listeners are woken by polling when no change stream can be opened. */
   readonly pollIntervalMs?: number;
+  /** `false`: poll for wake-ups instead of opening a change stream; default true. */
+  readonly changeStreams?: boolean;
+  /** How long one read of the change stream waits on the server; default 1000 ms. */
+  readonly changeStreamMaxAwaitMs?: number;
 }
 
 const EVENT_FIELDS = { _id: 1, d: 1, g: 1, s: 1, t: 1, ts: 1, at: 1, ai: 1, j: 1, h: 1 } as const;
@@ -169,6 +173,8 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
   const notifier = createAppendNotifier({
     meta,
     pollIntervalMs: options.pollIntervalMs ?? 1000,
+    changeStreams: options.changeStreams ?? true,
+    changeStreamMaxAwaitMs: options.changeStreamMaxAwaitMs ?? 1000,
     readHead: () => readHead(),
   });
   let closed = false;

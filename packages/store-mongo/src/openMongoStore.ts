@@ -20,6 +20,10 @@ export interface OpenMongoStoreOptions {
   readonly beforeCommit?: BeforeCommitHook;
   /** Poll interval for `onAppend` wake-ups when no change stream can be opened; default 1000 ms. */
   readonly pollIntervalMs?: number;
+  /** `false`: wake `onAppend` listeners by polling only (for deployments that forbid change streams). */
+  readonly changeStreams?: boolean;
+  /** How long one read of the change stream waits on the server for a change; default 1000 ms. */
+  readonly changeStreamMaxAwaitMs?: number;
 }
 
 export const DEFAULT_DATABASE = 'nexus_control';
@@ -81,5 +85,7 @@ export async function openMongoStore(url: string, options: OpenMongoStoreOptions
     location,
     ...(options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit }),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+    ...(options.changeStreams === undefined ? {} : { changeStreams: options.changeStreams }),
+    ...(options.changeStreamMaxAwaitMs === undefined ? {} : { changeStreamMaxAwaitMs: options.changeStreamMaxAwaitMs }),
   });
 }
