@@ -47,7 +47,7 @@ describe('importBundle round trips', () => {
     expect(again.integrity.canonical_digest).toBe(bundle.integrity.canonical_digest);
   });
 
-  it('overwrite replaces a different log under the same id, all or nothing', async () => {
+  it('overwrite replaces a different log under the same id, all or nothing, and keeps the replaced log as history', async () => {
     const long = await exported();
     const short = await exported({ approvers: [ALICE], minApprovals: 1, execute: false });
     const target = createMemoryEventStore();
@@ -55,9 +55,13 @@ describe('importBundle round trips', () => {
     // The short log under the long one's id (every id-derived digest recomputed).
     const moved = JSON.parse(canonicalJson(asJson(short.bundle)).replaceAll(short.id, long.id)) as JsonObject;
     expect(await importBundle(target, reseal(cloneJson(moved)))).toMatchObject({ ok: false, error_code: 'DECISION_EXISTS' });
+    const replaced = await target.readEvents(long.id);
     const result = await importBundle(target, reseal(moved), { conflictMode: 'overwrite' });
     expect(result).toMatchObject({ ok: true, conflict_mode: 'overwrite' });
     expect(await target.readEvents(long.id)).toHaveLength(short.bundle.events.length);
+    // The replaced log is history: kept, superseded, readable by its generation.
+    expect((await target.getDecision(long.id))?.generation).toBe(1);
+    expect(await target.readEvents(long.id, { generation: 0 })).toEqual(replaced);
     expect((await exportBundle(target, long.id, { clock: long.h.clock })).integrity.canonical_digest).toBe(moved['integrity'] && (moved['integrity'] as JsonObject)['canonical_digest']);
     expect((await target.listDecisions()).items).toHaveLength(1);
   });

@@ -1,12 +1,20 @@
+import {
+  canonicalJson,
+  digestOf,
+  FEED_START,
+  eventDigestFromPayloadJson,
+  JsonFloat,
+  newEvent,
+  type Actor,
+  type JsonObject,
+  type StoredEvent,
+  type TemplateRecord,
+} from '@nexus-control/core';
 import { describe, expect, it } from 'vitest';
-import type { Actor, StoredEvent } from '../events/DecisionEvent.js';
-import { eventDigestFromPayloadJson, newEvent } from '../events/newEvent.js';
-import { canonicalJson } from '../json/canonicalJson.js';
-import { digestOf } from '../json/digest.js';
-import { JsonFloat, type JsonObject } from '../json/JsonValue.js';
-import type { TemplateRecord } from '../store/EventStore.js';
-import { type ConformanceContext, expectNexusError, written } from './conformanceContext.js';
+import type { ConformanceContext } from './conformanceContext.js';
+import { expectNexusError } from './expectNexusError.js';
 import { approvalEvent, approveRequest, createdEvents, createRequest, fixtureTs, HOSTILE_STRINGS, megabyteString } from './fixtures.js';
+import { written } from './written.js';
 
 function template(name: string, snapshot: JsonObject, createdBy: Actor = { type: 'human', id: 'admin' }): TemplateRecord {
   return { name, snapshot, digest: digestOf(snapshot), createdAt: fixtureTs(5), createdBy };
@@ -75,7 +83,7 @@ export function describeContentConformance(ctx: ConformanceContext): void {
       const responseJson = canonicalJson({ run_id: 'run-1', status: 'ok', steps_executed: 3, output: { big: 2n ** 64n, f: new JsonFloat(1) } });
       await store.append({
         decisionId: 'd1',
-        expectedSeq: 2,
+        expectedVersion: { generation: 0, length: 2 },
         events: [
           newEvent(
             'EXECUTION_COMPLETED',
@@ -102,7 +110,7 @@ export function describeContentConformance(ctx: ConformanceContext): void {
         const request = createRequest(text, { goal: text, plan: text, labels: [text, 'common'], requester, ts: fixtureTs(i) });
         await store.append(request);
         const approval = approvalEvent(text, { comment: text, ts: fixtureTs(i) });
-        await store.append({ decisionId: text, expectedSeq: 2, events: [approval], status: 'approved' });
+        await store.append({ ...approveRequest(text, 2, text), events: [approval] });
 
         const stored = await store.readEvents(text);
         expect(stored.map(written)).toEqual([...request.events, approval].map(written));
@@ -111,9 +119,10 @@ export function describeContentConformance(ctx: ConformanceContext): void {
           ...createdEvents(text, { goal: text, labels: [text, 'common'], ts: fixtureTs(i) }).header,
           status: 'approved',
           eventCount: 3,
+          generation: 0,
           updatedAt: fixtureTs(i),
         });
-        expect(await store.readFeed({ decisionId: text })).toEqual(stored);
+        expect((await store.readFeed({ decisionId: text })).events).toEqual(stored);
       }
       const listed = (await store.listDecisions({ limit: HOSTILE_STRINGS.length + 10 })).items;
       expect(listed.map((d) => d.decisionId)).toEqual([...HOSTILE_STRINGS].reverse());
@@ -145,7 +154,7 @@ export function describeContentConformance(ctx: ConformanceContext): void {
         await store.createTemplate(template(text, { name: text }));
       }
       for (const [i, text] of HOSTILE_STRINGS.entries()) {
-        expect(await store.getIdempotency(text)).toEqual({ key: text, fingerprint: text, decisionId: `d${i}`, seq: 0 });
+        expect(await store.getIdempotency(text)).toEqual({ key: text, fingerprint: text, decisionId: `d${i}`, generation: 0, seq: 0 });
         expect(await store.getRouterResult(`d${i}`, text)).toEqual({ runId: text, responseJson: canonicalJson({ run_id: text }) });
         expect(await store.getTemplate(text)).toEqual(template(text, { name: text }));
       }
@@ -157,7 +166,7 @@ export function describeContentConformance(ctx: ConformanceContext): void {
       const huge = megabyteString();
       await store.append(createRequest('d1'));
       const approval = approvalEvent('a', { comment: huge });
-      await store.append({ decisionId: 'd1', expectedSeq: 2, events: [approval], status: 'approved' });
+      await store.append({ ...approveRequest('d1', 2, 'a'), events: [approval] });
       const [stored] = await store.readEvents('d1', { fromSeq: 2 });
       expect(stored?.payload.comment === huge).toBe(true);
       expect(stored?.payloadJson === approval.payloadJson).toBe(true);
@@ -171,7 +180,7 @@ export function describeContentConformance(ctx: ConformanceContext): void {
       ) as JsonObject;
       const event = newEvent('APPROVAL_GRANTED', payload, { type: 'human', id: 'a' }, fixtureTs(3));
       await store.append(createRequest('d1'));
-      await store.append({ decisionId: 'd1', expectedSeq: 2, events: [event], status: 'approved' });
+      await store.append({ ...approveRequest('d1', 2, 'a'), events: [event] });
       const [stored] = (await store.readEvents('d1', { fromSeq: 2 })) as [StoredEvent];
       expect(canonicalJson(stored.payload)).toBe(event.payloadJson);
       expect(Object.keys(stored.payload).sort()).toEqual(Object.keys(payload).sort());
@@ -187,10 +196,10 @@ export function describeContentConformance(ctx: ConformanceContext): void {
       const payload = numericPayload();
       const event = newEvent('APPROVAL_GRANTED', payload, { type: 'human', id: 'a' }, fixtureTs(3));
       await store.append(createRequest('d1'));
-      await store.append({ decisionId: 'd1', expectedSeq: 2, events: [event], status: 'approved' });
+      await store.append({ ...approveRequest('d1', 2, 'a'), events: [event] });
       for (const stored of [
         ((await store.readEvents('d1', { fromSeq: 2 })) as [StoredEvent])[0],
-        ((await store.readFeed({ decisionId: 'd1', afterPosition: 0 })) as StoredEvent[])[2] as StoredEvent,
+        (await store.readFeed({ decisionId: 'd1', after: FEED_START })).events[2] as StoredEvent,
       ]) {
         expect(stored.payloadJson).toBe(event.payloadJson);
         expect(canonicalJson(stored.payload)).toBe(canonicalJson(payload));

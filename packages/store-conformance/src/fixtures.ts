@@ -1,6 +1,14 @@
-import type { Actor, Mode, NewEvent } from '../events/DecisionEvent.js';
-import { newEvent } from '../events/newEvent.js';
-import type { AppendRequest, DecisionHeader, DecisionStatus, IdempotencyRecord } from '../store/EventStore.js';
+import {
+  NEW_DECISION,
+  newEvent,
+  type Actor,
+  type AppendRequest,
+  type DecisionHeader,
+  type DecisionStatus,
+  type LogVersion,
+  type Mode,
+  type NewEvent,
+} from '@nexus-control/core';
 
 /*
  * Tiny domain fixtures for store tests: events with payloads exactly as SPEC §1 writes them.
@@ -60,15 +68,15 @@ export function createdEvents(decisionId: string, options: CreatedEventsOptions 
 
 export interface CreateRequestOptions extends CreatedEventsOptions {
   readonly status?: DecisionStatus;
-  readonly idempotency?: Omit<IdempotencyRecord, 'decisionId' | 'seq'>;
+  readonly idempotency?: AppendRequest['idempotency'];
 }
 
-/** The append that creates a decision: header, the created pair, expectedSeq 0. */
+/** The append that creates a decision: header, the created pair, expectedVersion NEW_DECISION. */
 export function createRequest(decisionId: string, options: CreateRequestOptions = {}): AppendRequest {
   const { header, events } = createdEvents(decisionId, options);
   return {
     decisionId,
-    expectedSeq: 0,
+    expectedVersion: NEW_DECISION,
     header,
     events,
     status: options.status ?? 'pending_approval',
@@ -93,19 +101,24 @@ export function approvalEvent(actorId: string, options: ApprovalOptions = {}): N
 
 export interface ApproveRequestOptions extends ApprovalOptions {
   readonly status?: DecisionStatus;
-  readonly idempotency?: Omit<IdempotencyRecord, 'decisionId' | 'seq'>;
+  readonly idempotency?: AppendRequest['idempotency'];
 }
 
-/** The append of one approval at `expectedSeq`. */
+/** A log version: a bare number is that length of generation 0 (a log no import has replaced). */
+export function versionOf(expected: number | LogVersion): LogVersion {
+  return typeof expected === 'number' ? { generation: 0, length: expected } : expected;
+}
+
+/** The append of one approval, expecting the log at `expected`. */
 export function approveRequest(
   decisionId: string,
-  expectedSeq: number,
+  expected: number | LogVersion,
   actorId: string,
   options: ApproveRequestOptions = {},
 ): AppendRequest {
   return {
     decisionId,
-    expectedSeq,
+    expectedVersion: versionOf(expected),
     events: [approvalEvent(actorId, options)],
     status: options.status ?? 'approved',
     ...(options.idempotency === undefined ? {} : { idempotency: options.idempotency }),

@@ -1,3 +1,10 @@
-export type { ConformanceHarness } from './conformanceContext.js';
+export type { StoreHarness } from './StoreHarness.js';
 export { describeEventStoreConformance } from './describeEventStoreConformance.js';
+export { expectNexusError } from './expectNexusError.js';
+export { expectConflict } from './expectConflict.js';
+export { decisionState, type DecisionState } from './decisionState.js';
+export { approveWithRetry } from './approveWithRetry.js';
+export { createCommitHold, type CommitHold } from './commitHold.js';
+export { readFeedToHead } from './readFeedToHead.js';
+export { written } from './written.js';
 export * from './fixtures.js';

@@ -1,14 +1,8 @@
+import { FEED_START } from '@nexus-control/core';
 import { describe, expect, it } from 'vitest';
-import { type ConformanceContext, pause } from './conformanceContext.js';
+import type { ConformanceContext } from './conformanceContext.js';
 import { approveRequest, createRequest } from './fixtures.js';
-
-async function eventually(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await pause(5);
-  }
-}
+import { eventually, pause } from './timing.js';
 
 export function describeLifecycleConformance(ctx: ConformanceContext): void {
   describe('append notifications', () => {
@@ -20,8 +14,8 @@ export function describeLifecycleConformance(ctx: ConformanceContext): void {
       const unsubscribe = store.onAppend(() => {
         calls++;
         // Called after the append: its events are readable already.
-        void store.headPosition().then((head) => {
-          if (head === 0) sawEvents = false;
+        void store.headCheckpoint().then((head) => {
+          if (head === FEED_START) sawEvents = false;
         });
       });
       await store.append(createRequest('d1'));

@@ -1,6 +1,7 @@
+import { MAX_PAGE_SIZE, type DecisionSummary, type EventStore, type ListDecisionsOptions } from '@nexus-control/core';
 import { describe, expect, it } from 'vitest';
-import { MAX_PAGE_SIZE, type DecisionSummary, type EventStore, type ListDecisionsOptions } from '../store/EventStore.js';
-import { type ConformanceContext, expectNexusError } from './conformanceContext.js';
+import type { ConformanceContext } from './conformanceContext.js';
+import { expectNexusError } from './expectNexusError.js';
 import { approveRequest, createdEvents, createRequest, fixtureTs } from './fixtures.js';
 
 /** Creates decisions `${prefix}0`, `${prefix}1`, … one after another (so the last is the newest). */
@@ -48,6 +49,7 @@ export function describeListingConformance(ctx: ConformanceContext): void {
         ...createdEvents('d1', { ts: fixtureTs(1), labels: ['l1'] }).header,
         status: 'approved',
         eventCount: 3,
+        generation: 0,
         updatedAt: fixtureTs(100),
       });
     });

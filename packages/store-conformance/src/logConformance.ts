@@ -1,15 +1,18 @@
+import { canonicalJson, FEED_START, newEvent, type AppendRequest, type LogVersion } from '@nexus-control/core';
 import { describe, expect, it } from 'vitest';
-import { newEvent } from '../events/newEvent.js';
-import { canonicalJson } from '../json/canonicalJson.js';
-import { type ConformanceContext, decisionState, expectConflict, expectNexusError, written } from './conformanceContext.js';
+import type { ConformanceContext } from './conformanceContext.js';
+import { decisionState } from './decisionState.js';
+import { expectConflict } from './expectConflict.js';
+import { expectNexusError } from './expectNexusError.js';
 import { approvalEvent, approveRequest, createdEvents, createRequest, fixtureTs } from './fixtures.js';
+import { written } from './written.js';
 
 export function describeLogConformance(ctx: ConformanceContext): void {
   describe('the event log', () => {
-    it('a new store is empty: no decisions, no events, head position 0, no templates', async () => {
+    it('a new store is empty: no decisions, no events, the head at FEED_START, no templates', async () => {
       const store = await ctx.newStore();
-      expect(await store.headPosition()).toBe(0);
-      expect(await store.readFeed()).toEqual([]);
+      expect(await store.headCheckpoint()).toBe(FEED_START);
+      expect(await store.readFeed()).toEqual({ events: [], checkpoint: FEED_START, caughtUp: true });
       expect((await store.listDecisions()).items).toEqual([]);
       expect((await store.listDecisions()).nextCursor).toBeUndefined();
       expect(await store.listTemplates()).toEqual([]);
@@ -26,7 +29,7 @@ export function describeLogConformance(ctx: ConformanceContext): void {
       const results = [
         await store.append(create),
         await store.append(approveRequest('d1', 2, 'a1', { ts: fixtureTs(2) })),
-        await store.append({ decisionId: 'd1', expectedSeq: 3, events: batch, status: 'approved' }),
+        await store.append({ decisionId: 'd1', expectedVersion: { generation: 0, length: 3 }, events: batch, status: 'approved' }),
       ];
       const appended = [...create.events, approvalEvent('a1', { ts: fixtureTs(2) }), ...batch];
 
@@ -37,9 +40,10 @@ export function describeLogConformance(ctx: ConformanceContext): void {
         expect(event.decisionId).toBe('d1');
         expect(canonicalJson(event.payload)).toBe(event.payloadJson);
       }
-      const positions = stored.map((e) => e.position);
-      expect(positions[0]).toBeGreaterThan(0);
-      for (let i = 1; i < positions.length; i++) expect(positions[i]).toBeGreaterThan(positions[i - 1] as number);
+      expect(stored.every((e) => e.generation === 0)).toBe(true);
+      const checkpoints = stored.map((e) => e.checkpoint);
+      expect(checkpoints.every((c) => typeof c === 'string' && c !== FEED_START)).toBe(true);
+      expect(new Set(checkpoints).size).toBe(stored.length);
       // What append returned is what is stored.
       expect(results.flatMap((r) => r.events)).toEqual(stored);
     });
@@ -79,7 +83,7 @@ export function describeLogConformance(ctx: ConformanceContext): void {
   });
 
   describe('creating a decision', () => {
-    it('an append with a header and expectedSeq 0 creates the decision and its summary', async () => {
+    it('an append with a header and expectedVersion NEW_DECISION creates the decision and its summary at generation 0', async () => {
       const store = await ctx.newStore();
       const { header } = createdEvents('d1', { goal: 'rotate keys', mode: 'apply', labels: ['sec', 'prod'], ts: fixtureTs(7) });
       await store.append(createRequest('d1', { goal: 'rotate keys', mode: 'apply', labels: ['sec', 'prod'], ts: fixtureTs(7) }));
@@ -87,6 +91,7 @@ export function describeLogConformance(ctx: ConformanceContext): void {
         ...header,
         status: 'pending_approval',
         eventCount: 2,
+        generation: 0,
         updatedAt: fixtureTs(7),
       });
     });
@@ -106,24 +111,50 @@ export function describeLogConformance(ctx: ConformanceContext): void {
       await expectNexusError(store.append(approveRequest('ghost', 0, 'a')), 'DECISION_NOT_FOUND');
       expect(await store.getDecision('ghost')).toBeUndefined();
       expect(await store.readEvents('ghost')).toEqual([]);
-      expect(await store.headPosition()).toBe(0);
+      expect(await store.headCheckpoint()).toBe(FEED_START);
       expect((await store.listDecisions()).items).toEqual([]);
     });
 
-    it('a header with an expectedSeq other than 0 is INVALID_ARGUMENT and writes nothing', async () => {
+    it('a header with an expectedVersion other than NEW_DECISION is INVALID_ARGUMENT and writes nothing', async () => {
       const store = await ctx.newStore();
-      await expectNexusError(store.append({ ...createRequest('d1'), expectedSeq: 2 }), 'INVALID_ARGUMENT');
+      const creating = (expectedVersion: LogVersion, id: string): AppendRequest => ({ ...createRequest(id), expectedVersion });
+      await expectNexusError(store.append(creating({ generation: 0, length: 2 }, 'd1')), 'INVALID_ARGUMENT');
+      await expectNexusError(store.append(creating({ generation: 1, length: 0 }, 'd1')), 'INVALID_ARGUMENT');
       await store.append(createRequest('d2'));
-      await expectNexusError(store.append({ ...createRequest('d2'), expectedSeq: 2 }), 'INVALID_ARGUMENT');
+      const before = await decisionState(store, 'd2');
+      await expectNexusError(store.append(creating({ generation: 0, length: 2 }, 'd2')), 'INVALID_ARGUMENT');
       expect(await store.getDecision('d1')).toBeUndefined();
-      expect((await store.readEvents('d2')).length).toBe(2);
+      expect(await decisionState(store, 'd2')).toEqual(before);
+    });
+
+    it('a malformed expectedVersion is INVALID_ARGUMENT and writes nothing', async () => {
+      const store = await ctx.newStore();
+      await store.append(createRequest('d1'));
+      const before = await decisionState(store, 'd1');
+      const malformed: unknown[] = [
+        undefined,
+        null,
+        2,
+        { length: 2 },
+        { generation: 0 },
+        { generation: -1, length: 2 },
+        { generation: 0, length: -1 },
+        { generation: 0, length: 2.5 },
+        { generation: '0', length: 2 },
+        { generation: 0, length: Number.NaN },
+      ];
+      for (const expectedVersion of malformed) {
+        const request = { ...approveRequest('d1', 2, 'a'), expectedVersion } as unknown as AppendRequest;
+        await expectNexusError(store.append(request), 'INVALID_ARGUMENT');
+      }
+      expect(await decisionState(store, 'd1')).toEqual(before);
     });
 
     it('an append without events is INVALID_ARGUMENT and writes nothing', async () => {
       const store = await ctx.newStore();
       await expectNexusError(store.append({ ...createRequest('d1'), events: [] }), 'INVALID_ARGUMENT');
       await store.append(createRequest('d2'));
-      await expectNexusError(store.append({ decisionId: 'd2', expectedSeq: 2, events: [], status: 'approved' }), 'INVALID_ARGUMENT');
+      await expectNexusError(store.append({ ...approveRequest('d2', 2, 'a'), events: [] }), 'INVALID_ARGUMENT');
       expect(await store.getDecision('d1')).toBeUndefined();
       expect(await store.getDecision('d2')).toMatchObject({ eventCount: 2, status: 'pending_approval' });
     });
@@ -133,12 +164,12 @@ export function describeLogConformance(ctx: ConformanceContext): void {
       await expectNexusError(store.append({ ...createRequest('d1'), decisionId: 'd2' }), 'INVALID_ARGUMENT');
       expect(await store.getDecision('d1')).toBeUndefined();
       expect(await store.getDecision('d2')).toBeUndefined();
-      expect(await store.headPosition()).toBe(0);
+      expect(await store.headCheckpoint()).toBe(FEED_START);
     });
   });
 
   describe('atomic appends', () => {
-    it('a batch rejected for a stale expected seq stores none of its events, key or router result', async () => {
+    it('a batch rejected for a stale expected version stores none of its events, key or router result', async () => {
       const store = await ctx.newStore();
       await store.append(createRequest('d1'));
       await store.append(approveRequest('d1', 2, 'a'));
@@ -156,7 +187,7 @@ export function describeLogConformance(ctx: ConformanceContext): void {
       await expectConflict(
         store.append({
           decisionId: 'd1',
-          expectedSeq: 2,
+          expectedVersion: { generation: 0, length: 2 },
           events: batch,
           status: 'completed',
           idempotency: { key: 'k-exec', fingerprint: 'f' },
@@ -164,7 +195,7 @@ export function describeLogConformance(ctx: ConformanceContext): void {
         }),
       );
       expect(await decisionState(store, 'd1')).toEqual(before);
-      expect(await store.readFeed({ afterPosition: before.head })).toEqual([]);
+      expect((await store.readFeed({ after: before.headCheckpoint })).events).toEqual([]);
       expect(await store.getIdempotency('k-exec')).toBeUndefined();
       expect(await store.getRouterResult('d1', 'run-1')).toBeUndefined();
     });
@@ -176,20 +207,20 @@ export function describeLogConformance(ctx: ConformanceContext): void {
       const before = await decisionState(store, 'd2');
       const batch = [approvalEvent('a'), approvalEvent('b'), approvalEvent('c')];
       await expectNexusError(
-        store.append({ decisionId: 'd2', expectedSeq: 2, events: batch, status: 'approved', idempotency: { key: 'k1', fingerprint: 'f2' } }),
+        store.append({ ...approveRequest('d2', 2, 'a'), events: batch, idempotency: { key: 'k1', fingerprint: 'f2' } }),
         'IDEMPOTENCY_KEY_REUSED',
       );
       expect(await decisionState(store, 'd2')).toEqual(before);
-      expect(await store.readFeed({ afterPosition: before.head })).toEqual([]);
+      expect((await store.readFeed({ after: before.headCheckpoint })).events).toEqual([]);
 
       // A creating batch is rejected as a whole too: no header, no events, no listing row.
       await expectNexusError(
         store.append(createRequest('d3', { idempotency: { key: 'k1', fingerprint: 'f3' } })),
         'IDEMPOTENCY_KEY_REUSED',
       );
-      expect(await decisionState(store, 'd3')).toEqual({ summary: undefined, events: [], feed: [], head: before.head });
+      expect(await decisionState(store, 'd3')).toEqual({ summary: undefined, events: [], feed: [], headCheckpoint: before.headCheckpoint });
       expect((await store.listDecisions()).items.map((d) => d.decisionId)).toEqual(['d2', 'd1']);
-      expect(await store.getIdempotency('k1')).toEqual({ key: 'k1', fingerprint: 'f1', decisionId: 'd1', seq: 0 });
+      expect(await store.getIdempotency('k1')).toEqual({ key: 'k1', fingerprint: 'f1', decisionId: 'd1', generation: 0, seq: 0 });
     });
 
     it('changing the objects given to append or returned by reads does not change what is stored', async () => {
@@ -216,12 +247,12 @@ export function describeLogConformance(ctx: ConformanceContext): void {
   });
 
   describe('idempotency keys', () => {
-    it('an append with a key records it with the decision and the seq of its first event', async () => {
+    it('an append with a key records it with the decision, the generation and the seq of its first event', async () => {
       const store = await ctx.newStore();
       await store.append(createRequest('d1', { idempotency: { key: 'create-1', fingerprint: 'fp-create' } }));
       await store.append(approveRequest('d1', 2, 'a', { idempotency: { key: 'approve-1', fingerprint: 'fp-approve' } }));
-      expect(await store.getIdempotency('create-1')).toEqual({ key: 'create-1', fingerprint: 'fp-create', decisionId: 'd1', seq: 0 });
-      expect(await store.getIdempotency('approve-1')).toEqual({ key: 'approve-1', fingerprint: 'fp-approve', decisionId: 'd1', seq: 2 });
+      expect(await store.getIdempotency('create-1')).toEqual({ key: 'create-1', fingerprint: 'fp-create', decisionId: 'd1', generation: 0, seq: 0 });
+      expect(await store.getIdempotency('approve-1')).toEqual({ key: 'approve-1', fingerprint: 'fp-approve', decisionId: 'd1', generation: 0, seq: 2 });
     });
 
     it('reusing a key fails with IDEMPOTENCY_KEY_REUSED, writes nothing and keeps the first record', async () => {
@@ -233,7 +264,7 @@ export function describeLogConformance(ctx: ConformanceContext): void {
       await expectNexusError(store.append(approveRequest('d1', 3, 'a', { idempotency: { key: 'k', fingerprint: 'fp' } })), 'IDEMPOTENCY_KEY_REUSED');
       await expectNexusError(store.append(approveRequest('d1', 3, 'b', { idempotency: { key: 'k', fingerprint: 'other' } })), 'IDEMPOTENCY_KEY_REUSED');
       expect(await decisionState(store, 'd1')).toEqual(before);
-      expect(await store.getIdempotency('k')).toEqual({ key: 'k', fingerprint: 'fp', decisionId: 'd1', seq: 2 });
+      expect(await store.getIdempotency('k')).toEqual({ key: 'k', fingerprint: 'fp', decisionId: 'd1', generation: 0, seq: 2 });
     });
 
     it('an unknown key has no record', async () => {
