@@ -45,8 +45,16 @@ export interface IdempotencyDocument {
 }
 
 export interface RouterResultDocument {
-  _id: { d: string; r: string };
+  /** `routerResultId(decisionId, runId)`: one string, unambiguous for any two ids. */
+  _id: string;
+  decisionId: string;
+  runId: string;
   responseJson: string;
+}
+
+/** A JSON array of the two ids: no separator character can make two pairs collide. */
+export function routerResultId(decisionId: string, runId: string): string {
+  return JSON.stringify([decisionId, runId]);
 }
 
 export interface TemplateDocument {

@@ -37,7 +37,7 @@ import {
   type StoredEvent,
   type TemplateRecord,
 } from '@nexus-control/core';
-import { storeCollections, type DecisionDocument, type EventDocument, type TemplateDocument } from './collections.js';
+import { routerResultId, storeCollections, type DecisionDocument, type EventDocument, type TemplateDocument } from './collections.js';
 import { createAppendNotifier } from './createAppendNotifier.js';
 import { decodeFeedCheckpoint, encodeFeedCheckpoint } from './feedCheckpoint.js';
 import { isDuplicateKey, toStoreError } from './mongoErrors.js';
@@ -310,8 +310,8 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
     const { routerResult } = request;
     if (routerResult !== undefined) {
       await routerResults.updateOne(
-        { _id: { d: decisionId, r: routerResult.runId } },
-        { $set: { responseJson: routerResult.responseJson } },
+        { _id: routerResultId(decisionId, routerResult.runId) },
+        { $set: { decisionId, runId: routerResult.runId, responseJson: routerResult.responseJson } },
         { session, upsert: true },
       );
     }
@@ -516,7 +516,7 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
 
     async getRouterResult(decisionId, runId) {
       return run(async () => {
-        const doc = await routerResults.findOne({ _id: { d: decisionId, r: runId } });
+        const doc = await routerResults.findOne({ _id: routerResultId(decisionId, runId) });
         return doc === null ? undefined : { runId, responseJson: doc.responseJson };
       });
     },

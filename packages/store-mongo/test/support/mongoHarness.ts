@@ -6,10 +6,10 @@ import { MONGODB_URL, freshDatabaseName, testClient } from './mongoTestServer.js
 
 /**
  * Stores on the test server, each on a fresh database. Handles of one test share a client;
- * second handles get a client (connections) of their own. A database is dropped when the next
- * test starts and at the end, so the server never holds more than one test's data.
+ * second handles get a client (connections) of their own. `dropDatabases` (after each test)
+ * drops what the test created, so the server never holds more than one test's data.
  */
-export function mongoHarness(): StoreHarness & { databaseOf(store: EventStore): string } {
+export function mongoHarness(): StoreHarness & { databaseOf(store: EventStore): string; dropDatabases(): Promise<void> } {
   const databaseOf = new WeakMap<EventStore, string>();
   const handles: EventStore[] = [];
   let live: string[] = [];
@@ -24,7 +24,9 @@ export function mongoHarness(): StoreHarness & { databaseOf(store: EventStore): 
   }
 
   async function open(client: MongoClient, database: string): Promise<EventStore> {
-    const store = await openMongoStore(MONGODB_URL, { client, database });
+    // A short server-side wait for change streams: the emulator holds its one lock while one
+    // waits, which would stall every other test command for the default second.
+    const store = await openMongoStore(MONGODB_URL, { client, database, changeStreamMaxAwaitMs: 20 });
     databaseOf.set(store, database);
     handles.push(store);
     return store;
@@ -38,7 +40,6 @@ export function mongoHarness(): StoreHarness & { databaseOf(store: EventStore): 
 
   return {
     async createStore() {
-      await dropLive();
       first ??= await testClient();
       const database = freshDatabaseName();
       live.push(database);
@@ -49,6 +50,7 @@ export function mongoHarness(): StoreHarness & { databaseOf(store: EventStore): 
       return open(second, nameOf(store));
     },
     databaseOf: nameOf,
+    dropDatabases: dropLive,
     async dispose() {
       await dropLive();
       await first?.close();
