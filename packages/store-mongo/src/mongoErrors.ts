@@ -26,6 +26,9 @@ const UNAVAILABLE_CODES = new Set([
   13436, // NotPrimaryOrSecondary
 ]);
 
+/** Socket errors the driver sometimes lets through unwrapped when the server goes away mid-write. */
+const SOCKET_ERROR_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 export function isDuplicateKey(error: unknown): error is MongoServerError {
   return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
 }
@@ -40,7 +43,9 @@ export function isUnavailable(error: unknown): boolean {
   ) {
     return true;
   }
-  return error instanceof MongoServerError && typeof error.code === 'number' && UNAVAILABLE_CODES.has(error.code);
+  if (error instanceof MongoServerError) return typeof error.code === 'number' && UNAVAILABLE_CODES.has(error.code);
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && SOCKET_ERROR_CODES.has(code);
 }
 
 export function unavailableError(error: unknown, location: string): NexusError {

@@ -49,7 +49,10 @@ export async function openStore(spec: string): Promise<EventStore> {
       return createSqliteEventStore({ path: parsed.path, synchronous: parsed.synchronous });
     case 'postgres':
       throw new StoreSpecError('the PostgreSQL store is not available in this version yet; use --store sqlite:PATH');
-    case 'mongodb':
-      throw new StoreSpecError('the MongoDB store is not available in this version yet; use --store sqlite:PATH');
+    case 'mongodb': {
+      // Loaded only when asked for, so a SQLite deployment never loads the MongoDB driver.
+      const { openMongoStore } = await import('@nexus-control/store-mongo');
+      return openMongoStore(parsed.url);
+    }
   }
 }
