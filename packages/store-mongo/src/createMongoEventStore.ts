@@ -282,20 +282,21 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
         throw error;
       }
     } else {
-      const current = await decisions.findOne({ _id: decisionId }, { session });
-      if (current === null) {
-        throw new NexusError('DECISION_NOT_FOUND', `decision ${decisionId} does not exist`, { decisionId });
-      }
-      assertExpectedVersion(decisionId, expectedVersion, versionOf(current));
-      // Conditional on the version just checked: a concurrent writer of this decision makes
-      // one of the two transactions fail on this document (a write conflict, then a retry
-      // that sees the new version).
+      // One conditional update checks the version and claims it: a concurrent writer of this
+      // decision makes one of the two transactions fail on this document (a write conflict,
+      // then a retry that no longer matches). Only a miss reads the document, to say why.
       const updated = await decisions.updateOne(
         { _id: decisionId, generation: expectedVersion.generation, length: expectedVersion.length },
         { $set: { length: expectedVersion.length + count, status, updatedAt } },
         { session },
       );
-      if (updated.matchedCount !== 1) throw new ConcurrencyConflictError(decisionId, expectedVersion, undefined);
+      if (updated.matchedCount !== 1) {
+        const current = await decisions.findOne({ _id: decisionId }, { session, projection: { generation: 1, length: 1 } });
+        if (current === null) {
+          throw new NexusError('DECISION_NOT_FOUND', `decision ${decisionId} does not exist`, { decisionId });
+        }
+        throw new ConcurrencyConflictError(decisionId, expectedVersion, versionOf(current));
+      }
       first = await allocatePositions(count, session);
     }
     const { generation, length } = expectedVersion;

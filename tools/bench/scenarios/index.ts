@@ -1,9 +1,19 @@
 import type { Scenario } from '../scenario.js';
 import { commandScaling } from './commandScaling.js';
 import { grpcLifecycle } from './grpcLifecycle.js';
+import { mongoAppend } from './mongoAppend.js';
+import { mongoReplay } from './mongoReplay.js';
 import { sqliteAppend } from './sqliteAppend.js';
 import { sqliteReplay } from './sqliteReplay.js';
 import { verify10k } from './verify10k.js';
 
 /** Every scenario the harness knows, in the order `--list` shows them. */
-export const scenarios: readonly Scenario[] = [commandScaling, sqliteAppend, sqliteReplay, grpcLifecycle, verify10k];
+export const scenarios: readonly Scenario[] = [
+  commandScaling,
+  sqliteAppend,
+  sqliteReplay,
+  mongoAppend,
+  mongoReplay,
+  grpcLifecycle,
+  verify10k,
+];
