@@ -1,4 +1,4 @@
-import type { ClientSession, Filter, MongoClient } from 'mongodb';
+import { ReadConcern, WriteConcern, type ClientSession, type Filter, type MongoClient } from 'mongodb';
 import {
   ConcurrencyConflictError,
   NEW_DECISION,
@@ -167,7 +167,9 @@ function versionOf(doc: DecisionDocument): LogVersion {
  */
 export function createMongoEventStore(options: MongoEventStoreOptions): EventStore {
   const { client, location, beforeCommit } = options;
-  const db = client.db(options.databaseName);
+  // Majority on every read and write, whatever the client's defaults: a read never sees a write
+  // that a failover could still roll back, and the feed head is never ahead of what survives.
+  const db = client.db(options.databaseName, { readConcern: new ReadConcern('majority'), writeConcern: new WriteConcern('majority') });
   const collections = storeCollections(db);
   const { events, decisions, idempotency, routerResults, templates, meta } = collections;
   const notifier = createAppendNotifier({
