@@ -1,4 +1,5 @@
 import {
+  MongoBulkWriteError,
   MongoError,
   MongoNetworkError,
   MongoNotConnectedError,
@@ -33,8 +34,20 @@ export function isDuplicateKey(error: unknown): error is MongoServerError {
   return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
 }
 
+/**
+ * `insertMany` wraps a failure of the whole batch (no write errors, no code from the server) in
+ * a MongoBulkWriteError that keeps the original's message but not its class: recognized here by
+ * that shape and a network message.
+ */
+function isWrappedNetworkError(error: MongoBulkWriteError): boolean {
+  const { writeErrors } = error as { writeErrors?: unknown };
+  const hasServerVerdict = (Array.isArray(writeErrors) ? writeErrors.length > 0 : writeErrors !== undefined) || error.code !== undefined || error.writeConcernError !== undefined;
+  return !hasServerVerdict && /connection|network|socket|timed out|interrupted|closed|ECONN|EPIPE/i.test(error.message);
+}
+
 /** The server or the network is (for now) out of reach: a call should fail fast, not retry for minutes. */
 export function isUnavailable(error: unknown): boolean {
+  if (error instanceof MongoBulkWriteError) return isWrappedNetworkError(error);
   if (
     error instanceof MongoNetworkError ||
     error instanceof MongoServerSelectionError ||

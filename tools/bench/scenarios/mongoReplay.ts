@@ -19,7 +19,8 @@ export const mongoReplay: Scenario = {
       const decisionId = 'dec_bench_replay';
       const events = decisionLog();
       const first = events[0]!;
-      const batch = 500;
+      // Batches small enough that no single command holds the emulator (one lock) for long.
+      const batch = 100;
       for (let seq = 0; seq < events.length; seq += batch) {
         await store.append({
           decisionId,
