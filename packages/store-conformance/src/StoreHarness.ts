@@ -7,7 +7,8 @@ import type { BeforeCommitHook, EventStore } from '@nexus-control/core';
 export interface StoreHarness {
   /**
    * A store on a fresh, empty namespace: a new schema or database name on a shared server (or a
-   * new file), never a new server. Called once per test, so it must be cheap.
+   * new file), never a new server. Called for every store a test needs (usually one, sometimes
+   * two), so it must be cheap. The suite closes what it returns after the test.
    */
   createStore(): Promise<EventStore>;
   /** A second, independent handle (its own connections) on the same namespace as `store`. */

@@ -11,14 +11,14 @@ import {
 } from '@nexus-control/core';
 
 /*
- * Tiny domain fixtures for store tests: events with payloads exactly as SPEC §1 writes them.
+ * Tiny domain fixtures for store tests: events with payloads exactly as the service writes them.
  */
 
 export const REQUESTER: Actor = Object.freeze({ type: 'human', id: 'requester' });
 
 const BASE_MS = Date.UTC(2025, 0, 1);
 
-/** A SPEC §4 timestamp `seconds` after 2025-01-01T00:00:00+00:00 (fraction only when non-zero). */
+/** An event timestamp `seconds` after 2025-01-01T00:00:00+00:00, in the service's format (fraction only when non-zero). */
 export function fixtureTs(seconds = 0): string {
   const iso = new Date(BASE_MS + Math.round(seconds * 1000)).toISOString();
   const [whole, fraction] = iso.slice(0, -1).split('.') as [string, string];

@@ -64,6 +64,18 @@ export function describeLogConformance(ctx: ConformanceContext): void {
       expect(await seqs({})).toEqual([0, 1, 2, 3, 4, 5]);
     });
 
+    it('readEvents options that are not non-negative integers are INVALID_ARGUMENT', async () => {
+      const store = await ctx.newStore();
+      await store.append(createRequest('d1'));
+      const bad = [{ fromSeq: -1 }, { toSeq: 1.5 }, { generation: -1 }, { fromSeq: '1' }, { generation: Number.NaN }];
+      for (const options of bad) {
+        await expectNexusError(store.readEvents('d1', options as never), 'INVALID_ARGUMENT');
+      }
+      // A generation the decision never had is a log that never existed: empty, not an error.
+      expect(await store.readEvents('d1', { generation: 7 })).toEqual([]);
+      expect(await store.readEvents('d1', { generation: 0 })).toEqual(await store.readEvents('d1'));
+    });
+
     it('an unknown decision has no events and no summary', async () => {
       const store = await ctx.newStore();
       await store.append(createRequest('known'));

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { newEvent, type EventStore } from '@nexus-control/core';
+import { NEW_DECISION, newEvent, type EventStore } from '@nexus-control/core';
 import { createSqliteEventStore, type SynchronousMode } from '@nexus-control/store-sqlite';
 import { withBenchDir } from '../benchDir.js';
 import { compareThroughput, describeComparison, type Comparison } from '../measure.js';
@@ -29,7 +29,7 @@ async function compareAt(dir: string, synchronous: SynchronousMode, budgetMs: nu
     );
     await store.append({
       decisionId,
-      expectedSeq: 0,
+      expectedVersion: NEW_DECISION,
       header: { decisionId, createdAt: TS, goal: 'rotate the signing keys', requestedMode: 'apply', labels: ['prod'] },
       events: [created],
       status: 'draft',
@@ -44,7 +44,7 @@ async function compareAt(dir: string, synchronous: SynchronousMode, budgetMs: nu
 
     let seq = 1;
     const ours = async () => {
-      await store.append({ decisionId, expectedSeq: seq, events: [event], status: 'approved' });
+      await store.append({ decisionId, expectedVersion: { generation: 0, length: seq }, events: [event], status: 'approved' });
       seq++;
     };
 
@@ -62,7 +62,7 @@ async function compareAt(dir: string, synchronous: SynchronousMode, budgetMs: nu
     };
 
     return await compareThroughput(
-      { name: 'store.append, 1 event with expectedSeq', operation: ours },
+      { name: 'store.append, 1 event with expectedVersion', operation: ours },
       { name: 'better-sqlite3 BEGIN IMMEDIATE; INSERT; COMMIT', operation: baseline },
       { budgetMs },
     );

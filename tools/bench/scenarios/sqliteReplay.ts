@@ -67,7 +67,7 @@ export const sqliteReplay: Scenario = {
         for (let seq = 0; seq < events.length; seq += batch) {
           await store.append({
             decisionId,
-            expectedSeq: seq,
+            expectedVersion: { generation: 0, length: seq },
             events: events.slice(seq, seq + batch),
             status: 'pending_approval',
             ...(seq === 0

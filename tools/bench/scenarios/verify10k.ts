@@ -58,7 +58,7 @@ async function exportedPackageText(): Promise<{ text: string; bindingDigest: str
   let seq = 2;
   const batch: NewEvent[] = [];
   const flush = async () => {
-    await store.append({ decisionId: id, expectedSeq: seq, events: batch, status: 'approved' });
+    await store.append({ decisionId: id, expectedVersion: { generation: 0, length: seq }, events: batch, status: 'approved' });
     seq += batch.length;
     batch.length = 0;
   };

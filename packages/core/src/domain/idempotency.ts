@@ -44,7 +44,10 @@ export async function runIdempotent<T>(
   try {
     return await run({ key, fingerprint });
   } catch (error) {
-    if (isNexusError(error) && error.code === 'IDEMPOTENCY_KEY_REUSED') {
+    // A twin with the same key may have won: the store says so with IDEMPOTENCY_KEY_REUSED, or
+    // this command first lost the version race and then, re-validating against the twin's
+    // events, failed (e.g. ALREADY_APPROVED). Either way the winner's record is the answer.
+    if (isNexusError(error) && error.kind !== 'unavailable' && error.kind !== 'internal') {
       const winner = await store.getIdempotency(key);
       if (winner) return resolve(winner);
     }

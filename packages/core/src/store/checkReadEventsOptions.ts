@@ -21,7 +21,7 @@ export function checkReadEventsOptions(options: ReadEventsOptions = {}): Checked
   };
 }
 
-export function nonNegativeInteger(name: string, value: unknown): number {
+function nonNegativeInteger(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
     throw new NexusError('INVALID_ARGUMENT', `${name} must be a non-negative integer`, { [name]: value });
   }

@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { ConcurrencyConflictError, type NexusError } from '../../src/errors/NexusError.js';
+import { createMemoryDatabase, type MemoryDatabase } from '../../src/store/createMemoryDatabase.js';
+import { createMemoryEventStore } from '../../src/store/createMemoryEventStore.js';
+import type { EventStore } from '../../src/store/EventStore.js';
+import { sameLogVersion } from '../../src/store/expectedVersion.js';
 import { alice, requester, setup } from './fixtures.js';
 
 describe('idempotency keys', () => {
@@ -42,5 +47,56 @@ describe('idempotency keys', () => {
       'EXECUTION_STARTED',
       'EXECUTION_COMPLETED',
     ]);
+  });
+});
+
+describe('idempotency keys racing a twin', () => {
+  /**
+   * A memory store that reports a stale version before a reused key when both are wrong, as a
+   * database whose seq constraint fires before its key constraint does; its appends run
+   * `between` once before they commit.
+   */
+  function conflictFirstStore(database: MemoryDatabase) {
+    let between: (() => Promise<unknown>) | undefined;
+    const inner = createMemoryEventStore({
+      database,
+      beforeCommit: async () => {
+        const task = between;
+        between = undefined;
+        await task?.();
+      },
+    });
+    const store: EventStore = {
+      ...inner,
+      async append(request) {
+        try {
+          return await inner.append(request);
+        } catch (error) {
+          const summary = await inner.getDecision(request.decisionId);
+          const actual = summary && { generation: summary.generation, length: summary.eventCount };
+          if ((error as NexusError).code === 'IDEMPOTENCY_KEY_REUSED' && actual && !sameLogVersion(actual, request.expectedVersion)) {
+            throw new ConcurrencyConflictError(request.decisionId, request.expectedVersion, actual);
+          }
+          throw error;
+        }
+      },
+    };
+    return { store, beforeNextCommit: (task: () => Promise<unknown>) => (between = task) };
+  }
+
+  it('a twin that lost the version race and then fails validation on the winner’s events answers with the winner’s result', async () => {
+    const database = createMemoryDatabase();
+    const { store, beforeNextCommit } = conflictFirstStore(database);
+    const racing = setup({ store });
+    const twin = setup({ store: createMemoryEventStore({ database }) });
+    const { decisionId } = await twin.nexus.request({ goal: 'g', policy: { minApprovals: 2 } }, requester);
+    let won: Awaited<ReturnType<typeof twin.nexus.approve>> | undefined;
+    beforeNextCommit(async () => (won = await twin.nexus.approve(decisionId, {}, { ...alice, idempotencyKey: 'k' })));
+
+    const answer = await racing.nexus.approve(decisionId, {}, { ...alice, idempotencyKey: 'k' });
+
+    expect(won?.approvals).toHaveLength(1);
+    expect(answer.approvals).toEqual(won?.approvals);
+    expect((await store.readEvents(decisionId)).map((e) => e.actor.id)).toEqual(['requester', 'requester', 'alice']);
   });
 });
