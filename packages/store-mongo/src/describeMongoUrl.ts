@@ -3,7 +3,7 @@
  * the user, password or query options (which may carry credentials or key files).
  */
 export function describeMongoUrl(url: string): string {
-  const match = /^(mongodb(?:\+srv)?:\/\/)(?:[^@/?#]*@)?([^/?#]*)(\/[^?#]*)?/.exec(url);
+  const match = /^(mongodb(?:\+srv)?:\/\/)(?:[^/?#]*@)?([^/?#]*)(\/[^?#]*)?/.exec(url);
   if (match === null) return 'mongodb://(unparsable url)';
   return `${match[1]}${match[2]}${match[3] ?? ''}`;
 }

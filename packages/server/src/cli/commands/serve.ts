@@ -43,7 +43,8 @@ function untilSignal(onSecond: () => void): Promise<NodeJS.Signals> {
 }
 
 function redactStore(spec: string): string {
-  return spec.replace(/\/\/([^@/]*)@/, '//***@');
+  // Up to the last @ before the path: a password may hold an unescaped @.
+  return spec.replace(/\/\/[^/?#]*@/, '//***@');
 }
 
 function describeAuth(config: ServerConfig): string {
