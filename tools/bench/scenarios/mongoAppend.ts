@@ -10,9 +10,8 @@ export const mongoAppend: Scenario = {
   name: 'mongo-append',
   description: 'single-event append (transaction: version check, decision update, feed counter) vs a raw insertOne of the same document in its own transaction',
   target: 0.7,
-  async run({ seconds, log }) {
+  async run({ seconds }) {
     const { url, client, serverLine } = await benchMongoServer();
-    log(serverLine);
     const database = benchDatabase('append');
     const store = await openMongoStore(url, { client, database });
     try {

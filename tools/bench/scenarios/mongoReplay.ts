@@ -11,7 +11,6 @@ export const mongoReplay: Scenario = {
   target: 0.7,
   async run({ seconds, log }) {
     const { url, client, serverLine } = await benchMongoServer();
-    log(serverLine);
     const database = benchDatabase('replay');
     const store = await openMongoStore(url, { client, database });
     try {
