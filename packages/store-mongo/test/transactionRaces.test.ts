@@ -144,4 +144,36 @@ describe.skipIf(!mongoAvailable())('MongoDB store: transactions racing on the se
     }
     expect((await other.readEvents('swap')).map((event) => event.seq)).toEqual([0]);
   });
+
+  it('an import whose transaction is re-run runs verify again on the same events, and commits once', async () => {
+    const [importer, other] = await handles(async () => undefined);
+    await other.append(creation('bystander'));
+    const reached = gate();
+    const release = gate();
+    const seen: string[] = [];
+    const source = creation('imported');
+    const imported = importer.importDecision({
+      header: source.header!,
+      events: source.events,
+      status: 'draft',
+      conflictMode: 'reject',
+      verify: async (stored) => {
+        seen.push(stored.map((event) => `${event.generation}:${event.seq}:${event.digest}`).join(','));
+        reached.open();
+        await release.opened;
+      },
+    });
+    await reached.opened;
+    // Another writer commits while the import is open (or, on a real server, waits for it).
+    const bystander = other.append(approval('bystander', { generation: 0, length: 1 }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    release.open();
+    await Promise.all([imported, bystander]);
+    expect(seen.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(seen).size).toBe(1);
+    expect((await other.readEvents('imported')).map((event) => event.digest)).toEqual(source.events.map((event) => event.digest));
+    const feed = await other.readFeed();
+    expect(feed.events.filter((event) => event.decisionId === 'imported')).toHaveLength(source.events.length);
+    expect(feed.events.map((event) => event.decisionId).sort()).toEqual(['bystander', 'bystander', 'imported']);
+  });
 });
