@@ -11,7 +11,8 @@ export interface OpenMongoStoreOptions {
   readonly database?: string;
   /**
    * How long a call waits for a usable primary before it fails with STORE_UNAVAILABLE;
-   * default 2000 ms (the driver's own default, 30 s, would hold every request that long).
+   * default: the URL's `serverSelectionTimeoutMS`, else 2000 ms (the driver's own default,
+   * 30 s, would hold every request that long).
    */
   readonly serverSelectionTimeoutMS?: number;
   /** Reuse a client (its connections are shared); the store then leaves it open on close. */
@@ -54,8 +55,12 @@ async function assertReplicaSet(client: MongoClient, location: string): Promise<
 export async function openMongoStore(url: string, options: OpenMongoStoreOptions = {}): Promise<EventStore> {
   const location = describeMongoUrl(url);
   const database = options.database ?? databaseFromUrl(url) ?? DEFAULT_DATABASE;
+  // A timeout written in the URL wins over the default (options given here override the URL's).
+  const urlSetsTimeout = /[?&]serverSelectionTimeoutMS=/i.test(url);
   const clientOptions: MongoClientOptions = {
-    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
+    ...(options.serverSelectionTimeoutMS !== undefined || !urlSetsTimeout
+      ? { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS }
+      : {}),
     readConcern: { level: 'majority' },
     writeConcern: { w: 'majority' },
     retryWrites: true,
