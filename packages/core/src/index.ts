@@ -13,6 +13,7 @@ export * from './store/checkReadFeedOptions.js';
 export * from './store/checkImportRequest.js';
 export * from './store/copyStoredEvent.js';
 export * from './store/parsePayload.js';
+export * from './store/checkLease.js';
 export * from './router/Router.js';
 export * from './router/createRouter.js';
 export * from './router/createNullAdapter.js';

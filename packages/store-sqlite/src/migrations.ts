@@ -125,6 +125,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE router_results_v2 RENAME TO router_results;
     `,
   },
+  {
+    version: 3,
+    description: 'execution leases: who runs a decision\'s execution and until when',
+    sql: `
+      -- One row per decision with a run in progress, written in the transaction that starts the
+      -- run and deleted in the one that ends it; renewals and takeovers are conditional updates.
+      CREATE TABLE execution_leases (
+        decision_id   TEXT    PRIMARY KEY,
+        generation    INTEGER NOT NULL,
+        requested_seq INTEGER NOT NULL,
+        owner         TEXT    NOT NULL,
+        expires_at    INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX execution_leases_by_expiry ON execution_leases (expires_at);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
