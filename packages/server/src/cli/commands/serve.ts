@@ -18,7 +18,8 @@ options:
   --store SPEC         sqlite:PATH[?synchronous=full|normal] (default ${DEFAULT_STORE}, full:
                        an acknowledged write survives power loss), postgres://… or mongodb://…
   --config FILE        JSON configuration: auth (tokens, mtls, forbidSelfApproval), tls,
-                       adapters, limits, shutdownGraceMs, logLevel
+                       adapters, limits, shutdownGraceMs, logLevel, executions (leaseMs,
+                       renewMs, sweepMs: execution leases and their recovery)
   --log-level LEVEL    debug, info (default), warn or error
   -h, --help           show this help
 
@@ -113,6 +114,7 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
       ...(config.tls ? { tls: config.tls } : {}),
       limits: config.limits,
       logger,
+      executions: config.executions,
     });
   } catch (error) {
     await store.close();
