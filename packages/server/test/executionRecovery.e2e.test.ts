@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 /** A config whose `slow` adapter runs the executor, which records its pid and then sleeps for a minute. */
-function writeConfig(name: string): { configPath: string; pidFile: string } {
+function writeConfig(name: string, extra: Record<string, unknown> = {}): { configPath: string; pidFile: string } {
   const configPath = join(dir.path, `${name}.json`);
   const pidFile = join(dir.path, `${name}.pids`);
   writeFileSync(
@@ -38,6 +38,7 @@ function writeConfig(name: string): { configPath: string; pidFile: string } {
       },
       adapters: [{ id: 'slow', type: 'subprocess', command: [process.execPath, executorScript], env: { PID_FILE: pidFile }, capabilities: ['dry_run'] }],
       executions: { leaseMs: LEASE_MS, renewMs: 300, sweepMs: SWEEP_MS },
+      ...extra,
     }),
   );
   return { configPath, pidFile };
@@ -118,6 +119,22 @@ describe('executions that survive their server', { timeout: 40_000 }, () => {
     // Retryable under its policy: the approval still holds, so it executes again.
     const retried = await second.client.execute({ decisionId, adapterId: 'null' });
     expect(retried.decision?.status).toBe(DecisionStatus.DECISION_STATUS_COMPLETED);
+  });
+
+  it('SIGTERM with a run still going: once the grace period ends the command is stopped and the run is recorded as interrupted, with what the adapter reported', async () => {
+    const dbPath = join(dir.path, 'sigterm.db');
+    const { configPath, pidFile } = writeConfig('sigterm', { shutdownGraceMs: 300 });
+    const { serve, client } = await serveOn(dbPath, configPath);
+    const { decisionId, commandPid } = await startStuckRun(client, pidFile);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    expect(alive(commandPid)).toBe(false);
+
+    const again = await serveOn(dbPath, configPath);
+    const run = (await again.client.getDecision({ decisionId })).decision!.executions.at(-1)!;
+    expect(run.status).toBe(ExecutionStatus.EXECUTION_STATUS_FAILED);
+    expect(run.errorCode).toBe('EXECUTION_INTERRUPTED');
+    expect(run.errorMessage).toMatch(/^interrupted: outcome unknown: .*adapter 'slow' .*was cancelled/);
   });
 
   it('two replicas on one database: one is killed mid-run and the survivor recovers its run within the lease time', async () => {
