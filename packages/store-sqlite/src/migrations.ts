@@ -131,6 +131,8 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       -- One row per decision with a run in progress, written in the transaction that starts the
       -- run and deleted in the one that ends it; renewals and takeovers are conditional updates.
+      -- It only ever holds the runs in progress, so listing the lapsed ones scans it: an index
+      -- on the expiry would cost every start and end a second b-tree write for nothing.
       CREATE TABLE execution_leases (
         decision_id   TEXT    PRIMARY KEY,
         generation    INTEGER NOT NULL,
@@ -138,7 +140,6 @@ export const MIGRATIONS: readonly Migration[] = [
         owner         TEXT    NOT NULL,
         expires_at    INTEGER NOT NULL
       ) WITHOUT ROWID;
-      CREATE INDEX execution_leases_by_expiry ON execution_leases (expires_at);
     `,
   },
 ];
