@@ -29,8 +29,11 @@ export function checkLeaseGrant(grant: LeaseGrant | 'release'): LeaseGrant | 're
 
 export function checkLeaseTakeover(takeover: LeaseTakeover): LeaseTakeover {
   if (typeof takeover !== 'object' || takeover === null) throw new NexusError('INVALID_ARGUMENT', 'a takeover request is required');
+  if (typeof takeover.decisionId !== 'string' || takeover.decisionId === '') {
+    throw new NexusError('INVALID_ARGUMENT', 'a takeover names its decision id');
+  }
   return {
-    decisionId: checkLeaseOwner(takeover.decisionId, 'decision id'),
+    decisionId: takeover.decisionId,
     fromOwner: checkLeaseOwner(takeover.fromOwner, 'fromOwner'),
     now: checkLeaseTime(takeover.now, 'now'),
     grant: checkLeaseGrant(takeover.grant) as LeaseGrant,
