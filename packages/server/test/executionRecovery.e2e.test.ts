@@ -121,7 +121,7 @@ describe('executions that survive their server', { timeout: 40_000 }, () => {
     expect(retried.decision?.status).toBe(DecisionStatus.DECISION_STATUS_COMPLETED);
   });
 
-  it('SIGTERM with a run still going: once the grace period ends the command is stopped and the run is recorded as interrupted, with what the adapter reported', async () => {
+  it('SIGTERM with a run still going: once the grace period ends the command is stopped and the run is recorded as a router error whose outcome is unknown', async () => {
     const dbPath = join(dir.path, 'sigterm.db');
     const { configPath, pidFile } = writeConfig('sigterm', { shutdownGraceMs: 300 });
     const { serve, client } = await serveOn(dbPath, configPath);
@@ -133,7 +133,7 @@ describe('executions that survive their server', { timeout: 40_000 }, () => {
     const again = await serveOn(dbPath, configPath);
     const run = (await again.client.getDecision({ decisionId })).decision!.executions.at(-1)!;
     expect(run.status).toBe(ExecutionStatus.EXECUTION_STATUS_FAILED);
-    expect(run.errorCode).toBe('EXECUTION_INTERRUPTED');
+    expect(run.errorCode).toBe('ROUTER_ERROR');
     expect(run.errorMessage).toMatch(/^interrupted: outcome unknown: .*adapter 'slow' .*was cancelled/);
   });
 

@@ -8,7 +8,7 @@ import { compileRouterRequest } from '../../router/compileRouterRequest.js';
 import type { RouterAdapter, RouterRequest, RouterResponse } from '../../router/Router.js';
 import { formatTimestamp } from '../../time/timestamp.js';
 import { activeApprovalCount, statusAt, viewOf, type DecisionFold } from '../decisionFold.js';
-import { EXECUTION_INTERRUPTED, executionIdOf, leaseNow } from '../executionLeases.js';
+import { executionIdOf, leaseNow } from '../executionLeases.js';
 import { definedFields, runIdempotent, type IdempotencyClaim } from '../idempotency.js';
 import type { BlockingReason, CommandContext, ExecuteInput, ExecutionResult } from '../NexusControlApi.js';
 import { replayDecision } from '../replay.js';
@@ -115,10 +115,9 @@ export async function executeDecision(
       } catch (error) {
         const message = (error instanceof Error ? error.message : String(error)) || 'the router failed';
         const ts = formatTimestamp(deps.clock.now());
-        // A stopped call (shutdown, deadline, lost lease) leaves the side effect unknown: say so.
-        outcome = signal.aborted
-          ? failure(null, EXECUTION_INTERRUPTED, `interrupted: outcome unknown: ${abortReason(signal)}; ${message}`, ts)
-          : failure(null, 'ROUTER_ERROR', message, ts);
+        // A stopped call (shutdown, deadline, lost lease) is still a router error, but it leaves
+        // the side effect unknown: the message says so.
+        outcome = failure(null, 'ROUTER_ERROR', signal.aborted ? `interrupted: outcome unknown: ${abortReason(signal)}; ${message}` : message, ts);
       } finally {
         keeper.stop();
       }
