@@ -98,6 +98,23 @@ describe('execution leases', () => {
     expect(retried.execution.status).toBe('completed');
   });
 
+  it('an execute repeated with its idempotency key after the recovery answers with the interrupted run, not a run forever in progress', async () => {
+    const database = createMemoryDatabase();
+    const clock = fixedClock(T0);
+    const held = heldAdapter();
+    const a = replica(createMemoryEventStore({ database }), clock, 'replica-a', held.adapter);
+    const b = replica(createMemoryEventStore({ database }), clock, 'replica-b', heldAdapter().adapter);
+    const decisionId = await approvedDecision(a);
+    const keyed = { ...bob, idempotencyKey: 'deploy-once' };
+    void a.execute(decisionId, { adapterId: 'held' }, keyed).catch(() => undefined);
+    await until(() => held.runs.length === 1, 'the adapter call');
+    clock.advance(61 * SECOND);
+    await b.recoverExecutions();
+    const repeated = await b.execute(decisionId, { adapterId: 'held' }, keyed);
+    expect(repeated.execution).toMatchObject({ requestedSeq: 3, status: 'failed', errorCode: 'EXECUTION_INTERRUPTED' });
+    expect(held.runs).toHaveLength(1);
+  });
+
   it('two replicas sweeping the same lapsed run at once write one EXECUTION_FAILED', async () => {
     const database = createMemoryDatabase();
     const clock = fixedClock(T0);
