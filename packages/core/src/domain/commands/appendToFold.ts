@@ -1,5 +1,5 @@
 import type { NewEvent } from '../../events/DecisionEvent.js';
-import type { DecisionStatus, RouterResultRecord } from '../../store/EventStore.js';
+import type { DecisionStatus, LeaseGrant, RouterResultRecord } from '../../store/EventStore.js';
 import { activeApprovalCount, hasActiveApproval, statusAt, viewOf, type DecisionFold } from '../decisionFold.js';
 import type { IdempotencyClaim } from '../idempotency.js';
 import type { DecisionView } from '../NexusControlApi.js';
@@ -14,7 +14,7 @@ export async function appendToFold(
   deps: ServiceDeps,
   fold: DecisionFold,
   events: readonly NewEvent[],
-  extra: { claim?: IdempotencyClaim | undefined; routerResult?: RouterResultRecord } = {},
+  extra: { claim?: IdempotencyClaim | undefined; routerResult?: RouterResultRecord; lease?: LeaseGrant | 'release' } = {},
 ): Promise<DecisionView> {
   const asOf = deps.clock.now();
   const stored = await deps.store.append({
@@ -24,6 +24,7 @@ export async function appendToFold(
     status: statusAfter(fold, events, asOf),
     ...(extra.claim ? { idempotency: extra.claim } : {}),
     ...(extra.routerResult ? { routerResult: extra.routerResult } : {}),
+    ...(extra.lease ? { lease: extra.lease } : {}),
   });
   deps.cache.applyAppended(fold, stored.events);
   return viewOf(fold, asOf);
