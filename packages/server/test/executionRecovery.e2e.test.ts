@@ -7,12 +7,17 @@ import { sha256OfToken } from '../src/auth/createAuthenticator.js';
 import { binPath, spawnServe, type ServeProcess } from './helpers/serveProcess.js';
 import { tempDir } from './helpers/tempDir.js';
 import { executorScript } from './helpers/testServer.js';
+import { postgresSchema, TEST_POSTGRES_URL, type PostgresSchema } from './helpers/postgresSchema.js';
 
 const LEASE_MS = 1_500;
 const SWEEP_MS = 250;
 
 const dir = tempDir('nexus-recovery-');
-afterAll(() => dir.remove());
+const schemas: PostgresSchema[] = [];
+afterAll(async () => {
+  dir.remove();
+  for (const schema of schemas) await schema.drop();
+});
 
 let running: ServeProcess[] = [];
 let clients: NexusClient[] = [];
@@ -44,8 +49,8 @@ function writeConfig(name: string, extra: Record<string, unknown> = {}): { confi
   return { configPath, pidFile };
 }
 
-async function serveOn(dbPath: string, configPath: string): Promise<{ serve: ServeProcess; client: NexusClient }> {
-  const serve = await spawnServe(['--store', `sqlite:${dbPath}`, '--listen', '127.0.0.1:0', '--config', configPath]);
+async function serveOn(store: string, configPath: string): Promise<{ serve: ServeProcess; client: NexusClient }> {
+  const serve = await spawnServe(['--store', store, '--listen', '127.0.0.1:0', '--config', configPath]);
   running.push(serve);
   const client = createNexusClient({ address: serve.address, token: 'admin-token' });
   clients.push(client);
@@ -90,11 +95,33 @@ function runCli(args: readonly string[], env: Record<string, string> = {}): Prom
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
+/** Two servers on one store; the one running an execution is killed, and the other must fail the run as interrupted. */
+async function survivorRecoversTheRun(store: string, name: string): Promise<void> {
+  const { configPath, pidFile } = writeConfig(name);
+  const a = await serveOn(store, configPath);
+  const b = await serveOn(store, configPath);
+  const { decisionId, commandPid } = await startStuckRun(a.client, pidFile);
+  // The survivor leaves a live run alone: the lease is renewed.
+  await new Promise((r) => setTimeout(r, LEASE_MS + 2 * SWEEP_MS));
+  expect((await b.client.getDecision({ decisionId })).decision?.status).toBe(DecisionStatus.DECISION_STATUS_EXECUTING);
+
+  a.serve.child.kill('SIGKILL');
+  const killedAt = Date.now();
+  await a.serve.exited;
+  await expect
+    .poll(async () => (await b.client.getDecision({ decisionId })).decision?.status, { timeout: LEASE_MS + 10_000, interval: 50 })
+    .toBe(DecisionStatus.DECISION_STATUS_FAILED);
+  // Lapse of the last renewal, plus at most one sweep interval and some scheduling slack.
+  expect(Date.now() - killedAt).toBeLessThan(LEASE_MS + SWEEP_MS + 1_500);
+  expect((await b.client.getDecision({ decisionId })).decision!.executions.at(-1)!.errorCode).toBe('EXECUTION_INTERRUPTED');
+  expect(alive(commandPid)).toBe(false);
+}
+
 describe('executions that survive their server', { timeout: 40_000 }, () => {
   it('kill -9 mid-run: the adapter command dies with the server, and after a restart the run is failed as interrupted and the decision can run again', async () => {
-    const dbPath = join(dir.path, 'restart.db');
+    const store = `sqlite:${join(dir.path, 'restart.db')}`;
     const { configPath, pidFile } = writeConfig('restart');
-    const first = await serveOn(dbPath, configPath);
+    const first = await serveOn(store, configPath);
     const { decisionId, commandPid } = await startStuckRun(first.client, pidFile);
     expect(alive(commandPid)).toBe(true);
 
@@ -103,7 +130,7 @@ describe('executions that survive their server', { timeout: 40_000 }, () => {
     // The command was started in its own process group, under a watcher of the server's pipe.
     await expect.poll(() => alive(commandPid), { timeout: 5_000 }).toBe(false);
 
-    const second = await serveOn(dbPath, configPath);
+    const second = await serveOn(store, configPath);
     await expect
       .poll(async () => (await second.client.getDecision({ decisionId })).decision?.status, { timeout: LEASE_MS + 10_000, interval: 100 })
       .toBe(DecisionStatus.DECISION_STATUS_FAILED);
@@ -122,15 +149,15 @@ describe('executions that survive their server', { timeout: 40_000 }, () => {
   });
 
   it('SIGTERM with a run still going: once the grace period ends the command is stopped and the run is recorded as a router error whose outcome is unknown', async () => {
-    const dbPath = join(dir.path, 'sigterm.db');
+    const store = `sqlite:${join(dir.path, 'sigterm.db')}`;
     const { configPath, pidFile } = writeConfig('sigterm', { shutdownGraceMs: 300 });
-    const { serve, client } = await serveOn(dbPath, configPath);
+    const { serve, client } = await serveOn(store, configPath);
     const { decisionId, commandPid } = await startStuckRun(client, pidFile);
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
     expect(alive(commandPid)).toBe(false);
 
-    const again = await serveOn(dbPath, configPath);
+    const again = await serveOn(store, configPath);
     const run = (await again.client.getDecision({ decisionId })).decision!.executions.at(-1)!;
     expect(run.status).toBe(ExecutionStatus.EXECUTION_STATUS_FAILED);
     expect(run.errorCode).toBe('ROUTER_ERROR');
@@ -138,31 +165,20 @@ describe('executions that survive their server', { timeout: 40_000 }, () => {
   });
 
   it('two replicas on one database: one is killed mid-run and the survivor recovers its run within the lease time', async () => {
-    const dbPath = join(dir.path, 'replicas.db');
-    const { configPath, pidFile } = writeConfig('replicas');
-    const a = await serveOn(dbPath, configPath);
-    const b = await serveOn(dbPath, configPath);
-    const { decisionId, commandPid } = await startStuckRun(a.client, pidFile);
-    // The survivor leaves a live run alone: the lease is renewed.
-    await new Promise((r) => setTimeout(r, LEASE_MS + 2 * SWEEP_MS));
-    expect((await b.client.getDecision({ decisionId })).decision?.status).toBe(DecisionStatus.DECISION_STATUS_EXECUTING);
+    await survivorRecoversTheRun(`sqlite:${join(dir.path, 'replicas.db')}`, 'replicas');
+  });
 
-    a.serve.child.kill('SIGKILL');
-    const killedAt = Date.now();
-    await a.serve.exited;
-    await expect
-      .poll(async () => (await b.client.getDecision({ decisionId })).decision?.status, { timeout: LEASE_MS + 10_000, interval: 50 })
-      .toBe(DecisionStatus.DECISION_STATUS_FAILED);
-    // Lapse of the last renewal, plus at most one sweep interval and some scheduling slack.
-    expect(Date.now() - killedAt).toBeLessThan(LEASE_MS + SWEEP_MS + 1_500);
-    expect((await b.client.getDecision({ decisionId })).decision!.executions.at(-1)!.errorCode).toBe('EXECUTION_INTERRUPTED');
-    expect(alive(commandPid)).toBe(false);
+  it.skipIf(TEST_POSTGRES_URL === undefined)('two replicas on one PostgreSQL schema: the survivor recovers the killed one\'s run, and no lease is left', async () => {
+    const schema = postgresSchema();
+    schemas.push(schema);
+    await survivorRecoversTheRun(schema.storeUrl, 'pg-replicas');
+    expect(await schema.sql('SELECT decision_id FROM execution_leases')).toEqual([]);
   });
 
   it('an admin fails a stuck run with `execution fail`: recorded with the operator as actor, and the running command is stopped', async () => {
-    const dbPath = join(dir.path, 'operator.db');
+    const store = `sqlite:${join(dir.path, 'operator.db')}`;
     const { configPath, pidFile } = writeConfig('operator');
-    const { serve, client } = await serveOn(dbPath, configPath);
+    const { serve, client } = await serveOn(store, configPath);
     const { decisionId, commandPid, call } = await startStuckRun(client, pidFile);
     const flags = ['--server', serve.address];
 
