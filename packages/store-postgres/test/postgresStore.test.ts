@@ -122,6 +122,25 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('PostgreSQL store', () => {
       const rows = await sql<{ n: string }>(`SELECT count(*) AS n FROM "${harness.schemaOf(store)}".decisions`);
       expect(rows[0]!.n).toBe(String(ids.length));
     });
+
+    it('keeps the leases of decisions whose ids hold U+0000 apart from those of the text that stands for them', async () => {
+      const store = track(await harness.createStore());
+      const ids = ['y\u0000', 'y\u0001\u0002'];
+      for (const [i, id] of ids.entries()) {
+        await store.append(creation(id));
+        await store.append({ ...approval(id, { generation: 0, length: 2 }), lease: { owner: `owner ${i}`, expiresAt: 10 + i } });
+      }
+      expect(await store.listExpiredLeases(100)).toEqual([
+        { decisionId: ids[0], generation: 0, requestedSeq: 2, owner: 'owner 0', expiresAt: 10 },
+        { decisionId: ids[1], generation: 0, requestedSeq: 2, owner: 'owner 1', expiresAt: 11 },
+      ]);
+      expect(await store.renewLease(ids[0]!, 'owner 1', 50)).toBe(false);
+      expect(await store.takeOverLease({ decisionId: ids[1]!, fromOwner: 'owner 1', now: 11, grant: { owner: 'taker', expiresAt: 2 ** 40 } })).toBe(true);
+      expect(await store.releaseLease(ids[0]!, 'owner 0')).toBe(true);
+      expect(await store.listExpiredLeases(2 ** 41)).toEqual([
+        { decisionId: ids[1], generation: 0, requestedSeq: 2, owner: 'taker', expiresAt: 2 ** 40 },
+      ]);
+    });
   });
 
   describe('feed checkpoints', () => {
