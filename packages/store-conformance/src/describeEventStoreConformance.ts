@@ -5,6 +5,7 @@ import { createConformanceContext } from './conformanceContext.js';
 import { describeContentConformance } from './contentConformance.js';
 import { describeFeedConformance } from './feedConformance.js';
 import { describeImportConformance } from './importConformance.js';
+import { describeLeaseConformance } from './leaseConformance.js';
 import { describeLifecycleConformance } from './lifecycleConformance.js';
 import { describeListingConformance } from './listingConformance.js';
 import { describeLogConformance } from './logConformance.js';
@@ -26,6 +27,7 @@ export function describeEventStoreConformance(storeName: string, harness: StoreH
     describeImportConformance(ctx);
     describeContentConformance(ctx);
     describeLifecycleConformance(ctx);
+    describeLeaseConformance(ctx);
     afterAll(async () => {
       await harness.dispose?.();
     });

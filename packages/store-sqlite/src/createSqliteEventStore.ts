@@ -8,6 +8,10 @@ import {
   canonicalJson,
   checkAppendRequest,
   checkImportRequest,
+  checkLeaseOwner,
+  checkLeaseTakeover,
+  checkLeaseTime,
+  leaseListLimit,
   checkReadEventsOptions,
   checkReadFeedOptions,
   decodeDecisionCursor,
@@ -40,6 +44,7 @@ import {
 } from '@nexus-control/core';
 import { checkpointOf, parseCheckpoint } from './checkpoint.js';
 import { createExclusiveGate } from './exclusiveGate.js';
+import { createLeaseStatements } from './leaseStatements.js';
 import { openDatabase, type SynchronousMode } from './openDatabase.js';
 import { isUniqueViolation, toStoreError } from './sqliteErrors.js';
 import { assertStorableText } from './storedText.js';
@@ -275,6 +280,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     rollback: statement('ROLLBACK'),
   };
   const listingStatements = new Map<string, Database.Statement>();
+  const leases = createLeaseStatements(db);
 
   function readStored(decisionId: string, generation: number | undefined, fromSeq: number, toSeq: number | undefined): StoredEvent[] {
     const last = toSeq ?? Number.MAX_SAFE_INTEGER;
@@ -394,6 +400,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     if (routerResult !== undefined) {
       sql.upsertRouterResult.run(decisionId, expectedVersion.generation, routerResult.runId, routerResult.responseJson);
     }
+    if (request.lease !== undefined) leases.applyInAppend(decisionId, expectedVersion.generation, expectedVersion.length, request.lease);
     return stored;
   }
   const appendInTransaction = db.transaction(writeAppend);
@@ -608,6 +615,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
             listPosition,
           );
           for (const label of header.labels) sql.insertLabel.run(label, listPosition);
+          leases.drop(decisionId);
         }
         const written = insertEvents(decisionId, generation, 0, events, status);
         if (verify !== undefined) await verify(written);
@@ -653,6 +661,28 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
 
     async listTemplates() {
       return run(() => (sql.listTemplates.all() as TemplateRow[]).map(templateFromRow));
+    },
+
+    async renewLease(decisionId, owner, expiresAt) {
+      checkLeaseOwner(owner);
+      checkLeaseTime(expiresAt, 'expiresAt');
+      return run(() => leases.renew(decisionId, owner, expiresAt));
+    },
+
+    async listExpiredLeases(now, limit) {
+      checkLeaseTime(now, 'now');
+      const size = leaseListLimit(limit);
+      return run(() => leases.listExpired(now, size));
+    },
+
+    async takeOverLease(takeover) {
+      const checked = checkLeaseTakeover(takeover);
+      return run(() => leases.takeOver(checked));
+    },
+
+    async releaseLease(decisionId, owner) {
+      checkLeaseOwner(owner);
+      return run(() => leases.release(decisionId, owner));
     },
 
     onAppend(listener) {

@@ -1,0 +1,68 @@
+import type Database from 'better-sqlite3';
+import type { ExecutionLease, LeaseGrant, LeaseTakeover } from '@nexus-control/core';
+
+type LeaseRow = [decisionId: string, generation: number, requestedSeq: number, owner: string, expiresAt: number];
+
+export interface LeaseStatements {
+  /** Inside an append's transaction: take (replace) or drop the decision's lease. */
+  applyInAppend(decisionId: string, generation: number, requestedSeq: number, lease: LeaseGrant | 'release'): void;
+  /** Inside an overwrite import's transaction: the replaced log's run is gone. */
+  drop(decisionId: string): void;
+  renew(decisionId: string, owner: string, expiresAt: number): boolean;
+  listExpired(now: number, limit: number): ExecutionLease[];
+  takeOver(takeover: LeaseTakeover): boolean;
+  release(decisionId: string, owner: string): boolean;
+}
+
+/**
+ * The execution lease table (schema step 3). Each change is one statement, so a renewal or a
+ * takeover is a single conditional update that SQLite's write lock makes atomic across
+ * processes: of two takers of one lapsed lease, the second finds the owner already changed.
+ */
+export function createLeaseStatements(db: Database.Database): LeaseStatements {
+  const upsert = db.prepare(
+    'INSERT INTO execution_leases (decision_id, generation, requested_seq, owner, expires_at) VALUES (?, ?, ?, ?, ?) ' +
+      'ON CONFLICT (decision_id) DO UPDATE SET generation = excluded.generation, requested_seq = excluded.requested_seq, ' +
+      'owner = excluded.owner, expires_at = excluded.expires_at',
+  );
+  const remove = db.prepare('DELETE FROM execution_leases WHERE decision_id = ?');
+  const removeOwned = db.prepare('DELETE FROM execution_leases WHERE decision_id = ? AND owner = ?');
+  const renew = db.prepare('UPDATE execution_leases SET expires_at = ? WHERE decision_id = ? AND owner = ?');
+  const takeOver = db.prepare(
+    'UPDATE execution_leases SET owner = ?, expires_at = ? WHERE decision_id = ? AND owner = ? AND expires_at <= ?',
+  );
+  const listExpired = db
+    .prepare(
+      'SELECT decision_id, generation, requested_seq, owner, expires_at FROM execution_leases ' +
+        'WHERE expires_at <= ? ORDER BY expires_at, decision_id LIMIT ?',
+    )
+    .raw();
+
+  return {
+    applyInAppend(decisionId, generation, requestedSeq, lease) {
+      if (lease === 'release') remove.run(decisionId);
+      else upsert.run(decisionId, generation, requestedSeq, lease.owner, lease.expiresAt);
+    },
+    drop(decisionId) {
+      remove.run(decisionId);
+    },
+    renew(decisionId, owner, expiresAt) {
+      return renew.run(expiresAt, decisionId, owner).changes === 1;
+    },
+    listExpired(now, limit) {
+      return (listExpired.all(now, limit) as LeaseRow[]).map((row) => ({
+        decisionId: row[0],
+        generation: row[1],
+        requestedSeq: row[2],
+        owner: row[3],
+        expiresAt: row[4],
+      }));
+    },
+    takeOver({ decisionId, fromOwner, now, grant }) {
+      return takeOver.run(grant.owner, grant.expiresAt, decisionId, fromOwner, now).changes === 1;
+    },
+    release(decisionId, owner) {
+      return removeOwned.run(decisionId, owner).changes === 1;
+    },
+  };
+}
