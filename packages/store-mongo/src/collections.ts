@@ -67,6 +67,18 @@ export interface TemplateDocument {
   createdById: string;
 }
 
+/**
+ * A decision's execution lease (schema version 2): at most one per decision, keyed by its id.
+ * Times are epoch milliseconds kept as BSON doubles, exact for every safe integer.
+ */
+export interface LeaseDocument {
+  _id: string;
+  generation: number;
+  requestedSeq: number;
+  owner: string;
+  expiresAt: number;
+}
+
 /** The schema version and the feed counter. */
 export type MetaDocument =
   | { _id: 'schema'; version: number }
@@ -80,6 +92,7 @@ export interface StoreCollections {
   readonly routerResults: Collection<RouterResultDocument>;
   readonly templates: Collection<TemplateDocument>;
   readonly meta: Collection<MetaDocument>;
+  readonly leases: Collection<LeaseDocument>;
 }
 
 export function storeCollections(db: Db): StoreCollections {
@@ -91,5 +104,6 @@ export function storeCollections(db: Db): StoreCollections {
     routerResults: db.collection<RouterResultDocument>('router_results'),
     templates: db.collection<TemplateDocument>('templates'),
     meta: db.collection<MetaDocument>('meta'),
+    leases: db.collection<LeaseDocument>('execution_leases'),
   };
 }

@@ -7,12 +7,16 @@ import {
   canonicalJson,
   checkAppendRequest,
   checkImportRequest,
+  checkLeaseOwner,
+  checkLeaseTakeover,
+  checkLeaseTime,
   checkReadEventsOptions,
   checkReadFeedOptions,
   compareCodePoints,
   decodeDecisionCursor,
   encodeDecisionCursor,
   invalidCheckpoint,
+  leaseListLimit,
   pageSizeOf,
   parsePayload,
   type ActorType,
@@ -25,6 +29,7 @@ import {
   type DecisionStatus,
   type DecisionSummary,
   type EventStore,
+  type ExecutionLease,
   type FeedPage,
   type IdempotencyRecord,
   type ImportRequest,
@@ -37,7 +42,14 @@ import {
   type StoredEvent,
   type TemplateRecord,
 } from '@nexus-control/core';
-import { routerResultId, storeCollections, type DecisionDocument, type EventDocument, type TemplateDocument } from './collections.js';
+import {
+  routerResultId,
+  storeCollections,
+  type DecisionDocument,
+  type EventDocument,
+  type LeaseDocument,
+  type TemplateDocument,
+} from './collections.js';
 import { createAppendNotifier } from './createAppendNotifier.js';
 import { decodeFeedCheckpoint, encodeFeedCheckpoint } from './feedCheckpoint.js';
 import { isDuplicateKey, toStoreError } from './mongoErrors.js';
@@ -154,6 +166,18 @@ function checkHeader(header: DecisionHeader): void {
   for (const label of header.labels) assertStorableText(label, 'label');
 }
 
+function leaseFromDocument(doc: LeaseDocument): ExecutionLease {
+  return { decisionId: doc._id, generation: doc.generation, requestedSeq: doc.requestedSeq, owner: doc.owner, expiresAt: doc.expiresAt };
+}
+
+/** A decision id used as a query value must be a string: anything else could be an operator (`{ $ne: … }`). */
+function checkDecisionIdArgument(decisionId: unknown): string {
+  if (typeof decisionId !== 'string' || decisionId === '') {
+    throw new NexusError('INVALID_ARGUMENT', 'a decision id must be a non-empty string', {});
+  }
+  return decisionId;
+}
+
 function versionOf(doc: DecisionDocument): LogVersion {
   return { generation: doc.generation, length: doc.length };
 }
@@ -171,7 +195,7 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
   // that a failover could still roll back, and the feed head is never ahead of what survives.
   const db = client.db(options.databaseName, { readConcern: new ReadConcern('majority'), writeConcern: new WriteConcern('majority') });
   const collections = storeCollections(db);
-  const { events, decisions, idempotency, routerResults, templates, meta } = collections;
+  const { events, decisions, idempotency, routerResults, templates, meta, leases } = collections;
   const notifier = createAppendNotifier({
     meta,
     pollIntervalMs: options.pollIntervalMs ?? 1000,
@@ -310,6 +334,18 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
       if (isDuplicateKey(error)) throw new ConcurrencyConflictError(decisionId, expectedVersion, undefined);
       throw error;
     }
+    // The lease changes only if this transaction commits: after the version check above, so a
+    // lost race takes no lease and ends none.
+    const { lease } = request;
+    if (lease === 'release') {
+      await leases.deleteOne({ _id: decisionId }, { session });
+    } else if (lease !== undefined) {
+      await leases.replaceOne(
+        { _id: decisionId },
+        { generation, requestedSeq: length, owner: lease.owner, expiresAt: lease.expiresAt },
+        { session, upsert: true },
+      );
+    }
     const { routerResult } = request;
     if (routerResult !== undefined) {
       await routerResults.updateOne(
@@ -384,6 +420,8 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
         { session },
       );
       if (updated.matchedCount !== 1) throw new ConcurrencyConflictError(decisionId, replaced, undefined);
+      // The lease belonged to a run on the replaced log.
+      await leases.deleteOne({ _id: decisionId }, { session });
       const first = await allocatePositions(count, session);
       await insertLog(decisionId, generation, first, newEvents, session);
     }
@@ -420,6 +458,7 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
       assertStorableText(request.idempotency.key, 'idempotency key');
       assertStorableText(request.idempotency.fingerprint, 'idempotency fingerprint');
     }
+    if (request.lease !== undefined && request.lease !== 'release') assertStorableText(request.lease.owner, 'lease owner');
     if (request.routerResult !== undefined) {
       assertStorableText(request.routerResult.runId, 'run id');
       assertStorableText(request.routerResult.responseJson, 'router response');
@@ -577,6 +616,46 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
         // Sorted here by code points, the order every store lists templates in.
         return docs.map(templateFromDocument).sort((a, b) => compareCodePoints(a.name, b.name));
       });
+    },
+
+    async renewLease(decisionId, owner, expiresAt) {
+      const id = checkDecisionIdArgument(decisionId);
+      assertStorableText(checkLeaseOwner(owner), 'lease owner');
+      checkLeaseTime(expiresAt, 'expiresAt');
+      return run(async () => (await leases.updateOne({ _id: id, owner }, { $set: { expiresAt } })).matchedCount === 1);
+    },
+
+    async listExpiredLeases(now, limit) {
+      checkLeaseTime(now, 'now');
+      const size = leaseListLimit(limit);
+      return run(async () => {
+        const docs = await leases.find({ expiresAt: { $lte: now } }, { sort: { expiresAt: 1, _id: 1 }, limit: size }).toArray();
+        return docs.map(leaseFromDocument);
+      });
+    },
+
+    async takeOverLease(takeover) {
+      const { decisionId, fromOwner, now, grant } = checkLeaseTakeover(takeover);
+      assertStorableText(decisionId, 'decision id');
+      assertStorableText(fromOwner, 'fromOwner');
+      assertStorableText(grant.owner, 'lease owner');
+      // One conditional update of one document: of concurrent takers, the first to write
+      // changes the owner and every other no longer matches.
+      return run(
+        async () =>
+          (
+            await leases.updateOne(
+              { _id: decisionId, owner: fromOwner, expiresAt: { $lte: now } },
+              { $set: { owner: grant.owner, expiresAt: grant.expiresAt } },
+            )
+          ).matchedCount === 1,
+      );
+    },
+
+    async releaseLease(decisionId, owner) {
+      const id = checkDecisionIdArgument(decisionId);
+      assertStorableText(checkLeaseOwner(owner), 'lease owner');
+      return run(async () => (await leases.deleteOne({ _id: id, owner })).deletedCount === 1);
     },
 
     onAppend(listener) {

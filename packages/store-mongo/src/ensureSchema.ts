@@ -2,8 +2,12 @@ import { NexusError } from '@nexus-control/core';
 import type { StoreCollections } from './collections.js';
 import { isDuplicateKey } from './mongoErrors.js';
 
-/** The schema this code writes and reads. Bump it with a migration step in `ensureSchema`. */
-export const SCHEMA_VERSION = 1;
+/**
+ * The schema this code writes and reads. Bump it with a migration step in `ensureSchema`.
+ * 1: events, decisions, idempotency keys, router results, templates, meta.
+ * 2: execution leases (`execution_leases`, with its expiry index).
+ */
+export const SCHEMA_VERSION = 2;
 
 async function readSchemaVersion(collections: StoreCollections): Promise<number | undefined> {
   const doc = await collections.meta.findOne({ _id: 'schema' });
@@ -66,10 +70,15 @@ export async function ensureSchema(collections: StoreCollections, location: stri
   for (const collection of [idempotency, collections.routerResults, templates, meta]) {
     await createCollectionOnce(collections, collection.collectionName);
   }
+  // Step 2: the lease listing reads lapsed leases earliest expiry first.
+  await collections.leases.createIndexes([{ key: { expiresAt: 1, _id: 1 }, name: 'lease_expiry' }]);
   await upsertOnce(() => meta.updateOne({ _id: 'feed' }, { $setOnInsert: { position: 0 } }, { upsert: true }));
   await upsertOnce(() =>
     meta.updateOne({ _id: 'schema' }, { $setOnInsert: { version: SCHEMA_VERSION } }, { upsert: true }),
   );
+  // A database set up by an older release: its steps are all applied above, so raise its
+  // version. Conditional, so it never lowers a version another process raised meanwhile.
+  await meta.updateOne({ _id: 'schema', version: { $lt: SCHEMA_VERSION } }, { $set: { version: SCHEMA_VERSION } });
   // Another process may have written a newer version between the first read and the upsert.
   assertKnownVersion(await readSchemaVersion(collections), location);
 }

@@ -67,6 +67,24 @@ describe.skipIf(!mongoAvailable())('MongoDB store: schema setup', () => {
     await again.close();
   });
 
+  it('upgrades a database of schema version 1: adds the lease collection and its expiry index, keeps the data', async () => {
+    const database = fresh();
+    const first = await openMongoStore(MONGODB_URL, { client, database });
+    await first.append(creation('kept'));
+    await first.close();
+    const db = client.db(database);
+    // What release 1 left behind: no lease collection, version 1.
+    await db.collection('execution_leases').drop();
+    await db.collection('meta').updateOne({ _id: 'schema' as never }, { $set: { version: 1 } });
+    const again = await openMongoStore(MONGODB_URL, { client, database });
+    expect(await db.collection('meta').findOne({ _id: 'schema' as never })).toMatchObject({ version: SCHEMA_VERSION });
+    expect(SCHEMA_VERSION).toBe(2);
+    const indexes = await db.collection('execution_leases').listIndexes().toArray();
+    expect(indexes.map((index) => index.key)).toContainEqual({ expiresAt: 1, _id: 1 });
+    expect((await again.readEvents('kept')).length).toBeGreaterThan(0);
+    await again.close();
+  });
+
   it('refuses a database written by a newer schema with STORE_SCHEMA_TOO_NEW, and changes nothing', async () => {
     const database = fresh();
     await client.db(database).collection('meta').insertOne({ _id: 'schema' as never, version: SCHEMA_VERSION + 1 });
