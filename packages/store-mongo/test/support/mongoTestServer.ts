@@ -26,6 +26,13 @@ export function freshDatabaseName(prefix = 'nexus_test'): string {
   return `${prefix}_${process.pid}_${++databases}_${randomBytes(3).toString('hex')}`;
 }
 
+/** The test server's URL with `database` as its path. */
+export function mongoUrlWith(database: string): string {
+  const match = /^(mongodb(?:\+srv)?:\/\/)(?:[^@/?#]*@)?([^/?#]*)(?:\/[^?#]*)?(\?.*)?$/.exec(MONGODB_URL);
+  if (match === null) throw new Error('MONGODB_URL is not a mongodb:// URL');
+  return `${match[1]}${match[2]}/${database}${match[3] ?? ''}`;
+}
+
 /** A client of the test server, closed by the caller. */
 export async function testClient(): Promise<MongoClient> {
   const client = new MongoClient(MONGODB_URL, { serverSelectionTimeoutMS: 5000 });
