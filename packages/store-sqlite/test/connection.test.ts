@@ -73,24 +73,51 @@ describe('an import waiting on its verify', () => {
     return { header, events, status: 'pending_approval' as const, conflictMode: 'overwrite' as const, verify };
   }
 
-  it('holds back every other call on the same store until it commits, and they then see it', async () => {
+  /** Starts an import whose verify waits for `release`; resolves once verify was entered. */
+  async function holdImport(store: EventStore) {
+    let release!: () => void;
+    const verifying = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered!: () => void;
+    const inVerify = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const imported = store.importDecision(
+      importRequest('d-imported', async () => {
+        entered();
+        await verifying;
+      }),
+    );
+    await inVerify;
+    return { imported, release };
+  }
+
+  it('on a file, reads answer at once from the committed state; writes wait for it and then follow it', async () => {
     await withStore(newPath(), async (store) => {
       await store.append(createRequest('other'));
-      let release!: () => void;
-      const verifying = new Promise<void>((resolve) => {
-        release = resolve;
+      const { imported, release } = await holdImport(store);
+      expect(await store.getDecision('d-imported')).toBeUndefined();
+      expect((await store.readFeed()).events.map((event) => event.decisionId)).toEqual(['other', 'other']);
+      let appendedYet = false;
+      const appended = store.append(approveRequest('other', 2, 'alice')).then((result) => {
+        appendedYet = true;
+        return result;
       });
-      let entered!: () => void;
-      const inVerify = new Promise<void>((resolve) => {
-        entered = resolve;
-      });
-      const imported = store.importDecision(
-        importRequest('d-imported', async () => {
-          entered();
-          await verifying;
-        }),
-      );
-      await inVerify;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(appendedYet).toBe(false);
+      release();
+      const { events } = await imported;
+      const appendedEvents = (await appended).events;
+      expect((await store.getDecision('d-imported'))?.eventCount).toBe(2);
+      expect(Number(appendedEvents[0]!.checkpoint)).toBeGreaterThan(Number(events[events.length - 1]!.checkpoint));
+    });
+  });
+
+  it('in memory (one connection), every other call waits for it and then sees it', async () => {
+    await withStore(':memory:', async (store) => {
+      await store.append(createRequest('other'));
+      const { imported, release } = await holdImport(store);
       const order: string[] = [];
       const read = store.getDecision('d-imported').then((summary) => {
         order.push('read');
@@ -104,10 +131,9 @@ describe('an import waiting on its verify', () => {
       expect(order).toEqual([]);
       release();
       const { events } = await imported;
-      order.push('import');
       expect((await read)?.eventCount).toBe(2);
       const appendedEvents = (await appended).events;
-      expect([...order].sort()).toEqual(['append', 'import', 'read']);
+      expect([...order].sort()).toEqual(['append', 'read']);
       expect(Number(appendedEvents[0]!.checkpoint)).toBeGreaterThan(Number(events[events.length - 1]!.checkpoint));
     });
   });

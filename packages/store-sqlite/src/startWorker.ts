@@ -1,0 +1,161 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { NexusError } from '@nexus-control/core';
+import { faultToError } from './faultToError.js';
+import { REFUSED, type FromWorker, type Op, type Requests, type Results, type ToWorker, type WorkerOptions } from './protocol.js';
+
+/** What a write that holds its transaction open asks the caller, who answers by settling. */
+export type AskHandler = (ask: { readonly positions?: readonly number[]; readonly generation?: number }) => Promise<void>;
+
+export interface WorkerConnection {
+  call<K extends Op>(op: K, args: Requests[K], onAsk?: AskHandler): Promise<Results[K]>;
+  /** Waits for the worker to finish what it holds, fail what waits, and close its connections. */
+  close(): Promise<void>;
+  /** Resolves once the worker has opened the database (or failed to). */
+  readonly opened: Promise<void>;
+}
+
+interface Pending {
+  resolve(result: unknown): void;
+  reject(error: unknown): void;
+  onAsk?: AskHandler;
+  /** The caller's reason for refusing a held write; the rejection carries it. */
+  refusal?: { readonly reason: unknown };
+}
+
+/**
+ * From the TypeScript sources (tests, development) the worker's modules need a loader:
+ * tsx's require hook, in the worker itself (loader hooks of this thread do not reach it).
+ * Built, the worker is plain JavaScript next to this module.
+ */
+function spawn(options: WorkerOptions): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./sqliteWorker.js', here), { workerData: options });
+  const entry = fileURLToPath(new URL('./sqliteWorker.ts', here));
+  let tsx: string;
+  try {
+    tsx = createRequire(here).resolve('tsx/cjs/api');
+  } catch (error) {
+    throw new NexusError('INTERNAL', 'running the SQLite store from its TypeScript sources needs the tsx package', {}, { cause: error });
+  }
+  const bootstrap = `require(${JSON.stringify(tsx)}).register();require(${JSON.stringify(entry)});`;
+  return new Worker(bootstrap, { eval: true, workerData: options });
+}
+
+/** Starts the worker thread that owns the store's connections and talks to it. */
+export function startWorker(options: WorkerOptions): WorkerConnection {
+  const worker = spawn(options);
+  const location = options.path;
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let broken: unknown;
+  let closing: Promise<void> | undefined;
+  let onClosed!: () => void;
+  const closed = new Promise<void>((resolve) => {
+    onClosed = resolve;
+  });
+  let onOpened!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    onOpened = resolve;
+  });
+  // An idle store does not keep the process alive; one with calls in flight does.
+  worker.unref();
+
+  const unavailable = (why: string) => new NexusError('STORE_UNAVAILABLE', `${location}: ${why}`, { location });
+
+  function settle(id: number): Pending | undefined {
+    const entry = pending.get(id);
+    if (entry === undefined) return undefined;
+    pending.delete(id);
+    if (pending.size === 0) worker.unref();
+    return entry;
+  }
+
+  function failAll(error: unknown): void {
+    for (const id of [...pending.keys()]) settle(id)!.reject(error);
+  }
+
+  function post(message: ToWorker): void {
+    worker.postMessage(message);
+  }
+
+  worker.on('message', (message: FromWorker) => {
+    switch (message.kind) {
+      case 'ready':
+        onOpened();
+        break;
+      case 'broken':
+        broken = faultToError(message.fault);
+        onOpened();
+        failAll(broken);
+        break;
+      case 'done':
+        settle(message.id)?.resolve(message.result);
+        break;
+      case 'failed': {
+        const entry = settle(message.id);
+        if (entry === undefined) break;
+        if (message.fault.code === REFUSED && entry.refusal !== undefined) entry.reject(entry.refusal.reason);
+        else entry.reject(faultToError(message.fault));
+        break;
+      }
+      case 'ask': {
+        const entry = pending.get(message.id);
+        const id = message.id;
+        if (entry?.onAsk === undefined) {
+          post({ kind: 'verdict', id, commit: false });
+          break;
+        }
+        const { positions, generation } = message;
+        entry
+          .onAsk({ ...(positions === undefined ? {} : { positions }), ...(generation === undefined ? {} : { generation }) })
+          .then(
+            () => post({ kind: 'verdict', id, commit: true }),
+            (reason: unknown) => {
+              entry.refusal = { reason };
+              post({ kind: 'verdict', id, commit: false });
+            },
+          );
+        break;
+      }
+      case 'closed':
+        onClosed();
+        break;
+    }
+  });
+  worker.on('error', (error) => {
+    broken = unavailable(`the store's worker thread failed: ${error.message}`);
+    failAll(broken);
+  });
+  worker.on('exit', () => {
+    broken ??= unavailable('the store is closed');
+    onOpened();
+    onClosed();
+    failAll(broken);
+  });
+
+  return {
+    opened,
+    call<K extends Op>(op: K, args: Requests[K], onAsk?: AskHandler): Promise<Results[K]> {
+      if (closing !== undefined) return Promise.reject(unavailable('the store is closed'));
+      if (broken !== undefined) return Promise.reject(broken);
+      const id = nextId++;
+      return new Promise<Results[K]>((resolve, reject) => {
+        if (pending.size === 0) worker.ref();
+        pending.set(id, { resolve: resolve as (result: unknown) => void, reject, ...(onAsk === undefined ? {} : { onAsk }) });
+        post({ kind: 'call', id, op, args });
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        worker.ref();
+        post({ kind: 'close' });
+        await closed;
+        failAll(unavailable('the store is closed'));
+        await worker.terminate();
+      })();
+      return closing;
+    },
+  };
+}
