@@ -2,8 +2,9 @@ import type { Scenario } from '../scenario.js';
 import { commandScaling } from './commandScaling.js';
 import { grpcLifecycle } from './grpcLifecycle.js';
 import { sqliteAppend } from './sqliteAppend.js';
+import { sqliteAppendConcurrent } from './sqliteAppendConcurrent.js';
 import { sqliteReplay } from './sqliteReplay.js';
 import { verify10k } from './verify10k.js';
 
 /** Every scenario the harness knows, in the order `--list` shows them. */
-export const scenarios: readonly Scenario[] = [commandScaling, sqliteAppend, sqliteReplay, grpcLifecycle, verify10k];
+export const scenarios: readonly Scenario[] = [commandScaling, sqliteAppend, sqliteAppendConcurrent, sqliteReplay, grpcLifecycle, verify10k];
