@@ -240,6 +240,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   void worker.opened.then(() => checked?.close());
   const listeners = new Set<() => void>();
   let closed = false;
+  let closing: Promise<void> | undefined;
 
   function notify(): void {
     for (const listener of listeners) {
@@ -394,12 +395,13 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       };
     },
 
-    async close() {
-      if (closed) return;
+    close() {
       closed = true;
       listeners.clear();
-      await worker.close();
-      checked?.close();
+      closing ??= worker.close().then(() => {
+        checked?.close();
+      });
+      return closing;
     },
   };
 }
