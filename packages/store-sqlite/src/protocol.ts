@@ -95,7 +95,9 @@ export type ToWorker =
   | { readonly kind: 'call'; readonly id: number; readonly op: Op; readonly args: unknown }
   /** The answer to an `ask`: go on and commit, or roll back. */
   | { readonly kind: 'verdict'; readonly id: number; readonly commit: boolean }
-  | { readonly kind: 'close' };
+  | { readonly kind: 'close' }
+  /** Serve a newly opened store (a thread whose store closed is reused). */
+  | { readonly kind: 'open'; readonly options: WorkerOptions };
 
 /** Worker → caller. */
 export type FromWorker =

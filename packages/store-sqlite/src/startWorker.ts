@@ -43,9 +43,30 @@ function spawn(options: WorkerOptions): Worker {
   return new Worker(bootstrap, { eval: true, workerData: options });
 }
 
-/** Starts the worker thread that owns the store's connections and talks to it. */
-export function startWorker(options: WorkerOptions): WorkerConnection {
+/**
+ * Threads whose store closed, kept to serve the next store this process opens: starting a
+ * thread (and, from the sources, loading its modules) costs far more than opening a file.
+ */
+const idle: Worker[] = [];
+const MAX_IDLE = 4;
+
+function acquire(options: WorkerOptions): Worker {
+  const reused = idle.pop();
+  if (reused !== undefined) {
+    reused.postMessage([{ kind: 'open', options } satisfies ToWorker]);
+    return reused;
+  }
   const worker = spawn(options);
+  worker.once('exit', () => {
+    const at = idle.indexOf(worker);
+    if (at >= 0) idle.splice(at, 1);
+  });
+  return worker;
+}
+
+/** Starts (or reuses) the worker thread that owns the store's connections and talks to it. */
+export function startWorker(options: WorkerOptions): WorkerConnection {
+  const worker = acquire(options);
   const location = options.path;
   const pending = new Map<number, Pending>();
   let nextId = 1;
@@ -76,11 +97,24 @@ export function startWorker(options: WorkerOptions): WorkerConnection {
     for (const id of [...pending.keys()]) settle(id)!.reject(error);
   }
 
+  // The calls of one turn (concurrent appends, say) travel together as one message.
+  let outbox: ToWorker[] = [];
+  const flush = () => {
+    const messages = outbox;
+    outbox = [];
+    worker.postMessage(messages);
+  };
   function post(message: ToWorker): void {
-    worker.postMessage(message);
+    if (outbox.length === 0) queueMicrotask(flush);
+    outbox.push(message);
   }
 
-  worker.on('message', (message: FromWorker) => {
+  const onMessage = (messages: FromWorker[]) => {
+    for (const message of messages) receive(message);
+  };
+  worker.on('message', onMessage);
+
+  function receive(message: FromWorker): void {
     switch (message.kind) {
       case 'ready':
         onOpened();
@@ -123,17 +157,22 @@ export function startWorker(options: WorkerOptions): WorkerConnection {
         onClosed();
         break;
     }
-  });
-  worker.on('error', (error) => {
+  }
+  let crashed = false;
+  const onError = (error: Error) => {
+    crashed = true;
     broken = unavailable(`the store's worker thread failed: ${error.message}`);
     failAll(broken);
-  });
-  worker.on('exit', () => {
+  };
+  const onExit = () => {
+    crashed = true;
     broken ??= unavailable('the store is closed');
     onOpened();
     onClosed();
     failAll(broken);
-  });
+  };
+  worker.on('error', onError);
+  worker.on('exit', onExit);
 
   return {
     opened,
@@ -153,7 +192,15 @@ export function startWorker(options: WorkerOptions): WorkerConnection {
         post({ kind: 'close' });
         await closed;
         failAll(unavailable('the store is closed'));
-        await worker.terminate();
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        if (!crashed && broken === undefined && idle.length < MAX_IDLE) {
+          worker.unref();
+          idle.push(worker);
+        } else {
+          await worker.terminate();
+        }
       })();
       return closing;
     },
