@@ -116,7 +116,7 @@ const spread = (result: KindResult) => `rounds ${rate(Math.min(...result.roundRp
 export const grpcLifecycle: Scenario = {
   name: 'grpc-lifecycle',
   description: 'full decision lifecycle (create, 2 approvals, execute via null adapter) over loopback gRPC on SQLite vs a unary Echo RPC, per RPC',
-  target: 0.33,
+  target: 0.5,
   async run({ seconds, log }) {
     return withBenchDir(async (dir) => {
       const profileDir = process.env[CPU_PROFILE_ENV] || undefined;
