@@ -273,13 +273,27 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     async readEvents(decisionId, options: ReadEventsOptions = {}) {
       const { fromSeq, toSeq, generation } = checkReadEventsOptions(options);
       assertOpen();
-      const rows = await worker.call('readEvents', {
-        decisionId,
-        ...(generation === undefined ? {} : { generation }),
-        fromSeq,
-        toSeq: toSeq ?? Number.MAX_SAFE_INTEGER,
-      });
-      return eventsFromRows(rows, decisionId);
+      // A long log arrives in parts: each is converted (its payloads parsed) while the worker reads the next.
+      const parts: StoredEvent[][] = [];
+      let unreadable: { error: unknown } | undefined;
+      const last = await worker.call(
+        'readEvents',
+        { decisionId, ...(generation === undefined ? {} : { generation }), fromSeq, toSeq: toSeq ?? Number.MAX_SAFE_INTEGER },
+        undefined,
+        (rows) => {
+          if (unreadable !== undefined) return;
+          try {
+            parts.push(eventsFromRows(rows as EventRow[], decisionId));
+          } catch (error) {
+            unreadable = { error };
+          }
+        },
+      );
+      if (unreadable !== undefined) throw unreadable.error;
+      const tail = eventsFromRows(last, decisionId);
+      if (parts.length === 0) return tail;
+      parts.push(tail);
+      return parts.flat();
     },
 
     async getDecision(decisionId) {

@@ -8,11 +8,14 @@ import {
   type FeedRow,
   type FromWorker,
   type ImportArgs,
+  isWriteOp,
   type Op,
+  type ReadOp,
   type Requests,
   type Results,
   type TemplateRow,
   type WorkerOptions,
+  type WriteOp,
 } from './protocol.js';
 import { isBusy, isUniqueViolation, toStoreFault } from './sqliteErrors.js';
 import { faultDataOf, StoreFault } from './storeFault.js';
@@ -54,9 +57,12 @@ const IMPORT_CHUNK = 1000;
 
 type Send = (message: FromWorker) => void;
 
+/** A long read goes out in parts of this many rows, so the caller converts one while the next is read. */
+const READ_PART = 1000;
+
 interface WriteJob {
   readonly id: number;
-  readonly op: 'append' | 'importDecision' | 'createTemplate';
+  readonly op: WriteOp;
   readonly args: unknown;
   /** When it was queued: it waits for another process's write lock up to the busy timeout from here. */
   readonly queuedAt: number;
@@ -81,7 +87,7 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * own savepoint. `:memory:` has one connection: reads wait while a write holds its
  * transaction open for the caller.
  */
-export function createWorkerStore(options: WorkerOptions, send: Send): WorkerStore {
+export function createWorkerStore(options: WorkerOptions, send: Send, sendNow: Send): WorkerStore {
   const { path: location, busyTimeoutMs, hooked } = options;
   const writer = openDatabase(options);
   // The write connection never sleeps in SQLite's busy handler: the queue retries on timers.
@@ -159,13 +165,22 @@ export function createWorkerStore(options: WorkerOptions, send: Send): WorkerSto
 
   // ---- reads --------------------------------------------------------------------------
 
-  const reads: { [K in Exclude<Op, WriteJob['op']>]: (args: Requests[K]) => Results[K] } = {
-    readEvents({ decisionId, generation, fromSeq, toSeq }) {
-      return (
+  const reads: { [K in ReadOp]: (args: Requests[K], id: number) => Results[K] } = {
+    readEvents({ decisionId, generation, fromSeq, toSeq }, id) {
+      const rows = (
         generation === undefined
-          ? r.readCurrent.all(decisionId, decisionId, fromSeq, toSeq)
-          : r.readGeneration.all(decisionId, generation, fromSeq, toSeq)
-      ) as EventRow[];
+          ? r.readCurrent.iterate(decisionId, decisionId, fromSeq, toSeq)
+          : r.readGeneration.iterate(decisionId, generation, fromSeq, toSeq)
+      ) as IterableIterator<EventRow>;
+      let part: EventRow[] = [];
+      for (const row of rows) {
+        part.push(row);
+        if (part.length === READ_PART) {
+          sendNow({ kind: 'part', id, rows: part });
+          part = [];
+        }
+      }
+      return part;
     },
     getDecision({ decisionId }) {
       return r.getDecision.get(decisionId) as DecisionRow | undefined;
@@ -416,27 +431,32 @@ export function createWorkerStore(options: WorkerOptions, send: Send): WorkerSto
     for (const read of deferredReads.splice(0)) read();
   }
 
+  /**
+   * The writes that run in a transaction of their own, inside which they may wait for the
+   * caller (`ask`). An append runs here only when hooked; otherwise it commits in a group.
+   */
+  const writes: { [K in WriteOp]: (id: number, args: Requests[K]) => Results[K] | Promise<Results[K]> } = {
+    async append(id, args) {
+      const positions = writeAppend(args);
+      if (hooked && !(await ask(id, { kind: 'ask', id }))) throw refused('append');
+      return positions;
+    },
+    importDecision: (id, args) => writeImport(id, args),
+    createTemplate(_id, { row }) {
+      try {
+        w.insertTemplate.run(...row);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new StoreFault('TEMPLATE_EXISTS', `template ${row[0]} already exists`, { name: row[0] });
+        throw error;
+      }
+      return null;
+    },
+  };
+
   /** One write in its own transaction, which may stay open across a round trip to the caller. */
   async function runAlone(job: WriteJob): Promise<void> {
     try {
-      let result: unknown;
-      if (job.op === 'append') {
-        const args = job.args as AppendArgs;
-        const positions = writeAppend(args);
-        if (hooked && !(await ask(job.id, { kind: 'ask', id: job.id }))) throw refused('append');
-        result = positions;
-      } else if (job.op === 'importDecision') {
-        result = await writeImport(job.id, job.args as ImportArgs);
-      } else {
-        const { row } = job.args as Requests['createTemplate'];
-        try {
-          w.insertTemplate.run(...row);
-        } catch (error) {
-          if (isUniqueViolation(error)) throw new StoreFault('TEMPLATE_EXISTS', `template ${row[0]} already exists`, { name: row[0] });
-          throw error;
-        }
-        result = null;
-      }
+      const result: unknown = await (writes[job.op] as (id: number, args: unknown) => unknown)(job.id, job.args);
       if (closing) throw closedFault();
       w.commit.run();
       send({ kind: 'done', id: job.id, result });
@@ -447,6 +467,7 @@ export function createWorkerStore(options: WorkerOptions, send: Send): WorkerSto
       release();
     }
   }
+
 
   async function writeImport(id: number, args: ImportArgs): Promise<Results['importDecision']> {
     const { header, labels, status, events, overwrite, expected, verify } = args;
@@ -504,7 +525,7 @@ export function createWorkerStore(options: WorkerOptions, send: Send): WorkerSto
 
   return {
     call(id, op, args) {
-      if (op === 'append' || op === 'importDecision' || op === 'createTemplate') {
+      if (isWriteOp(op)) {
         if (closing) return fail(id, closedFault());
         queue.push({ id, op, args, queuedAt: Date.now() });
         draining ??= drain();
@@ -512,7 +533,7 @@ export function createWorkerStore(options: WorkerOptions, send: Send): WorkerSto
       }
       const read = () => {
         try {
-          send({ kind: 'done', id, result: (reads[op] as (args: unknown) => unknown)(args) });
+          send({ kind: 'done', id, result: (reads[op] as (args: unknown, id: number) => unknown)(args, id) });
         } catch (error) {
           fail(id, error);
         }

@@ -7,9 +7,10 @@ import type { SynchronousMode } from './openDatabase.js';
  * stored strings (its payload as the canonical JSON text), never as a parsed payload — and
  * replies carry rows as arrays, so a structured clone copies little.
  *
- * To add an operation: a name in `Op`, its arguments in `Requests` and its result in
- * `Results`; the worker handles it in `createWorkerStore` (reads run on the read
- * connection, writes through the write queue) and the store calls `connection.call`.
+ * To add an operation: its arguments in `Requests` and its result in `Results` (a write
+ * also in `WRITE_OPS`); the worker handles it in `createWorkerStore` (a read in `reads`,
+ * run on the read connection; a write in `writes`, run in its own transaction through the
+ * write queue) and the store calls `worker.call(name, args)`.
  */
 
 export interface WorkerOptions {
@@ -75,6 +76,7 @@ export interface Results {
   /** The positions of the appended events, in order. */
   append: number[];
   importDecision: { readonly generation: number; readonly positions: number[] };
+  /** The last rows; the ones before arrive as parts (see `part`). */
   readEvents: EventRow[];
   getDecision: DecisionRow | undefined;
   listDecisions: DecisionRow[];
@@ -89,6 +91,12 @@ export interface Results {
 }
 
 export type Op = keyof Requests;
+
+/** The operations that write: they go through the write queue, one transaction at a time. */
+export const WRITE_OPS = ['append', 'importDecision', 'createTemplate'] as const;
+export type WriteOp = (typeof WRITE_OPS)[number];
+export type ReadOp = Exclude<Op, WriteOp>;
+export const isWriteOp = (op: Op): op is WriteOp => (WRITE_OPS as readonly Op[]).includes(op);
 
 /** Caller → worker. */
 export type ToWorker =
@@ -105,6 +113,8 @@ export type FromWorker =
   /** The database could not be opened: every call fails with this. */
   | { readonly kind: 'broken'; readonly fault: FaultData }
   | { readonly kind: 'done'; readonly id: number; readonly result: unknown }
+  /** Rows of a long read ahead of its `done`, which carries the last ones. */
+  | { readonly kind: 'part'; readonly id: number; readonly rows: unknown[] }
   | { readonly kind: 'failed'; readonly id: number; readonly fault: FaultData }
   /** A write holds its transaction open and waits for a verdict: the hook ran, or the import's written events (their positions and generation) were verified. */
   | { readonly kind: 'ask'; readonly id: number; readonly positions?: readonly number[]; readonly generation?: number }

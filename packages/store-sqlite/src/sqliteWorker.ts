@@ -20,6 +20,12 @@ const send = (message: FromWorker) => {
   outbox.push(message);
 };
 
+/** Goes out at once, ahead of the turn's other messages (a part of a long read). */
+const sendNow = (message: FromWorker) => {
+  flush();
+  port.postMessage([message]);
+};
+
 let store: WorkerStore | undefined;
 /** Set while a store is open or closing: calls go to it. */
 let serving = false;
@@ -27,7 +33,7 @@ let serving = false;
 function open(options: WorkerOptions): void {
   serving = true;
   try {
-    store = createWorkerStore(options, send);
+    store = createWorkerStore(options, send, sendNow);
     send({ kind: 'ready' });
   } catch (error) {
     send({ kind: 'broken', fault: faultDataOf(error) });

@@ -9,7 +9,8 @@ import { REFUSED, type FromWorker, type Op, type Requests, type Results, type To
 export type AskHandler = (ask: { readonly positions?: readonly number[]; readonly generation?: number }) => Promise<void>;
 
 export interface WorkerConnection {
-  call<K extends Op>(op: K, args: Requests[K], onAsk?: AskHandler): Promise<Results[K]>;
+  /** `onPart` receives the rows of a long read that arrive ahead of its result. */
+  call<K extends Op>(op: K, args: Requests[K], onAsk?: AskHandler, onPart?: (rows: unknown[]) => void): Promise<Results[K]>;
   /** Waits for the worker to finish what it holds, fail what waits, and close its connections. */
   close(): Promise<void>;
   /** Resolves once the worker has opened the database (or failed to). */
@@ -20,6 +21,7 @@ interface Pending {
   resolve(result: unknown): void;
   reject(error: unknown): void;
   onAsk?: AskHandler;
+  onPart?: (rows: unknown[]) => void;
   /** The caller's reason for refusing a held write; the rejection carries it. */
   refusal?: { readonly reason: unknown };
 }
@@ -104,7 +106,10 @@ export function startWorker(options: WorkerOptions): WorkerConnection {
     outbox = [];
     worker.postMessage(messages);
   };
+  /** Set once the store closed: the thread may serve another store, which must hear nothing of this one. */
+  let detached = false;
   function post(message: ToWorker): void {
+    if (detached) return;
     if (outbox.length === 0) queueMicrotask(flush);
     outbox.push(message);
   }
@@ -126,6 +131,9 @@ export function startWorker(options: WorkerOptions): WorkerConnection {
         break;
       case 'done':
         settle(message.id)?.resolve(message.result);
+        break;
+      case 'part':
+        pending.get(message.id)?.onPart?.(message.rows);
         break;
       case 'failed': {
         const entry = settle(message.id);
@@ -176,13 +184,18 @@ export function startWorker(options: WorkerOptions): WorkerConnection {
 
   return {
     opened,
-    call<K extends Op>(op: K, args: Requests[K], onAsk?: AskHandler): Promise<Results[K]> {
+    call<K extends Op>(op: K, args: Requests[K], onAsk?: AskHandler, onPart?: (rows: unknown[]) => void): Promise<Results[K]> {
       if (closing !== undefined) return Promise.reject(unavailable('the store is closed'));
       if (broken !== undefined) return Promise.reject(broken);
       const id = nextId++;
       return new Promise<Results[K]>((resolve, reject) => {
         if (pending.size === 0) worker.ref();
-        pending.set(id, { resolve: resolve as (result: unknown) => void, reject, ...(onAsk === undefined ? {} : { onAsk }) });
+        pending.set(id, {
+          resolve: resolve as (result: unknown) => void,
+          reject,
+          ...(onAsk === undefined ? {} : { onAsk }),
+          ...(onPart === undefined ? {} : { onPart }),
+        });
         post({ kind: 'call', id, op, args });
       });
     },
@@ -192,6 +205,7 @@ export function startWorker(options: WorkerOptions): WorkerConnection {
         post({ kind: 'close' });
         await closed;
         failAll(unavailable('the store is closed'));
+        detached = true;
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);

@@ -287,3 +287,36 @@ describe('the beforeCommit test seam', () => {
     }
   });
 });
+
+describe('a log longer than one part of a read', () => {
+  async function longLog(store: EventStore, count: number): Promise<void> {
+    await store.append(createRequest('long'));
+    const events = Array.from({ length: count - 2 }, (_, i) =>
+      newEvent('APPROVAL_GRANTED', { expires_at: null, comment: `approval ${i}` }, { type: 'human', id: `approver-${i}` }, '2025-01-01T00:01:00+00:00'),
+    );
+    await store.append({ decisionId: 'long', expectedVersion: { generation: 0, length: 2 }, events, status: 'approved' });
+  }
+
+  it('reads back whole and in order', async () => {
+    await withStore(newPath(), async (store) => {
+      await longLog(store, 2_500);
+      const events = await store.readEvents('long');
+      expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index));
+      expect(events.length).toBe(2_500);
+      expect(events[2_499]!.payload).toEqual({ expires_at: null, comment: 'approval 2497' });
+      expect((await store.readEvents('long', { fromSeq: 1_200, toSeq: 1_201 })).map((event) => event.seq)).toEqual([1_200, 1_201]);
+    });
+  });
+
+  it('with a damaged payload in an early part fails with STORE_CORRUPT', async () => {
+    const path = newPath();
+    await withStore(path, async (store) => {
+      await longLog(store, 2_500);
+      const db = new Database(path);
+      db.prepare("UPDATE events SET payload = '{not json' WHERE decision_id = 'long' AND seq = 10").run();
+      db.close();
+      await expectNexusError(store.readEvents('long'), 'STORE_CORRUPT');
+      expect((await store.readEvents('long', { fromSeq: 11 })).length).toBe(2_489);
+    });
+  });
+});
