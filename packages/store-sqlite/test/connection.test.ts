@@ -138,6 +138,26 @@ describe('an import waiting on its verify', () => {
     });
   });
 
+  it('closing the store meanwhile rolls it back: it and the writes queued behind it fail with STORE_UNAVAILABLE', async () => {
+    const path = newPath();
+    const store = createSqliteEventStore({ path });
+    await store.append(createRequest('other'));
+    const { imported, release } = await holdImport(store);
+    const queued = store.append(approveRequest('other', 2, 'alice'));
+    const failures = [expectNexusError(imported, 'STORE_UNAVAILABLE'), expectNexusError(queued, 'STORE_UNAVAILABLE')];
+    await store.close();
+    await Promise.all(failures);
+    await expectNexusError(store.getDecision('other'), 'STORE_UNAVAILABLE');
+    // The verdict that comes after the close reaches nothing.
+    release();
+    await withStore(path, async (reopened) => {
+      expect(await reopened.getDecision('d-imported')).toBeUndefined();
+      expect((await reopened.readEvents('other')).length).toBe(2);
+      const { events } = await reopened.importDecision(importRequest('d-imported', async () => undefined));
+      expect(events.map((event) => event.seq)).toEqual([0, 1]);
+    });
+  });
+
   it('that fails leaves nothing behind, and the calls queued behind it run normally', async () => {
     await withStore(newPath(), async (store) => {
       await store.append(createRequest('other'));
