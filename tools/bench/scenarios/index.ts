@@ -7,6 +7,7 @@ import { pgAppendConcurrent } from './pgAppendConcurrent.js';
 import { pgReplay } from './pgReplay.js';
 import { parseFloats } from './parseFloats.js';
 import { sqliteAppend } from './sqliteAppend.js';
+import { sqliteAppendConcurrent } from './sqliteAppendConcurrent.js';
 import { sqliteReplay } from './sqliteReplay.js';
 import { verify10k } from './verify10k.js';
 
@@ -14,6 +15,7 @@ import { verify10k } from './verify10k.js';
 export const scenarios: readonly Scenario[] = [
   commandScaling,
   sqliteAppend,
+  sqliteAppendConcurrent,
   sqliteReplay,
   grpcLifecycle,
   verify10k,
