@@ -20,6 +20,7 @@ import type { DecisionView, NexusControl, PointInTime } from './NexusControlApi.
 import { replayDecision } from './replay.js';
 import type { ServiceDeps } from './ServiceDeps.js';
 import { validateDecisionId, validateName } from './validation.js';
+import { createFeedFollower } from './createFeedFollower.js';
 import { watchEvents } from './watchEvents.js';
 
 export interface NexusControlOptions {
@@ -32,8 +33,10 @@ export interface NexusControlOptions {
   readonly newDecisionId?: () => string;
   /** How many replayed decisions to keep in memory. */
   readonly cacheSize?: number;
-  /** Poll interval of `watch` when the store cannot push notifications. */
+  /** Poll interval of the watches' shared feed reader, for appends the store cannot announce. */
   readonly watchPollMs?: number;
+  /** Events buffered for one watch whose consumer falls behind, before it is ended (WATCH_BUFFER_FULL). */
+  readonly watchBufferLimit?: number;
 }
 
 export function newDecisionId(): string {
@@ -52,6 +55,9 @@ export function createNexusControl(options: NexusControlOptions): NexusControl {
     forbidSelfApproval: options.forbidSelfApproval ?? false,
     maxConflictRetries: 25,
   };
+  // One feed reader for every watch of this service, whatever their number.
+  const follower = createFeedFollower(store, options.watchPollMs === undefined ? {} : { pollMs: options.watchPollMs });
+  const watchLimits = options.watchBufferLimit === undefined ? {} : { bufferLimit: options.watchBufferLimit };
 
   async function eventsAt(decisionId: string, at: PointInTime = {}): Promise<StoredEvent[]> {
     validateDecisionId(decisionId);
@@ -121,6 +127,6 @@ export function createNexusControl(options: NexusControlOptions): NexusControl {
     },
     events: eventsAt,
     listDecisions: (listOptions) => store.listDecisions(listOptions),
-    watch: (watchOptions) => watchEvents(store, watchOptions, options.watchPollMs),
+    watch: (watchOptions) => watchEvents(store, follower, watchOptions, watchLimits),
   };
 }

@@ -68,6 +68,8 @@ export const protobufFileName = "nexus/control/v1/decisions.proto";
  *   PERMISSION_DENIED    PERMISSION_DENIED (role lacks the method, or the request names
  *                        an actor other than the caller)
  *   UNAUTHENTICATED      UNAUTHENTICATED (no or unknown credentials)
+ *   RESOURCE_EXHAUSTED   WATCH_BUFFER_FULL (a watch fell too far behind; resume from
+ *                        its last checkpoint)
  *   UNAVAILABLE          STORE_UNAVAILABLE
  *   INTERNAL             IMPORT_ATOMICITY_FAILED, INTERNAL (and any unexpected failure)
  *
