@@ -138,6 +138,17 @@ describe('one key on two replicas at once', () => {
     expect(twins).toHaveLength(20);
   });
 
+  it('createTemplate: both replicas answer with the one template that was created', async () => {
+    const { a, b, store } = replicas();
+    for (let round = 0; round < 10; round++) {
+      const ctx = { ...alice, idempotencyKey: `template-${round}` };
+      const input = { name: `t${round}`, policy: { minApprovals: 2 } };
+      const [x, y] = await Promise.all([a.createTemplate(input, ctx), b.createTemplate(input, ctx)]);
+      expect(y).toEqual(x);
+      expect(await store.getTemplate(`t${round}`)).toEqual(x);
+    }
+  });
+
   it('a later repeat of a command answers exactly what the first call did', async () => {
     const { a, b } = replicas();
     const { decisionId } = await a.request({ goal: 'g' }, requester);
