@@ -4,6 +4,7 @@ import { grpcLifecycle } from './grpcLifecycle.js';
 import { sqliteAppend } from './sqliteAppend.js';
 import { sqliteReplay } from './sqliteReplay.js';
 import { verify10k } from './verify10k.js';
+import { watchFanout } from './watchFanout.js';
 
 /** Every scenario the harness knows, in the order `--list` shows them. */
-export const scenarios: readonly Scenario[] = [commandScaling, sqliteAppend, sqliteReplay, grpcLifecycle, verify10k];
+export const scenarios: readonly Scenario[] = [commandScaling, sqliteAppend, sqliteReplay, grpcLifecycle, verify10k, watchFanout];

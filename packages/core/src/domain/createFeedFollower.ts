@@ -32,6 +32,13 @@ export interface FeedFollower {
   position(): Checkpoint | undefined;
   /** Open subscriptions. */
   size(): number;
+  /**
+   * A shared clock for the subscribers' periodic work: resolves at the first tick (a multiple of
+   * the tick length) at or after `atMs`, the same promise for every caller of one tick. Watches
+   * whose progress reports fall due together send them in one turn of the event loop, which the
+   * transport batches, instead of each on its own timer.
+   */
+  tick(atMs: number): { readonly slot: number; readonly reached: Promise<void> };
 }
 
 export interface FeedFollowerOptions {
@@ -39,6 +46,8 @@ export interface FeedFollowerOptions {
   readonly pollMs?: number;
   /** Events per feed read. */
   readonly pageLimit?: number;
+  /** Granularity of `tick`, in milliseconds. */
+  readonly tickMs?: number;
 }
 
 interface Waiter {
@@ -57,6 +66,10 @@ interface Waiter {
 export function createFeedFollower(store: EventStore, options: FeedFollowerOptions = {}): FeedFollower {
   const pollMs = options.pollMs ?? 200;
   const pageLimit = options.pageLimit ?? 1000;
+  const tickMs = options.tickMs ?? 100;
+  const ticks = new Map<number, { reached: Promise<void>; resolve: () => void }>();
+  let tickTimer: ReturnType<typeof setTimeout> | undefined;
+  let tickTimerAt = Infinity;
   const byDecision = new Map<string, Set<FeedSubscriber>>();
   const everything = new Set<FeedSubscriber>();
   const departed = new WeakSet<FeedSubscriber>();
@@ -165,7 +178,43 @@ export function createFeedFollower(store: EventStore, options: FeedFollowerOptio
     });
   }
 
+  function fireTicks(): void {
+    tickTimer = undefined;
+    tickTimerAt = Infinity;
+    const now = Date.now();
+    for (const [slot, entry] of ticks) {
+      if (slot > now) continue;
+      ticks.delete(slot);
+      entry.resolve();
+    }
+    scheduleTicks();
+  }
+
+  function scheduleTicks(): void {
+    let earliest = Infinity;
+    for (const slot of ticks.keys()) earliest = Math.min(earliest, slot);
+    if (earliest >= tickTimerAt) return;
+    if (tickTimer !== undefined) clearTimeout(tickTimer);
+    tickTimerAt = earliest;
+    if (earliest === Infinity) return;
+    // The feed reader's own timer keeps the process alive while anyone watches; a tick left
+    // behind by a watch that ended must not.
+    tickTimer = setTimeout(fireTicks, Math.max(0, earliest - Date.now()));
+    tickTimer.unref?.();
+  }
+
   return {
+    tick(atMs) {
+      const slot = Math.ceil(atMs / tickMs) * tickMs;
+      let entry = ticks.get(slot);
+      if (!entry) {
+        let resolve!: () => void;
+        const reached = new Promise<void>((r) => (resolve = r));
+        ticks.set(slot, (entry = { reached, resolve }));
+        scheduleTicks();
+      }
+      return { slot, reached: entry.reached };
+    },
     join: (subscriber) => request(subscriber),
     sync: () => request(),
     leave(subscriber) {

@@ -70,6 +70,8 @@ export async function* watchEvents(
   let buffer: StoredEvent[] = [];
   let failure: unknown;
   let wake: (() => void) | undefined;
+  /** The shared tick this watch already waits for. */
+  let tickSlot: number | undefined;
   const subscriber: FeedSubscriber = {
     decisionId,
     deliver(event) {
@@ -131,16 +133,22 @@ export async function* watchEvents(
         reportedAt = Date.now();
         continue;
       }
+      // Wait for an event, a failure, the abort, or the next time progress may be reported
+      // (on the follower's shared clock, so due reports of many watches go out together).
+      const tick = follower.tick(Date.now() + Math.max(due > 0 ? due : interval, 1));
+      if (tick.slot !== tickSlot) {
+        tickSlot = tick.slot;
+        void tick.reached.then(() => {
+          if (tickSlot === tick.slot) tickSlot = undefined;
+          wake?.();
+        });
+      }
       await new Promise<void>((resolve) => {
-        // Wait for an event, a failure, the abort, or the next time progress may be reported.
-        const timer = setTimeout(done, Math.max(due > 0 ? due : interval, 1));
-        function done() {
-          clearTimeout(timer);
+        wake = () => {
           wake = undefined;
           resolve();
-        }
-        wake = done;
-        if (signal?.aborted || buffer.length > 0 || failure !== undefined) done();
+        };
+        if (signal?.aborted || buffer.length > 0 || failure !== undefined) wake();
       });
     }
   } finally {
