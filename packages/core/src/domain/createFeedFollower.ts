@@ -48,6 +48,11 @@ export interface FeedFollowerOptions {
   readonly pageLimit?: number;
   /** Granularity of `tick`, in milliseconds. */
   readonly tickMs?: number;
+  /**
+   * Least time between the starts of two reads: appends that arrive in a burst are read
+   * together, so a busy writer costs one read per interval rather than one per append.
+   */
+  readonly minReadIntervalMs?: number;
 }
 
 interface Waiter {
@@ -67,6 +72,8 @@ export function createFeedFollower(store: EventStore, options: FeedFollowerOptio
   const pollMs = options.pollMs ?? 200;
   const pageLimit = options.pageLimit ?? 1000;
   const tickMs = options.tickMs ?? 100;
+  const minReadIntervalMs = options.minReadIntervalMs ?? 20;
+  let lastReadAt = -Infinity;
   const ticks = new Map<number, { reached: Promise<void>; resolve: () => void }>();
   let tickTimer: ReturnType<typeof setTimeout> | undefined;
   let tickTimerAt = Infinity;
@@ -132,7 +139,10 @@ export function createFeedFollower(store: EventStore, options: FeedFollowerOptio
   async function run(): Promise<void> {
     try {
       while (count > 0 || waiters.length > 0) {
-        // Only those who asked before this cycle began are answered at its end.
+        const gap = lastReadAt + minReadIntervalMs - Date.now();
+        if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
+        lastReadAt = Date.now();
+        // Only those who asked before this cycle's read began are answered at its end.
         const served = waiters;
         waiters = [];
         try {

@@ -5,7 +5,7 @@ import { NexusError } from '../errors/NexusError.js';
 import { createNullAdapter } from '../router/createNullAdapter.js';
 import { createRouter } from '../router/createRouter.js';
 import type { Router } from '../router/Router.js';
-import type { EventStore } from '../store/EventStore.js';
+import { DEFAULT_FEED_LIMIT, type EventStore } from '../store/EventStore.js';
 import { systemClock, type Clock } from '../time/Clock.js';
 import { parseTimestamp } from '../time/timestamp.js';
 import { approveDecision } from './commands/approveDecision.js';
@@ -21,7 +21,7 @@ import { replayDecision } from './replay.js';
 import type { ServiceDeps } from './ServiceDeps.js';
 import { validateDecisionId, validateName } from './validation.js';
 import { createFeedFollower } from './createFeedFollower.js';
-import { watchEvents } from './watchEvents.js';
+import { DEFAULT_WATCH_BUFFER_LIMIT, watchEvents } from './watchEvents.js';
 
 export interface NexusControlOptions {
   readonly store: EventStore;
@@ -56,8 +56,17 @@ export function createNexusControl(options: NexusControlOptions): NexusControl {
     maxConflictRetries: 25,
   };
   // One feed reader for every watch of this service, whatever their number.
-  const follower = createFeedFollower(store, options.watchPollMs === undefined ? {} : { pollMs: options.watchPollMs });
-  const watchLimits = options.watchBufferLimit === undefined ? {} : { bufferLimit: options.watchBufferLimit };
+  const bufferLimit = options.watchBufferLimit ?? DEFAULT_WATCH_BUFFER_LIMIT;
+  if (!Number.isSafeInteger(bufferLimit) || bufferLimit < 1) {
+    throw new NexusError('INVALID_ARGUMENT', `watchBufferLimit must be a positive integer, got ${String(bufferLimit)}`);
+  }
+  // A page is handed to the watches in one go: one page must fit a drained buffer, so only a
+  // reader that falls behind across pages is ended.
+  const follower = createFeedFollower(store, {
+    pageLimit: Math.min(DEFAULT_FEED_LIMIT, bufferLimit),
+    ...(options.watchPollMs === undefined ? {} : { pollMs: options.watchPollMs }),
+  });
+  const watchLimits = { bufferLimit };
 
   async function eventsAt(decisionId: string, at: PointInTime = {}): Promise<StoredEvent[]> {
     validateDecisionId(decisionId);

@@ -149,16 +149,21 @@ describe('watch fan-out', () => {
     const healthy = collect(nexus.watch, {});
     await until(healthy.caughtUp);
     // Let the stalled watch join the shared reader; it then stops pulling.
-    const pending = stalled.next();
-    await wait(30);
-    for (let i = 0; i < 10; i++) await nexus.request({ goal: `g${i}` }, requester);
-    await until(() => healthy.events().length === 20);
-    // It may hand over what it read before joining; then it ends with the clear code.
-    const seen: StoredEvent[] = [];
-    let result = await pending.then(
+    const pending = stalled.next().then(
       (r) => r,
       (error: unknown) => ({ error }),
     );
+    await wait(30);
+    // Spaced out, so each read of the shared reader finds one request's two events: the healthy
+    // watch drains them, the stalled one accumulates them.
+    for (let i = 0; i < 10; i++) {
+      await nexus.request({ goal: `g${i}` }, requester);
+      await wait(30);
+    }
+    await until(() => healthy.events().length === 20);
+    // It may hand over what it read before joining; then it ends with the clear code.
+    const seen: StoredEvent[] = [];
+    let result = await pending;
     while ('value' in result && !result.done && result.value.type === 'event') {
       seen.push(result.value.event);
       result = await stalled.next().then(
