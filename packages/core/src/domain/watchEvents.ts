@@ -67,7 +67,9 @@ export async function* watchEvents(
   reported = checkpoint;
   reportedAt = Date.now();
 
+  /** Delivered and not yet handed over: `buffer[next..]`. */
   let buffer: StoredEvent[] = [];
+  let next = 0;
   let failure: unknown;
   let wake: (() => void) | undefined;
   /** The shared tick this watch already waits for. */
@@ -76,9 +78,10 @@ export async function* watchEvents(
     decisionId,
     deliver(event) {
       if (failure !== undefined) return;
-      if (buffer.length >= bufferLimit) {
+      if (buffer.length - next >= bufferLimit) {
         failure = watchBehind(bufferLimit);
         buffer = [];
+        next = 0;
         follower.leave(subscriber);
       } else buffer.push(event);
       wake?.();
@@ -86,6 +89,7 @@ export async function* watchEvents(
     fail(error) {
       failure ??= error;
       buffer = [];
+      next = 0;
       wake?.();
     },
   };
@@ -118,8 +122,15 @@ export async function* watchEvents(
     for (;;) {
       if (signal?.aborted) return;
       if (failure !== undefined) throw failure;
-      const event = buffer.shift();
+      const event = buffer[next];
       if (event) {
+        next++;
+        // Drop what was handed over once it is most of the array, so a reader that is always a
+        // little behind does not keep the whole history alive.
+        if (next === buffer.length || (next >= 1024 && next * 2 >= buffer.length)) {
+          buffer = buffer.slice(next);
+          next = 0;
+        }
         yield { type: 'event', event };
         reported = event.checkpoint;
         reportedAt = Date.now();
@@ -148,7 +159,7 @@ export async function* watchEvents(
           wake = undefined;
           resolve();
         };
-        if (signal?.aborted || buffer.length > 0 || failure !== undefined) wake();
+        if (signal?.aborted || buffer.length > next || failure !== undefined) wake();
       });
     }
   } finally {

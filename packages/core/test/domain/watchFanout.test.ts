@@ -97,7 +97,7 @@ describe('watch fan-out', () => {
     const live = feed.events.slice(feed.events.findIndex((e) => e.decisionId === decisions[0] && e.seq === 2));
     expect(everything.events().map(idOf)).toEqual(live.map(idOf));
     await Promise.all([...watches, everything].map((w) => w.stop()));
-  });
+  }, 30_000);
 
   it('a watch resuming from an old checkpoint while others write hands over to the shared reader without a gap or a repeat', async () => {
     const inner = createMemoryEventStore();
@@ -121,7 +121,7 @@ describe('watch fan-out', () => {
     // Another watch keeps the shared reader running, so the newcomers join it mid-flight.
     const already = collect(nexus.watch, {});
     await until(already.caughtUp);
-    writesLeft = 200;
+    writesLeft = 60;
     const resumed = [0, 1, 2, 3, 4].map((i) => collect(nexus.watch, i === 0 ? { after: start } : { after: start, decisionId: first.decisionId }));
     const fromNow = collect(nexus.watch, {});
     await until(() => writesLeft === 0 && resumed.every((w) => w.caughtUp()) && fromNow.caughtUp());
@@ -137,7 +137,7 @@ describe('watch fan-out', () => {
     expect(tail.at(-1)).toBe(`${first.decisionId}#0.2`);
     expect(tail).toEqual(all.slice(all.length - tail.length).map(idOf));
     await Promise.all([...resumed, already, fromNow].map((w) => w.stop()));
-  });
+  }, 30_000);
 
   it('a watch whose consumer stops reading is ended with WATCH_BUFFER_FULL without holding back the others, and resumes from its last checkpoint', async () => {
     const { store } = countingStore();
@@ -179,7 +179,7 @@ describe('watch fan-out', () => {
     expect([...seen, ...rest.events()].map(idOf)).toEqual(healthy.events().map(idOf));
     await Promise.all([rest.stop(), healthy.stop()]);
     controller.abort();
-  });
+  }, 15_000);
 
   it('the shared reader stops when the last watch closes, and starts again with the next', async () => {
     const { store, counts } = countingStore();
