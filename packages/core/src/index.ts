@@ -26,3 +26,4 @@ export * from './domain/createNexusControl.js';
 export * from './bundle/index.js';
 export * from './audit/index.js';
 export * from './attestation/index.js';
+export * from './text/index.js';

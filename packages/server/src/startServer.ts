@@ -13,8 +13,12 @@ import {
 import { createNexusControl, createNullAdapter, createRouter, systemClock, type Clock, type EventStore, type NexusControl, type Router } from '@nexus-control/core';
 import { HealthImplementation } from 'grpc-health-check';
 import { createAuthenticator } from './auth/createAuthenticator.js';
+import { createDocumentRunner, type DocumentRunnerOptions } from './documents/createDocumentRunner.js';
 import type { AuthConfig, MessageLimits, TlsConfig } from './config/ServerConfig.js';
 import { createRpcRuntime } from './grpc/createRpcRuntime.js';
+import { addHealthService } from './grpc/addHealthService.js';
+import { refuseRepeatedAuthorization } from './grpc/refuseRepeatedAuthorization.js';
+import { checkedDefinition, responseEncoders } from './grpc/wireChecks.js';
 import { reflectionPackageDefinition } from './grpc/reflectionDefinition.js';
 import type { ServerDeps } from './grpc/ServerDeps.js';
 import { approvalService } from './grpc/services/approvalService.js';
@@ -26,6 +30,7 @@ import { executionService } from './grpc/services/executionService.js';
 import { templateService } from './grpc/services/templateService.js';
 import { DEFAULT_LISTEN, ListenAddressError, formatAddress, parseListenAddress } from './listenAddress.js';
 import { silentLogger, type Logger } from './logging/createLogger.js';
+import { watchStoreHealth } from './store/watchStoreHealth.js';
 
 export interface StartServerOptions {
   readonly store: EventStore;
@@ -43,6 +48,10 @@ export interface StartServerOptions {
   readonly tls?: TlsConfig;
   readonly limits?: Partial<MessageLimits>;
   readonly logger?: Logger;
+  /** How often health checking probes the store; default 1000 ms. */
+  readonly storeProbeMs?: number;
+  /** Where large client documents are processed (default: worker threads above 256 KiB). */
+  readonly documents?: DocumentRunnerOptions;
 }
 
 export interface RunningServer {
@@ -91,33 +100,55 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const nexus =
     options.nexus ??
     createNexusControl({ store: options.store, router, clock, ...(options.forbidSelfApproval === undefined ? {} : { forbidSelfApproval: options.forbidSelfApproval }) });
-  const deps: ServerDeps = { nexus, store: options.store, router, clock };
+  const deps: ServerDeps = { nexus, store: options.store, router, clock, documents: createDocumentRunner(options.documents) };
 
   const server = new Server({
     'grpc.max_receive_message_length': options.limits?.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': options.limits?.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
   });
-  const rpc = createRpcRuntime({ authenticate: createAuthenticator(options.auth), logger });
-  server.addService(DecisionServiceService, decisionService(rpc, deps));
-  server.addService(ApprovalServiceService, approvalService(rpc, deps));
-  server.addService(ExecutionServiceService, executionService(rpc, deps));
-  server.addService(TemplateServiceService, templateService(rpc, deps));
-  server.addService(BundleServiceService, bundleService(rpc, deps));
-  server.addService(AuditServiceService, auditService(rpc, deps));
-  server.addService(DiagnosticsServiceService, diagnosticsService(rpc));
+  const definitions = [
+    DecisionServiceService,
+    ApprovalServiceService,
+    ExecutionServiceService,
+    TemplateServiceService,
+    BundleServiceService,
+    AuditServiceService,
+    DiagnosticsServiceService,
+  ] as const;
+  const rpc = createRpcRuntime({ authenticate: createAuthenticator(options.auth), logger, encoders: responseEncoders(definitions) });
+  server.addService(checkedDefinition(DecisionServiceService), decisionService(rpc, deps));
+  server.addService(checkedDefinition(ApprovalServiceService), approvalService(rpc, deps));
+  server.addService(checkedDefinition(ExecutionServiceService), executionService(rpc, deps));
+  server.addService(checkedDefinition(TemplateServiceService), templateService(rpc, deps));
+  server.addService(checkedDefinition(BundleServiceService), bundleService(rpc, deps));
+  server.addService(checkedDefinition(AuditServiceService), auditService(rpc, deps));
+  server.addService(checkedDefinition(DiagnosticsServiceService), diagnosticsService(rpc));
 
   const health = new HealthImplementation(Object.fromEntries([['', 'SERVING'], ...SERVICE_NAMES.map((name) => [name, 'SERVING'])]));
-  health.addToServer(server);
+  let shuttingDown = false;
+  const storeHealth = watchStoreHealth(
+    options.store,
+    (serving) => {
+      if (shuttingDown) return;
+      for (const name of ['', ...SERVICE_NAMES]) health.setStatus(name, serving ? 'SERVING' : 'NOT_SERVING');
+    },
+    logger,
+    options.storeProbeMs,
+  );
+  addHealthService(server, health);
   new ReflectionService(reflectionPackageDefinition() as unknown as ConstructorParameters<typeof ReflectionService>[0]).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(listen.target, credentialsFor(options.auth, options.tls), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
+  refuseRepeatedAuthorization(server);
   const address = listen.target.startsWith('unix:') ? listen.target : formatAddress(listen.host, port);
 
   let stopping: Promise<void> | undefined;
   async function shutdown(graceMs = 10_000): Promise<void> {
     stopping ??= (async () => {
+      shuttingDown = true;
+      storeHealth.stop();
       for (const name of ['', ...SERVICE_NAMES]) health.setStatus(name, 'NOT_SERVING');
       rpc.closeStreams('the server is shutting down');
       await new Promise<void>((resolve) => {

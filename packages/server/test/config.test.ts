@@ -51,6 +51,11 @@ describe('configuration file', () => {
     expect(config.forbidSelfApproval).toBe(true);
   });
 
+  it('refuses an actor id that breaks the identifier rule, at start-up', () => {
+    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'ali\u0000ce', roles: ['requester'] }] } })).toMatch(/auth\.tokens\[0\]\.actor: must not contain control characters/);
+    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'x'.repeat(257), roles: ['requester'] }] } })).toMatch(/at most 256 bytes/);
+  });
+
   it('adapters get defaults: SPEC capabilities, a 30 s timeout, the config directory as working directory', () => {
     const config = parseConfig(
       {
@@ -146,8 +151,13 @@ describe('--store', () => {
     expect(() => parseStoreSpec('sqlite:./x.db?journal=delete')).toThrow(StoreSpecError);
   });
 
-  it('postgres and mongodb are recognised but not available yet, with a clear error', async () => {
-    await expect(openStore('postgres://u:p@localhost/db')).rejects.toThrow(/PostgreSQL store is not available/);
+  it('an unreachable PostgreSQL is STORE_UNAVAILABLE, and the error never holds its password', async () => {
+    const error = await openStore('postgres://u:p4ssw0rd@127.0.0.1:1/db?connect_timeout_ms=1000').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(JSON.stringify({ message: (error as Error).message, details: (error as { details?: unknown }).details })).not.toContain('p4ssw0rd');
+  });
+
+  it('mongodb is recognised but not available yet, with a clear error', async () => {
     await expect(openStore('mongodb://localhost/db')).rejects.toThrow(/MongoDB store is not available/);
     await expect(openStore('redis://localhost')).rejects.toThrow(StoreSpecError);
     await expect(openStore('sqlite:')).rejects.toThrow(/needs a path/);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withBenchDir } from '../benchDir.js';
 import type { KindResult, LoadDriverOptions, LoadDriverResult } from '../drivers/grpcLoadDriver.js';
-import type { Scenario } from '../scenario.js';
+import type { Scenario, ScenarioResult } from '../scenario.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const serverBin = join(repoRoot, 'packages', 'server', 'bin', 'nexus-control.js');
@@ -41,14 +41,8 @@ function writeConfig(dir: string): string {
 }
 
 /** Starts `nexus-control serve` on a free loopback port; resolves with the address from its readiness line. */
-function startServer(
-  dir: string,
-  config: string,
-  profileDir: string | undefined,
-  synchronous: string,
-): Promise<{ child: ChildProcess; address: string }> {
+function startServer(config: string, profileDir: string | undefined, store: string): Promise<{ child: ChildProcess; address: string }> {
   const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  const store = `sqlite:${join(dir, 'bench.db')}?synchronous=${synchronous}`;
   const child = spawn(
     process.execPath,
     [...nodeArgs, serverBin, 'serve', '--listen', '127.0.0.1:0', '--store', store, '--config', config],
@@ -113,56 +107,83 @@ const ms = (value: number) => `${value.toFixed(2)} ms`;
 const rate = (value: number) => Math.round(value).toLocaleString('en-US');
 const spread = (result: KindResult) => `rounds ${rate(Math.min(...result.roundRpcsPerSecond))}..${rate(Math.max(...result.roundRpcsPerSecond))}`;
 
+export interface LifecycleRun {
+  readonly seconds: number;
+  readonly log: (line: string) => void;
+  /** For the server's configuration file. */
+  readonly dir: string;
+  /** The server's `--store`. */
+  readonly store: string;
+  /** What the store is, for the progress line. */
+  readonly storeLabel: string;
+  /** The first lines of the output: the setting, store first. */
+  readonly setting: readonly string[];
+}
+
+/** Runs a server on `store` and drives lifecycles and echoes at it from a separate process. */
+export async function runLifecycle({ seconds, log, dir, store, storeLabel, setting }: LifecycleRun): Promise<ScenarioResult> {
+  const profileDir = process.env[CPU_PROFILE_ENV] || undefined;
+  log(`starting nexus-control serve (own process, ${storeLabel}, token auth)...`);
+  const server = await startServer(writeConfig(dir), profileDir, store);
+  let result: LoadDriverResult;
+  try {
+    // Process start-ups take a few seconds of the budget; the driver gets the rest.
+    const budgetMs = Math.max(4_000, seconds * 1000 - 6_000);
+    const rounds = 5;
+    const warmupMs = budgetMs / 10;
+    const options: LoadDriverOptions = {
+      address: server.address,
+      tokens: { requester: TOKENS.requester, approvers: [TOKENS.approvers[0], TOKENS.approvers[1]], executor: TOKENS.executor },
+      concurrency: CONCURRENCY,
+      warmupMs,
+      roundMs: (budgetMs - warmupMs) / (2 * rounds),
+      rounds,
+    };
+    log(`driving ${CONCURRENCY} concurrent calls from a separate process at ${server.address}, ${rounds} alternating rounds...`);
+    result = await runDriver(options);
+  } finally {
+    await stopServer(server.child);
+  }
+  const { echo, lifecycle } = result;
+  const ratio = lifecycle.rpcsPerSecond / echo.rpcsPerSecond;
+  const method = (name: string) => {
+    const m = lifecycle.methods[name];
+    return m ? `${name} p50 ${ms(m.p50Ms)} p99 ${ms(m.p99Ms)}` : `${name} -`;
+  };
+  return {
+    ratio,
+    lines: [
+      ...setting,
+      `         one JSON log line per RPC (info); load from a separate node process over one HTTP/2 channel, ${result.concurrency} calls in flight`,
+      `echo      ${rate(echo.rpcsPerSecond)} RPC/s  [${spread(echo)}; ${echo.rpcs.toLocaleString('en-US')} RPCs]  latency p50 ${ms(echo.p50Ms)} p99 ${ms(echo.p99Ms)}`,
+      `lifecycle ${rate(lifecycle.lifecyclesPerSecond)} lifecycles/s = ${rate(lifecycle.rpcsPerSecond)} RPC/s  [${spread(lifecycle)}; ${lifecycle.lifecycles.toLocaleString('en-US')} lifecycles]`,
+      `          per lifecycle p50 ${ms(lifecycle.lifecycleP50Ms)} p99 ${ms(lifecycle.lifecycleP99Ms)}; per RPC p50 ${ms(lifecycle.p50Ms)} p99 ${ms(lifecycle.p99Ms)}`,
+      `          ${method('CreateDecision')}; ${method('Approve')}; ${method('Execute')}`,
+      `lifecycle RPC throughput / echo RPC throughput (each lifecycle counts as ${RPCS_PER_LIFECYCLE} RPCs): ${ratio.toFixed(3)}`,
+      ...(profileDir === undefined ? [] : [`server CPU profile written to ${profileDir}`]),
+    ],
+  };
+}
+
 export const grpcLifecycle: Scenario = {
   name: 'grpc-lifecycle',
   description: 'full decision lifecycle (create, 2 approvals, execute via null adapter) over loopback gRPC on SQLite vs a unary Echo RPC, per RPC',
   target: 0.33,
   async run({ seconds, log }) {
     return withBenchDir(async (dir) => {
-      const profileDir = process.env[CPU_PROFILE_ENV] || undefined;
       // The store's documented durability option; the default is what users get out of the box.
       const synchronous = process.env[SYNCHRONOUS_ENV] === 'normal' ? 'normal' : 'full';
-      log(`starting nexus-control serve (own process, SQLite file with synchronous=${synchronous}, token auth)...`);
-      const server = await startServer(dir, writeConfig(dir), profileDir, synchronous);
-      let result: LoadDriverResult;
-      try {
-        // Process start-ups take a few seconds of the budget; the driver gets the rest.
-        const budgetMs = Math.max(4_000, seconds * 1000 - 6_000);
-        const rounds = 5;
-        const warmupMs = budgetMs / 10;
-        const options: LoadDriverOptions = {
-          address: server.address,
-          tokens: { requester: TOKENS.requester, approvers: [TOKENS.approvers[0], TOKENS.approvers[1]], executor: TOKENS.executor },
-          concurrency: CONCURRENCY,
-          warmupMs,
-          roundMs: (budgetMs - warmupMs) / (2 * rounds),
-          rounds,
-        };
-        log(`driving ${CONCURRENCY} concurrent calls from a separate process at ${server.address}, ${rounds} alternating rounds...`);
-        result = await runDriver(options);
-      } finally {
-        await stopServer(server.child);
-      }
-      const { echo, lifecycle } = result;
-      const ratio = lifecycle.rpcsPerSecond / echo.rpcsPerSecond;
-      const method = (name: string) => {
-        const m = lifecycle.methods[name];
-        return m ? `${name} p50 ${ms(m.p50Ms)} p99 ${ms(m.p99Ms)}` : `${name} -`;
-      };
-      return {
-        ratio,
-        lines: [
+      return runLifecycle({
+        seconds,
+        log,
+        dir,
+        store: `sqlite:${join(dir, 'bench.db')}?synchronous=${synchronous}`,
+        storeLabel: `SQLite file with synchronous=${synchronous}`,
+        setting: [
           `setting: nexus-control serve in its own process, SQLite store with synchronous=${synchronous.toUpperCase()} (WAL` +
             `${synchronous === 'full' ? ', the default' : `; set by ${SYNCHRONOUS_ENV}`}), bearer-token auth,`,
-          `         one JSON log line per RPC (info); load from a separate node process over one HTTP/2 channel, ${result.concurrency} calls in flight`,
-          `echo      ${rate(echo.rpcsPerSecond)} RPC/s  [${spread(echo)}; ${echo.rpcs.toLocaleString('en-US')} RPCs]  latency p50 ${ms(echo.p50Ms)} p99 ${ms(echo.p99Ms)}`,
-          `lifecycle ${rate(lifecycle.lifecyclesPerSecond)} lifecycles/s = ${rate(lifecycle.rpcsPerSecond)} RPC/s  [${spread(lifecycle)}; ${lifecycle.lifecycles.toLocaleString('en-US')} lifecycles]`,
-          `          per lifecycle p50 ${ms(lifecycle.lifecycleP50Ms)} p99 ${ms(lifecycle.lifecycleP99Ms)}; per RPC p50 ${ms(lifecycle.p50Ms)} p99 ${ms(lifecycle.p99Ms)}`,
-          `          ${method('CreateDecision')}; ${method('Approve')}; ${method('Execute')}`,
-          `lifecycle RPC throughput / echo RPC throughput (each lifecycle counts as ${RPCS_PER_LIFECYCLE} RPCs): ${ratio.toFixed(3)}`,
-          ...(profileDir === undefined ? [] : [`server CPU profile written to ${profileDir}`]),
         ],
-      };
+      });
     });
   },
 };

@@ -6,16 +6,16 @@ import { withBenchDir } from '../benchDir.js';
 import { compareThroughput, describeComparison } from '../measure.js';
 import type { Scenario } from '../scenario.js';
 
-const EVENTS = 10_000;
+export const EVENTS = 10_000;
 const APPROVERS = 50;
 const BASE_MS = Date.UTC(2025, 0, 1);
 
-function ts(seconds: number): string {
+export function ts(seconds: number): string {
   return `${new Date(BASE_MS + seconds * 1000).toISOString().slice(0, 19)}+00:00`;
 }
 
 /** A long-lived decision: created, a policy, then waves of approvals and revocations. */
-function decisionLog(): NewEvent[] {
+export function decisionLog(): NewEvent[] {
   const requester = { type: 'human', id: 'requester' } as const;
   const events: NewEvent[] = [
     newEvent(

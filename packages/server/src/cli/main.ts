@@ -3,6 +3,7 @@ import { processIo, type CliCommand, type CliIo } from './CliIo.js';
 /** Each command lives in its own module, loaded only when used so `verify` starts fast. */
 const commands: Record<string, { summary: string; load: () => Promise<CliCommand> }> = {
   serve: { summary: 'run the gRPC API server', load: async () => (await import('./commands/serve.js')).serve },
+  migrate: { summary: 'apply pending schema migrations to a PostgreSQL store', load: async () => (await import('./commands/migrate.js')).migrate },
   verify: { summary: 'verify an audit package or bundle offline', load: async () => (await import('./commands/verify.js')).verify },
   sign: { summary: 'attach an Ed25519 attestation to an audit package', load: async () => (await import('./commands/sign.js')).sign },
   keygen: { summary: 'generate an Ed25519 key pair for signing', load: async () => (await import('./commands/keygen.js')).keygen },

@@ -42,13 +42,21 @@ export function parseStoreSpec(spec: string): StoreSpec {
   throw new StoreSpecError(`unknown store '${spec}': use sqlite:PATH, postgres://… or mongodb://…`);
 }
 
-export async function openStore(spec: string): Promise<EventStore> {
+export interface OpenStoreOptions {
+  /** Networked stores: apply pending schema migrations at open (default true). */
+  readonly migrate?: boolean;
+}
+
+export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<EventStore> {
   const parsed = parseStoreSpec(spec);
   switch (parsed.kind) {
     case 'sqlite':
       return createSqliteEventStore({ path: parsed.path, synchronous: parsed.synchronous });
-    case 'postgres':
-      throw new StoreSpecError('the PostgreSQL store is not available in this version yet; use --store sqlite:PATH');
+    case 'postgres': {
+      // Loaded only when used, so a server on another store never loads the driver.
+      const { openPostgresStore } = await import('@nexus-control/store-postgres');
+      return openPostgresStore(parsed.url, { migrate: options.migrate ?? true });
+    }
     case 'mongodb':
       throw new StoreSpecError('the MongoDB store is not available in this version yet; use --store sqlite:PATH');
   }

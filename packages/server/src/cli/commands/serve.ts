@@ -17,6 +17,8 @@ options:
   --listen HOST:PORT   address to listen on (default ${DEFAULT_LISTEN}; port 0 picks a free port)
   --store SPEC         sqlite:PATH[?synchronous=full|normal] (default ${DEFAULT_STORE}, full:
                        an acknowledged write survives power loss), postgres://… or mongodb://…
+  --no-migrate         PostgreSQL: do not apply pending schema migrations at start (refuse
+                       a schema that is not current; run 'nexus-control migrate' instead)
   --config FILE        JSON configuration: auth (tokens, mtls, forbidSelfApproval), tls,
                        adapters, limits, shutdownGraceMs, logLevel
   --log-level LEVEL    debug, info (default), warn or error
@@ -42,8 +44,9 @@ function untilSignal(onSecond: () => void): Promise<NodeJS.Signals> {
   });
 }
 
-function redactStore(spec: string): string {
-  return spec.replace(/\/\/([^@/]*)@/, '//***@');
+/** The store spec for logs: user info and any `password=` parameter hidden. */
+export function redactStore(spec: string): string {
+  return spec.replace(/\/\/([^@/]*)@/, '//***@').replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
 
 function describeAuth(config: ServerConfig): string {
@@ -62,6 +65,7 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
         store: { type: 'string' },
         config: { type: 'string' },
         'log-level': { type: 'string' },
+        'no-migrate': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -95,7 +99,7 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
 
   let store: EventStore;
   try {
-    store = await openStore(storeSpec);
+    store = await openStore(storeSpec, { migrate: values['no-migrate'] !== true });
   } catch (error) {
     logger.error('cannot open the store', { store: redactStore(storeSpec), error: (error as Error).message });
     return error instanceof StoreSpecError ? 2 : 1;
