@@ -10,6 +10,7 @@ import { sqliteAppend } from './sqliteAppend.js';
 import { sqliteAppendConcurrent } from './sqliteAppendConcurrent.js';
 import { sqliteReplay } from './sqliteReplay.js';
 import { verify10k } from './verify10k.js';
+import { watchFanout } from './watchFanout.js';
 
 /** Every scenario the harness knows, in the order `--list` shows them. */
 export const scenarios: readonly Scenario[] = [
@@ -24,4 +25,5 @@ export const scenarios: readonly Scenario[] = [
   pgReplay,
   grpcLifecyclePg,
   parseFloats,
+  watchFanout,
 ];
