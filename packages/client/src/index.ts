@@ -6,6 +6,7 @@ export * from './gen/nexus/control/v1/templates.js';
 export * from './gen/nexus/control/v1/bundles.js';
 export * from './gen/nexus/control/v1/audit.js';
 export * from './gen/nexus/control/v1/diagnostics.js';
+export * from './gen/nexus/control/v1/errors.js';
 // Every generated file declares these helpers; naming one source resolves the ambiguity.
 export { protobufPackage, protobufFileName, type DeepPartial, type MessageFns } from './gen/nexus/control/v1/types.js';
 export { Timestamp } from './gen/google/protobuf/timestamp.js';

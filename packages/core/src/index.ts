@@ -29,3 +29,4 @@ export type { RecoveryReport } from './domain/commands/recoverExecutions.js';
 export * from './bundle/index.js';
 export * from './audit/index.js';
 export * from './attestation/index.js';
+export * from './text/index.js';

@@ -164,10 +164,37 @@ describe('parseJson: strings', () => {
 });
 
 describe('parseJson: objects', () => {
-  it('the last of duplicate keys wins, as in Python', () => {
-    expect(parseBoth('{"a": 1, "b": 2, "a": 3}')).toEqual({ a: 3, b: 2 });
-    expect(parseBoth('{"a": 1.0, "a": 2}')).toEqual({ a: 2 });
-    expect(parseBoth('{"a": 2, "a": 1.0}')).toEqual({ a: new JsonFloat(1) });
+  it('refuses duplicate keys on both paths, naming the repeated key at its position', () => {
+    const cases: [string, string][] = [
+      ['{"a": 1, "b": 2, "a": 3}', '"a"'],
+      ['{"a": 1.0, "a": 2}', '"a"'],
+      ['{"x": [{"goal": "g", "goal": "h"}]}', '"goal"'],
+      ['{"a": 1, "\\u0061": 2}', '"\\u0061"'],
+      ['{"0": 1, "0": 2}', '"0"'],
+    ];
+    for (const [text, repeated] of cases) {
+      for (const parse of [parseJson, parseJsonStrict]) {
+        const error = errorOf(() => parse(text));
+        expect(error.code, text).toBe('CANONICAL_JSON_INVALID');
+        expect(error.message).toMatch(/duplicate key/);
+        expect(error.details['position'], text).toBe(text.lastIndexOf(repeated));
+      }
+    }
+  });
+
+  it('keeps objects whose keys merely look alike, and index-like keys in any order', () => {
+    expect(parseBoth('{"a": 1, "A": 2, "a ": 3}')).toEqual({ a: 1, A: 2, 'a ': 3 });
+    expect(parseBoth('{"b": 1.0, "2": 2, "1": 3.0}')).toEqual({ b: new JsonFloat(1), 2: 2, 1: new JsonFloat(3) });
+  });
+
+  it('refuses a document beyond the length limit or nested beyond the depth limit, before building it', () => {
+    expect(errorOf(() => parseJson('[1, 2, 3]', { maxLength: 8 })).message).toMatch(/more than the limit of 8/);
+    const deep = (n: number) => '['.repeat(n) + '1.0' + ']'.repeat(n);
+    expect(parseJson(deep(128))).toBeDefined();
+    for (const parse of [(t: string) => parseJson(t), (t: string) => parseJsonStrict(t)]) {
+      expect(errorOf(() => parse(deep(129))).message).toMatch(/nested deeper than 128 levels/);
+    }
+    expect(errorOf(() => parseJson(deep(10), { maxDepth: 9 })).code).toBe('CANONICAL_JSON_INVALID');
   });
 
   it('"__proto__" is an own key, not a prototype', () => {

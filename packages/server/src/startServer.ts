@@ -15,7 +15,11 @@ import { HealthImplementation } from 'grpc-health-check';
 import { createAuthenticator } from './auth/createAuthenticator.js';
 import { DEFAULT_EXECUTION_SETTINGS, type AuthConfig, type ExecutionSettings, type MessageLimits, type TlsConfig } from './config/ServerConfig.js';
 import { startRecoveryLoop } from './startRecoveryLoop.js';
+import { createDocumentRunner, type DocumentRunnerOptions } from './documents/createDocumentRunner.js';
 import { createRpcRuntime } from './grpc/createRpcRuntime.js';
+import { addHealthService } from './grpc/addHealthService.js';
+import { refuseRepeatedAuthorization } from './grpc/refuseRepeatedAuthorization.js';
+import { checkedDefinition, responseEncoders } from './grpc/wireChecks.js';
 import { reflectionPackageDefinition } from './grpc/reflectionDefinition.js';
 import type { ServerDeps } from './grpc/ServerDeps.js';
 import { approvalService } from './grpc/services/approvalService.js';
@@ -52,6 +56,8 @@ export interface StartServerOptions {
    * Used to build the default `nexus`; the sweep runs on whichever `nexus` the server uses.
    */
   readonly executions?: Partial<ExecutionSettings> & { readonly owner?: string };
+  /** Where large client documents are processed (default: worker threads above 256 KiB). */
+  readonly documents?: DocumentRunnerOptions;
 }
 
 export interface RunningServer {
@@ -111,23 +117,31 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       },
       ...(options.forbidSelfApproval === undefined ? {} : { forbidSelfApproval: options.forbidSelfApproval }),
     });
-  const deps: ServerDeps = { nexus, store: options.store, router, clock };
+  const deps: ServerDeps = { nexus, store: options.store, router, clock, documents: createDocumentRunner(options.documents) };
 
   const server = new Server({
     'grpc.max_receive_message_length': options.limits?.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': options.limits?.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
   });
-  const rpc = createRpcRuntime({ authenticate: createAuthenticator(options.auth), logger });
-  server.addService(DecisionServiceService, decisionService(rpc, deps));
-  server.addService(ApprovalServiceService, approvalService(rpc, deps));
-  server.addService(ExecutionServiceService, executionService(rpc, deps));
-  server.addService(TemplateServiceService, templateService(rpc, deps));
-  server.addService(BundleServiceService, bundleService(rpc, deps));
-  server.addService(AuditServiceService, auditService(rpc, deps));
-  server.addService(DiagnosticsServiceService, diagnosticsService(rpc));
+  const definitions = [
+    DecisionServiceService,
+    ApprovalServiceService,
+    ExecutionServiceService,
+    TemplateServiceService,
+    BundleServiceService,
+    AuditServiceService,
+    DiagnosticsServiceService,
+  ] as const;
+  const rpc = createRpcRuntime({ authenticate: createAuthenticator(options.auth), logger, encoders: responseEncoders(definitions) });
+  server.addService(checkedDefinition(DecisionServiceService), decisionService(rpc, deps));
+  server.addService(checkedDefinition(ApprovalServiceService), approvalService(rpc, deps));
+  server.addService(checkedDefinition(ExecutionServiceService), executionService(rpc, deps));
+  server.addService(checkedDefinition(TemplateServiceService), templateService(rpc, deps));
+  server.addService(checkedDefinition(BundleServiceService), bundleService(rpc, deps));
+  server.addService(checkedDefinition(AuditServiceService), auditService(rpc, deps));
+  server.addService(checkedDefinition(DiagnosticsServiceService), diagnosticsService(rpc));
 
   const health = new HealthImplementation(Object.fromEntries([['', 'SERVING'], ...SERVICE_NAMES.map((name) => [name, 'SERVING'])]));
-  health.addToServer(server);
   let shuttingDown = false;
   const storeHealth = watchStoreHealth(
     options.store,
@@ -138,11 +152,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     logger,
     options.storeProbeMs,
   );
+  addHealthService(server, health);
   new ReflectionService(reflectionPackageDefinition() as unknown as ConstructorParameters<typeof ReflectionService>[0]).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(listen.target, credentialsFor(options.auth, options.tls), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
+  refuseRepeatedAuthorization(server);
   const address = listen.target.startsWith('unix:') ? listen.target : formatAddress(listen.host, port);
 
   const recovery = startRecoveryLoop(nexus, executions.sweepMs, logger);

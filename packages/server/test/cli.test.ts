@@ -146,6 +146,16 @@ describe('nexus-control verify', () => {
     expect(out).toMatch(/^  PASS  bundle_digest /m);
   });
 
+  it('refuses a document with a duplicate key instead of printing VERIFIED for one reading of it', async () => {
+    // The last "goal" is the one the digests cover; a reader keeping the first would see another goal.
+    const text = readFileSync(file('bundle.json'), 'utf8').replace('"goal": "rotate keys"', '"goal": "delete every key", "goal": "rotate keys"');
+    writeFileSync(file('duplicate.json'), text);
+    const { code, out, err } = await run('verify', file('duplicate.json'));
+    expect(code).toBe(2);
+    expect(out).not.toMatch(/VERIFIED/);
+    expect(err).toMatch(/duplicate key "goal"/);
+  });
+
   it('input it cannot use exits 2 with one line on stderr', async () => {
     const cases: string[][] = [
       ['verify', file('broken.json')],

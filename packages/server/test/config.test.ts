@@ -51,6 +51,11 @@ describe('configuration file', () => {
     expect(config.forbidSelfApproval).toBe(true);
   });
 
+  it('refuses an actor id that breaks the identifier rule, at start-up', () => {
+    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'ali\u0000ce', roles: ['requester'] }] } })).toMatch(/auth\.tokens\[0\]\.actor: must not contain control characters/);
+    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'x'.repeat(257), roles: ['requester'] }] } })).toMatch(/at most 256 bytes/);
+  });
+
   it('adapters get defaults: SPEC capabilities, a 30 s timeout, the config directory as working directory', () => {
     const config = parseConfig(
       {

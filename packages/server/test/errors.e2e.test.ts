@@ -60,7 +60,8 @@ describe('error mapping over the wire', () => {
     await expectFailure(alice.getTemplate({ name: 'nope' }), 'TEMPLATE_NOT_FOUND', status.NOT_FOUND);
     await expectFailure(alice.createDecision({ goal: 'g', templateName: 'nope' }), 'TEMPLATE_NOT_FOUND', status.NOT_FOUND);
     const id = await approvedDecision();
-    await expectFailure(deployer.execute({ decisionId: id, adapterId: 'teleport' }), 'ADAPTER_NOT_FOUND', status.NOT_FOUND);
+    const unknown = await expectFailure(deployer.execute({ decisionId: id, adapterId: 'teleport' }), 'POLICY_VIOLATION', status.FAILED_PRECONDITION);
+    expect((JSON.parse(unknown.details['violations'] ?? '[]') as { code: string }[]).map((v) => v.code)).toContain('ADAPTER_NOT_FOUND');
   });
 
   it('ALREADY_EXISTS: a template name taken, a bundle imported twice', async () => {

@@ -5,14 +5,18 @@ import { grpcLifecyclePg } from './grpcLifecyclePg.js';
 import { pgAppend } from './pgAppend.js';
 import { pgAppendConcurrent } from './pgAppendConcurrent.js';
 import { pgReplay } from './pgReplay.js';
+import { parseFloats } from './parseFloats.js';
 import { sqliteAppend } from './sqliteAppend.js';
+import { sqliteAppendConcurrent } from './sqliteAppendConcurrent.js';
 import { sqliteReplay } from './sqliteReplay.js';
 import { verify10k } from './verify10k.js';
+import { watchFanout } from './watchFanout.js';
 
 /** Every scenario the harness knows, in the order `--list` shows them. */
 export const scenarios: readonly Scenario[] = [
   commandScaling,
   sqliteAppend,
+  sqliteAppendConcurrent,
   sqliteReplay,
   grpcLifecycle,
   verify10k,
@@ -20,4 +24,6 @@ export const scenarios: readonly Scenario[] = [
   pgAppendConcurrent,
   pgReplay,
   grpcLifecyclePg,
+  parseFloats,
+  watchFanout,
 ];

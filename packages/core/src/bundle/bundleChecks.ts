@@ -21,6 +21,8 @@ import { BUNDLE_EXPORT_METHOD_ID, BUNDLE_VERSION } from './types.js';
 
 const STATUSES = new Set(['DRAFT', 'PENDING_APPROVAL', 'APPROVED', 'EXECUTING', 'COMPLETED', 'FAILED']);
 const EVENT_TYPES = new Set<string>(DECISION_EVENT_TYPES);
+/** Structural problems collected before the schema check stops looking. */
+const MAX_EVENT_PROBLEMS = 100;
 /** Failing items listed in a check's detail before "…and N more". */
 const LIST_LIMIT = 5;
 
@@ -85,6 +87,11 @@ function schemaProblemsOf(bundle: JsonObject, decision: JsonValue | undefined, e
     if (events.length === 0) problems.push('events must not be empty');
     const eventProblems: string[] = [];
     for (let i = 0; i < events.length; i++) {
+      // A bounded list: a hostile bundle of millions of bad events must not cost a message each.
+      if (eventProblems.length >= MAX_EVENT_PROBLEMS) {
+        eventProblems.push(`events[${i}] and after were not checked`);
+        break;
+      }
       const event = events[i];
       if (!isJsonObject(event)) {
         eventProblems.push(`events[${i}] must be an object`);
@@ -122,24 +129,29 @@ export function analyzeBundle(value: JsonValue | undefined): BundleAnalysis {
   const events = (Array.isArray(rawEvents) ? rawEvents : []).map(objectAt);
   const decisionId = typeof decision['decision_id'] === 'string' ? decision['decision_id'] : undefined;
 
-  let digest: BundleAnalysis['digest'];
-  let payloadJsons: (string | undefined)[];
-  let digestInputs: readonly (string | undefined)[] = [];
-  try {
-    const canonical = canonicalizeBundle(bundle);
-    digest = { ok: true, hex: canonicalBundleDigest(canonical) };
-    payloadJsons = canonical.payloadJsons as string[];
-    digestInputs = canonical.digestInputs;
-  } catch (error) {
-    digest = { ok: false, error: (error as Error).message };
-    payloadJsons = events.map((event) => {
-      try {
-        return canonicalPayloadText(event);
-      } catch {
-        return undefined;
-      }
-    });
-  }
+  // Canonicalizing costs a few times the document's size: done on first use, so a bundle
+  // that fails the schema check never pays for it.
+  let canonical: { digest: BundleAnalysis['digest']; payloadJsons: (string | undefined)[]; digestInputs: readonly (string | undefined)[] } | undefined;
+  const canonicalized = () => {
+    if (canonical) return canonical;
+    try {
+      const c = canonicalizeBundle(bundle);
+      canonical = { digest: { ok: true, hex: canonicalBundleDigest(c) }, payloadJsons: c.payloadJsons as string[], digestInputs: c.digestInputs };
+    } catch (error) {
+      canonical = {
+        digest: { ok: false, error: (error as Error).message },
+        payloadJsons: events.map((event) => {
+          try {
+            return canonicalPayloadText(event);
+          } catch {
+            return undefined;
+          }
+        }),
+        digestInputs: [],
+      };
+    }
+    return canonical;
+  };
 
   let replayed: ReturnType<BundleAnalysis['replay']> | undefined;
   return {
@@ -149,9 +161,15 @@ export function analyzeBundle(value: JsonValue | undefined): BundleAnalysis {
     events,
     routerLink: objectAt(bundle['router_link']),
     integrity: objectAt(bundle['integrity']),
-    digest,
-    payloadJsons,
-    digestInputs,
+    get digest() {
+      return canonicalized().digest;
+    },
+    get payloadJsons() {
+      return canonicalized().payloadJsons;
+    },
+    get digestInputs() {
+      return canonicalized().digestInputs;
+    },
     schemaProblems: schemaProblemsOf(bundle, bundle['decision'], rawEvents),
     replay() {
       if (replayed) return replayed;

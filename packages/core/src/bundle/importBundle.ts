@@ -9,6 +9,7 @@ import { isJsonObject, type JsonObject, type JsonValue } from '../json/JsonValue
 import { parseJson } from '../json/parseJson.js';
 import type { DecisionHeader, EventStore } from '../store/EventStore.js';
 import { analyzeBundle } from './bundleChecks.js';
+import { importableLogProblem } from './importableLogProblem.js';
 import { buildBundle } from './buildBundle.js';
 import { CONFLICT_MODES, type BundleStatus, type ConflictMode, type DecisionBundle, type ImportBundleResult, type ImportErrorCode } from './types.js';
 
@@ -97,6 +98,8 @@ export async function importBundle(
   });
   if (analysis.decision['created_at'] !== events[0]?.['ts']) problems.push('decision.created_at is not the first event ts');
   if (problems.length > 0) return failure('REPLAY_INVALID', `the event sequence is invalid: ${problemList(problems)}`);
+  const writable = importableLogProblem(originalId, events);
+  if (writable !== undefined) return failure(writable.code, writable.message);
   const replay = analysis.replay();
   if (!replay.ok) return failure('REPLAY_INVALID', `the events do not replay: ${replay.error}`);
   const view = replay.view;

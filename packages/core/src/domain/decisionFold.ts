@@ -1,14 +1,15 @@
-import type {
-  Actor,
-  ApprovalGrantedPayload,
-  ApprovalRevokedPayload,
-  DecisionCreatedPayload,
-  ExecutionCompletedPayload,
-  ExecutionFailedPayload,
-  ExecutionRequestedPayload,
-  ExecutionStartedPayload,
-  Mode,
-  PolicyAttachedPayload,
+import {
+  MODES,
+  type Actor,
+  type ApprovalGrantedPayload,
+  type ApprovalRevokedPayload,
+  type DecisionCreatedPayload,
+  type ExecutionCompletedPayload,
+  type ExecutionFailedPayload,
+  type ExecutionRequestedPayload,
+  type ExecutionStartedPayload,
+  type Mode,
+  type PolicyAttachedPayload,
 } from '../events/DecisionEvent.js';
 import { NexusError } from '../errors/NexusError.js';
 import type { JsonObject } from '../json/JsonValue.js';
@@ -89,6 +90,40 @@ function replayError(seq: number, message: string): NexusError {
   return new NexusError('REPLAY_INVALID', `event ${seq}: ${message}`, { seq });
 }
 
+/**
+ * The request and its policy are what every later decision rests on (who may execute, with
+ * how many approvals), so a log whose request or policy has values of the wrong kind (say,
+ * stored by a release that did not check imports) fails to replay rather than being acted
+ * on. Only kinds and ranges that make sense are checked, not today's size limits, so
+ * decisions written under older limits stay readable. Once per log: replay stays as fast.
+ */
+function checkPayload(seq: number, type: 'DECISION_CREATED' | 'POLICY_ATTACHED', p: JsonObject): void {
+  const problem = type === 'DECISION_CREATED' ? requestProblem(p) : policyProblem(p);
+  if (problem !== undefined) throw replayError(seq, `${type} could not have been written by a command: ${problem}`);
+}
+
+const isStringList = (value: unknown): boolean => Array.isArray(value) && value.every((item) => typeof item === 'string');
+const isCount = (value: unknown): boolean => typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
+
+function requestProblem(p: JsonObject): string | undefined {
+  if (typeof p['goal'] !== 'string') return 'goal is not a string';
+  if (p['plan'] !== null && p['plan'] !== undefined && typeof p['plan'] !== 'string') return 'plan is not a string';
+  if (!MODES.includes(p['requested_mode'] as Mode)) return 'requested_mode is not dry_run or apply';
+  if (p['labels'] !== undefined && !isStringList(p['labels'])) return 'labels is not a list of strings';
+  return undefined;
+}
+
+function policyProblem(p: JsonObject): string | undefined {
+  if (!isCount(p['min_approvals'])) return 'min_approvals is not an integer of at least 1';
+  const modes = p['allowed_modes'];
+  if (!Array.isArray(modes) || modes.length === 0 || !modes.every((mode) => MODES.includes(mode as Mode))) return 'allowed_modes is not a non-empty list of modes';
+  for (const key of ['require_adapter_capabilities', 'labels']) {
+    if (p[key] !== undefined && !isStringList(p[key])) return `${key} is not a list of strings`;
+  }
+  if (p['max_steps'] !== null && p['max_steps'] !== undefined && !isCount(p['max_steps'])) return 'max_steps is not null or an integer of at least 1';
+  return undefined;
+}
+
 export function emptyFold(decisionId: string): DecisionFold {
   return {
     decisionId,
@@ -128,6 +163,7 @@ export function applyEvent(fold: DecisionFold, event: ReplayableEvent): void {
   switch (type) {
     case 'DECISION_CREATED': {
       if (seq !== 0) throw replayError(seq, 'DECISION_CREATED may only be the first event');
+      checkPayload(seq, type, p);
       const created = p as unknown as DecisionCreatedPayload;
       fold.createdAt = ts;
       fold.requester = actor;
@@ -139,6 +175,7 @@ export function applyEvent(fold: DecisionFold, event: ReplayableEvent): void {
       break;
     }
     case 'POLICY_ATTACHED': {
+      checkPayload(seq, type, p);
       const policy = p as unknown as PolicyAttachedPayload;
       fold.policy = {
         minApprovals: policy.min_approvals,
@@ -319,4 +356,11 @@ export function viewOf(fold: DecisionFold, asOfMicros: number): DecisionView {
     eventCount: fold.eventCount,
     asOf: formatTimestamp(asOfMicros),
   };
+}
+
+/** An independent copy: applying events to it leaves `fold` as it was. */
+export function cloneFold(fold: DecisionFold): DecisionFold {
+  const approvals = new Map<string, ApprovalRecord>();
+  for (const [actorId, record] of fold.approvals) approvals.set(actorId, { ...record });
+  return { ...fold, labels: [...fold.labels], approvals, executions: fold.executions.map((e) => ({ ...e })) };
 }

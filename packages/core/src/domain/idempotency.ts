@@ -1,5 +1,7 @@
 import { NexusError, isNexusError } from '../errors/NexusError.js';
 import { digestOf } from '../json/digest.js';
+import { checkIdentifier } from '../text/identifier.js';
+import { quote } from '../text/quote.js';
 import type { JsonObject } from '../json/JsonValue.js';
 import type { EventStore, IdempotencyRecord } from '../store/EventStore.js';
 import type { CommandContext } from './NexusControlApi.js';
@@ -25,15 +27,13 @@ export async function runIdempotent<T>(
 ): Promise<T> {
   const key = ctx.idempotencyKey;
   if (key === undefined || key === '') return run(undefined);
-  if (typeof key !== 'string' || key.length > 256) {
-    throw new NexusError('INVALID_ARGUMENT', 'an idempotency key must be a string of at most 256 characters');
-  }
+  checkIdentifier(key, 'idempotency key', 'INVALID_ARGUMENT');
   const fingerprint = digestOf({ command, actor: ctx.actor.id, args });
   const resolve = async (record: IdempotencyRecord): Promise<T> => {
     if (record.fingerprint !== fingerprint) {
       throw new NexusError(
         'IDEMPOTENCY_KEY_REUSED',
-        `idempotency key '${key}' was already used for a different command or arguments`,
+        `idempotency key ${quote(key)} was already used for a different command or arguments`,
         { idempotencyKey: key },
       );
     }

@@ -2,6 +2,9 @@ import { MODES, type Mode, type PolicyAttachedPayload } from '../events/Decision
 import { NexusError } from '../errors/NexusError.js';
 import type { JsonObject } from '../json/JsonValue.js';
 import type { TemplateRecord } from '../store/EventStore.js';
+import { identifierProblem } from '../text/identifier.js';
+import { FIELD_LIMITS } from '../text/limits.js';
+import { quote, truncateText } from '../text/quote.js';
 import type { PolicyInput } from './NexusControlApi.js';
 
 /** A complete, validated policy in its payload spelling (SPEC §1). */
@@ -25,15 +28,24 @@ function invalid(message: string, field: string): NexusError {
   return new NexusError('INVALID_POLICY', message, { field });
 }
 
+/** Labels and capabilities: lists of distinct identifiers, bounded in length. */
 function checkStringList(value: unknown, field: string): string[] {
   if (!Array.isArray(value)) throw invalid(`${field} must be a list of strings`, field);
+  if (value.length > FIELD_LIMITS.listEntries) throw invalid(`${field} may hold at most ${FIELD_LIMITS.listEntries} entries, not ${value.length}`, field);
   const seen = new Set<string>();
   for (const item of value) {
-    if (typeof item !== 'string' || item.length === 0) throw invalid(`${field} must hold non-empty strings`, field);
-    if (seen.has(item)) throw invalid(`${field} lists '${item}' twice`, field);
+    const problem = identifierProblem(item);
+    if (problem !== undefined) throw invalid(`each entry of ${field} ${problem}`, field);
+    if (seen.has(item)) throw invalid(`${field} lists ${quote(item)} twice`, field);
     seen.add(item);
   }
   return [...value] as string[];
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return quote(value);
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'a list' : typeof value.valueOf() === 'number' ? truncateText(String(value.valueOf()), 64) : 'an object';
+  return truncateText(String(value), 64);
 }
 
 /** Validates each given field of a policy input; returns the fields in payload spelling. */
@@ -42,8 +54,8 @@ export function validatePolicyFields(input: PolicyInput): Partial<ResolvedPolicy
   const out: { -readonly [K in keyof ResolvedPolicy]?: ResolvedPolicy[K] } = {};
   if (input.minApprovals !== undefined) {
     const n = input.minApprovals;
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
-      throw invalid(`min_approvals must be an integer of at least 1, not ${String(n)}`, 'min_approvals');
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1 || n > FIELD_LIMITS.minApprovalsMax) {
+      throw invalid(`min_approvals must be an integer from 1 to ${FIELD_LIMITS.minApprovalsMax}, not ${show(n)}`, 'min_approvals');
     }
     out.min_approvals = n;
   }
@@ -52,7 +64,7 @@ export function validatePolicyFields(input: PolicyInput): Partial<ResolvedPolicy
     if (!Array.isArray(modes) || modes.length === 0) throw invalid('allowed_modes must be a non-empty list', 'allowed_modes');
     const seen = new Set<string>();
     for (const mode of modes) {
-      if (!MODES.includes(mode)) throw invalid(`allowed_modes may only hold dry_run and apply, not '${String(mode)}'`, 'allowed_modes');
+      if (!MODES.includes(mode)) throw invalid(`allowed_modes may only hold dry_run and apply, not ${show(mode)}`, 'allowed_modes');
       if (seen.has(mode)) throw invalid(`allowed_modes lists '${mode}' twice`, 'allowed_modes');
       seen.add(mode);
     }
@@ -63,8 +75,8 @@ export function validatePolicyFields(input: PolicyInput): Partial<ResolvedPolicy
   }
   if (input.maxSteps !== undefined) {
     const n = input.maxSteps;
-    if (n !== null && (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1)) {
-      throw invalid(`max_steps must be null or an integer of at least 1, not ${String(n)}`, 'max_steps');
+    if (n !== null && (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1 || n > FIELD_LIMITS.maxStepsMax)) {
+      throw invalid(`max_steps must be null or an integer from 1 to ${FIELD_LIMITS.maxStepsMax}, not ${show(n)}`, 'max_steps');
     }
     out.max_steps = n;
   }

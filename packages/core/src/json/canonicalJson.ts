@@ -17,7 +17,7 @@ import { compareCodePoints, hasSurrogate, isWellFormedString } from './unicode.j
  * put back into the output afterwards.
  */
 export function canonicalJson(value: JsonValue): string {
-  const ctx: Context = { raw: [], hits: 0 };
+  const ctx: Context = { raw: [], hits: 0, uses: 0, byText: new Map(), byFloat: new Map() };
   let out: string;
   try {
     out = JSON.stringify(prepare(value, ctx));
@@ -28,7 +28,7 @@ export function canonicalJson(value: JsonValue): string {
   if (ctx.raw.length !== 0) {
     out = resolvePlaceholders(out, ctx);
     // More hits than placeholders: an input string mimicked one, so it holds a lone surrogate.
-    if (ctx.hits !== ctx.raw.length) assertWellFormedStrings(value);
+    if (ctx.hits !== ctx.uses) assertWellFormedStrings(value);
   }
   // JSON.stringify writes a lone surrogate as "\udxxx"; confirm on the value (a false hit is
   // an escaped backslash followed by "ud8…", which is fine).
@@ -39,24 +39,73 @@ export function canonicalJson(value: JsonValue): string {
 interface Context {
   /** Exact output text for each placeholder, by index. */
   raw: string[];
-  /** Placeholders found while resolving; must end equal to raw.length. */
+  /** Placeholders found while resolving; must end equal to `uses`. */
   hits: number;
+  /** Placeholders handed out (one text may be handed out many times). */
+  uses: number;
+  /** Placeholder per exact text, and per integral float value: a float-heavy document repeats them. */
+  byText: Map<string, string>;
+  byFloat: Map<number, string>;
 }
 
 const PLACEHOLDER_PREFIX = '\uDFFF';
-const PLACEHOLDER_IN_OUTPUT = /"\\udfff(\d+)"/g;
+/** How JSON.stringify writes a placeholder's opening: the quote and the escaped lone surrogate. */
+const PLACEHOLDER_OPEN = '"\\udfff';
 const ESCAPED_SURROGATE = /\\ud[89a-f]/;
 
 function placeholder(text: string, ctx: Context): string {
-  ctx.raw.push(text);
-  return PLACEHOLDER_PREFIX + (ctx.raw.length - 1);
+  ctx.uses++;
+  let held = ctx.byText.get(text);
+  if (held === undefined) {
+    ctx.raw.push(text);
+    held = PLACEHOLDER_PREFIX + (ctx.raw.length - 1);
+    ctx.byText.set(text, held);
+  }
+  return held;
 }
 
+function floatPlaceholder(value: number, ctx: Context): string {
+  // -0 and 0 are one Map key but two texts ("-0.0", "0.0").
+  if (value === 0) return placeholder(pythonFloatRepr(value), ctx);
+  const held = ctx.byFloat.get(value);
+  if (held !== undefined) {
+    ctx.uses++;
+    return held;
+  }
+  const made = placeholder(pythonFloatRepr(value), ctx);
+  ctx.byFloat.set(value, made);
+  return made;
+}
+
+/** Replaces each `"\udfffN"` in the output by the exact text N stands for, in one pass. */
 function resolvePlaceholders(text: string, ctx: Context): string {
-  return text.replace(PLACEHOLDER_IN_OUTPUT, (match: string, index: string) => {
+  let at = text.indexOf(PLACEHOLDER_OPEN);
+  if (at < 0) return text;
+  const parts: string[] = [];
+  let last = 0;
+  while (at >= 0) {
+    let end = at + PLACEHOLDER_OPEN.length;
+    let c = text.charCodeAt(end);
+    let index = 0;
+    let digits = 0;
+    while (c >= 0x30 && c <= 0x39) {
+      index = index * 10 + (c - 0x30);
+      digits++;
+      c = text.charCodeAt(++end);
+    }
+    const raw = ctx.raw[index];
+    if (digits === 0 || c !== 0x22 || raw === undefined) {
+      at = text.indexOf(PLACEHOLDER_OPEN, at + 1);
+      continue;
+    }
     ctx.hits++;
-    return ctx.raw[Number(index)] ?? match;
-  });
+    parts.push(text.slice(last, at), raw);
+    last = end + 1;
+    at = text.indexOf(PLACEHOLDER_OPEN, last);
+  }
+  if (parts.length === 0) return text;
+  parts.push(text.slice(last));
+  return parts.join('');
 }
 
 function invalid(message: string, details: Record<string, unknown> = {}): NexusError {
@@ -85,7 +134,7 @@ function prepare(value: unknown, ctx: Context): unknown {
       if (proto === Object.prototype || proto === null) return prepareObject(value as Record<string, unknown>, ctx);
       if (value instanceof JsonFloat) {
         if (typeof value.value !== 'number') throw invalid('JsonFloat must hold a number');
-        return placeholder(pythonFloatRepr(value.value), ctx);
+        return floatPlaceholder(value.value, ctx);
       }
       const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
       throw invalid(`a ${typeof name === 'string' ? name : 'non-plain object'} is not a JSON value`);
@@ -95,8 +144,48 @@ function prepare(value: unknown, ctx: Context): unknown {
   }
 }
 
-function prepareArray(array: readonly unknown[], ctx: Context): unknown[] {
+/** Exact output text of a value JSON.stringify would print differently; undefined for containers and plain values. */
+function exactScalarText(value: unknown): string | undefined {
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value)) return undefined;
+    if (!Number.isFinite(value)) throw invalid(`${value} cannot be written as JSON`, { value: String(value) });
+    if (Number.isInteger(value)) return BigInt(value).toString();
+    return value >= 1e-4 || value <= -1e-4 ? undefined : pythonFloatRepr(value);
+  }
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof JsonFloat) {
+    if (typeof value.value !== 'number') throw invalid('JsonFloat must hold a number');
+    return pythonFloatRepr(value.value);
+  }
+  return undefined;
+}
+
+/** Arrays with at least this many elements, a quarter of them needing exact text, are written here. */
+const DIRECT_ARRAY_MIN = 64;
+
+/**
+ * A number-heavy array written directly, one placeholder for the whole array: a placeholder
+ * per element costs far more than writing the element (millions of `1.0` in a router's metrics).
+ */
+function directArray(array: readonly unknown[], ctx: Context): string {
+  const parts = new Array<string>(array.length);
+  for (let i = 0; i < array.length; i++) {
+    const item = array[i];
+    const exact = exactScalarText(item);
+    if (exact !== undefined) parts[i] = exact;
+    else if (typeof item === 'object' && item !== null) parts[i] = resolvePlaceholders(JSON.stringify(prepare(item, ctx)), ctx);
+    else parts[i] = JSON.stringify(prepare(item, ctx));
+  }
+  return placeholder(`[${parts.join(',')}]`, ctx);
+}
+
+function prepareArray(array: readonly unknown[], ctx: Context): unknown {
   const n = array.length;
+  if (n >= DIRECT_ARRAY_MIN) {
+    let exact = 0;
+    for (let i = 0; i < n; i += 4) if (exactScalarText(array[i]) !== undefined) exact++;
+    if (exact * 4 >= n / 4) return directArray(array, ctx);
+  }
   let copy: unknown[] | undefined;
   for (let i = 0; i < n; i++) {
     const item = array[i];

@@ -6,3 +6,4 @@ export * from './parseJsonStrict.js';
 export * from './copyJson.js';
 export * from './pythonFloatRepr.js';
 export { compareCodePoints } from './unicode.js';
+export * from './jsonLimits.js';

@@ -1,314 +1,218 @@
+import { NexusError } from '../errors/NexusError.js';
+import { DEFAULT_JSON_LIMITS, type JsonLimits } from './jsonLimits.js';
 import { JsonFloat, type JsonValue } from './JsonValue.js';
 import { parseJsonStrict } from './parseJsonStrict.js';
 
 /**
  * Parses strict JSON (RFC 8259) without losing what canonical JSON needs: integers beyond
  * 2^53 become `bigint`, floats with an integral value (`1.0`, `1e16`, `-0.0`) become
- * `JsonFloat`, every other number a `number`. Duplicate keys: the last wins. Rejected with
- * CANONICAL_JSON_INVALID (naming the position): anything JSON.parse rejects, lone surrogates
- * (escaped or raw) in strings, and floats that overflow a double.
+ * `JsonFloat`, every other number a `number`. Refused with CANONICAL_JSON_INVALID (naming
+ * the position): anything JSON.parse rejects, duplicate object keys (two readers would see
+ * different documents), lone surrogates (escaped or raw) in strings, floats that overflow a
+ * double, and documents beyond the length or depth limit.
  *
- * Fast path: one native regex pass skips over strings and checks only the number tokens
- * JSON.parse could misread; those few are swapped for placeholder strings, the text goes
- * to the native JSON.parse, and the exact values are put back (or, when they all sit in the
- * last member of a top-level object, only that member is parsed again). Any doubt (an
- * invalid text, a string with surrogates that need checking) goes to the hand-written parser.
+ * The native JSON.parse builds the tree; one pass over the text, in step with the tree, then
+ * finds what it cannot tell: which numbers were written as floats, which integers are too
+ * large for a double, and whether any object lost a member to a duplicate key. Where the
+ * two disagree, or the text holds something the pass cannot vouch for, the hand-written
+ * strict parser decides, and explains any error.
  */
-export function parseJson(text: string): JsonValue {
-  return parseLossless(text, true);
-}
-
-function parseLossless(text: string, tryLastMember: boolean): JsonValue {
-  const found = findInexactNumbers(text);
-  if (found === undefined) return parseJsonStrict(text);
-  if (tryLastMember && found.length !== 0) {
-    const parsedAsIs = withExactLastMember(text, found);
-    if (parsedAsIs !== undefined) return parsedAsIs;
+export function parseJson(text: string, limits: Partial<JsonLimits> = {}): JsonValue {
+  const maxLength = limits.maxLength ?? DEFAULT_JSON_LIMITS.maxLength;
+  const maxDepth = limits.maxDepth ?? DEFAULT_JSON_LIMITS.maxDepth;
+  if (text.length > maxLength) {
+    throw new NexusError('CANONICAL_JSON_INVALID', `invalid JSON: the document is ${text.length} characters long, more than the limit of ${maxLength}`, {
+      limit: maxLength,
+    });
   }
-  let parsed: unknown;
-  const marker = found.length === 0 ? ASCII_MARKER : markerFor(text);
+  let tree: unknown;
   try {
-    parsed = JSON.parse(found.length === 0 ? text : withPlaceholders(text, found, marker));
+    tree = JSON.parse(text);
   } catch {
-    // Not valid JSON: the strict parser says where and why.
-    return parseJsonStrict(text);
+    return parseJsonStrict(text, { maxDepth });
   }
-  if (found.length === 0) return parsed as JsonValue;
-  const values = found.map((n) => n.value);
-  // Parsed objects keep the document's order, so when every placeholder sits in the second
-  // half of the text (say, a large document's last section) the walk from the end reaches
-  // them all after visiting little; either order gives the same result.
-  const fromEnd = (found[0] as InexactNumber).start > text.length / 2;
-  const state: RestoreState = { values, left: values.length, marker, fromEnd };
-  if (typeof parsed === 'string') return restoreString(parsed, state) as JsonValue;
+  const walk = new Walk(text, maxDepth);
   try {
-    restore(parsed, state);
+    return walk.value(tree, 0);
   } catch (error) {
-    if (error instanceof RangeError) return parseJsonStrict(text);
+    if (error === DISAGREE) return parseJsonStrict(text, { maxDepth });
     throw error;
   }
-  // A placeholder left over stood where JSON allows no number (a key), or was dropped by a
-  // duplicate key: the strict parser gives the exact answer for either.
-  return state.left === 0 ? (parsed as JsonValue) : parseJsonStrict(text);
-}
-
-interface InexactNumber {
-  start: number;
-  end: number;
-  value: JsonValue;
 }
 
 /*
- * One sticky pass consumes, up to a bounded number of tokens at a time (an unbounded repeat
- * would grow the regex backtrack stack with the text):
- *   - the most common pair, a run as below followed by a string without escapes or
- *     surrogates, in one step (half the steps for typical documents; it adds nothing the
- *     next two alternatives would not consume one after the other);
- *   - runs of anything but quotes and digits (structure, whitespace, literals, minus signs);
- *   - a whole string whose surrogates are all properly paired (raw or as \u escapes), so no
- *     lone surrogate can slip through JSON.parse;
- *   - an integer token of at most 15 digits (always a safe integer);
- *   - a decimal without exponent, with a non-zero fraction digit and either at most 15
- *     digits in all or the form 0.f with at most 16 fraction digits: never integral (the
- *     rounding error of a double is smaller than the distance to the nearest integer), so
- *     JSON.parse gives exactly the value needed.
- * It stops at any other number token (checked in JavaScript, usually harmless) and at a
- * string it cannot vouch for.
+ * JsonFloat is immutable, so the small integral floats documents repeat most (1.0, 0.0,
+ * 100.0) share one instance each instead of allocating one per occurrence.
  */
-const SCAN =
-  /(?:[^"\d]*"[^"\\\uD800-\uDFFF]*"|[^"\d]+|"[^"\\\uD800-\uDFFF]*(?:(?:\\(?:[^u]|u(?![dD][89a-fA-F]))|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|[\uD800-\uDBFF][\uDC00-\uDFFF])[^"\\\uD800-\uDFFF]*)*"|\d{1,15}(?![\d.eE])|0\.(?=\d{1,16}(?![\d.eE]))\d*[1-9]\d*|\d{1,7}\.(?=\d{1,8}(?![\d.eE]))\d*[1-9]\d*){0,2048}/y;
-const NUMBER_TOKEN = /\d+(\.\d+)?([eE][+-]?\d+)?/y;
+const SHARED_FLOATS = Array.from({ length: 1025 }, (_, i) => Object.freeze(new JsonFloat(i - 512)));
 
-const NO_NUMBERS: readonly InexactNumber[] = [];
+function floatOf(value: number): JsonFloat {
+  // -0.0 is its own value (Object.is), never the shared 0.0.
+  if (value >= -512 && value <= 512 && !Object.is(value, -0)) return SHARED_FLOATS[value + 512] as JsonFloat;
+  return new JsonFloat(value);
+}
 
-/** The number tokens JSON.parse would misread, or undefined when the fast path cannot vouch for the text. */
-function findInexactNumbers(text: string): readonly InexactNumber[] | undefined {
-  // Allocated only when a number needs replacing, which most texts never do.
-  let found: InexactNumber[] | undefined;
-  const n = text.length;
-  let pos = 0;
-  for (;;) {
-    SCAN.lastIndex = pos;
-    try {
-      // test(), not exec(): only lastIndex is needed, not a match array and its substring.
-      SCAN.test(text);
-    } catch {
-      // A single huge string with very many escapes can exhaust the regex backtrack stack.
-      return undefined;
+/** Thrown inside the walk when the strict parser must decide. */
+const DISAGREE = Symbol('disagree');
+
+/** An array index key: objects list those first, not in document order. */
+const INDEX_KEY = /^(?:0|[1-9]\d{0,9})$/;
+
+interface WellFormed {
+  isWellFormed(): boolean;
+}
+
+class Walk {
+  private pos = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly maxDepth: number,
+  ) {}
+
+  private space(): number {
+    const t = this.text;
+    let p = this.pos;
+    let c = t.charCodeAt(p);
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = t.charCodeAt(++p);
+    this.pos = p;
+    return c;
+  }
+
+  /** The value at the current position, which JSON.parse gave as `node`: returned as is, or its exact replacement. */
+  value(node: unknown, depth: number): JsonValue {
+    const c = this.space();
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number(node);
+    if (c === 0x22) {
+      this.skipString();
+      if (typeof node !== 'string' || !(node as unknown as WellFormed).isWellFormed()) throw DISAGREE;
+      return node;
     }
-    const end = SCAN.lastIndex;
-    if (end >= n) return found ?? NO_NUMBERS;
-    const c = text.charCodeAt(end);
-    if (c >= 0x30 && c <= 0x39) {
-      NUMBER_TOKEN.lastIndex = end;
-      const match = NUMBER_TOKEN.exec(text) as RegExpExecArray;
-      const negative = end > 0 && text.charCodeAt(end - 1) === 0x2d;
-      const start = negative ? end - 1 : end;
-      const token = text.slice(start, NUMBER_TOKEN.lastIndex);
-      const value = Number(token);
-      // A replaced token is no longer seen by JSON.parse, so it must be valid here: no leading zero.
-      const second = text.charCodeAt(end + 1);
-      const leadingZero = c === 0x30 && second >= 0x30 && second <= 0x39;
-      if (match[1] !== undefined || match[2] !== undefined) {
-        if (!Number.isFinite(value) || leadingZero) return undefined;
-        if (Number.isInteger(value)) (found ??= []).push({ start, end: NUMBER_TOKEN.lastIndex, value: new JsonFloat(value) });
-      } else if (!Number.isSafeInteger(value)) {
-        if (leadingZero) return undefined;
-        (found ??= []).push({ start, end: NUMBER_TOKEN.lastIndex, value: BigInt(token) });
+    if (c === 0x7b) return this.object(node, depth + 1);
+    if (c === 0x5b) return this.array(node, depth + 1);
+    if (c === 0x74) {
+      this.pos += 4;
+      if (node !== true) throw DISAGREE;
+      return node;
+    }
+    if (c === 0x66) {
+      this.pos += 5;
+      if (node !== false) throw DISAGREE;
+      return node;
+    }
+    if (c === 0x6e) {
+      this.pos += 4;
+      if (node !== null) throw DISAGREE;
+      return node;
+    }
+    throw DISAGREE;
+  }
+
+  private tooDeep(): never {
+    throw new NexusError('CANONICAL_JSON_INVALID', `invalid JSON: nested deeper than ${this.maxDepth} levels at position ${this.pos}`, {
+      position: this.pos,
+      limit: this.maxDepth,
+    });
+  }
+
+  private number(node: unknown): JsonValue {
+    const t = this.text;
+    const start = this.pos;
+    let p = start;
+    let float = false;
+    for (;;) {
+      const c = t.charCodeAt(p);
+      if (c >= 0x30 && c <= 0x39) p++;
+      else if (c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d) {
+        // A minus sign only begins a number; after the first character it is an exponent's.
+        if (p !== start || c !== 0x2d) float = true;
+        p++;
+      } else break;
+    }
+    this.pos = p;
+    if (typeof node !== 'number') throw DISAGREE;
+    if (float) {
+      // The strict parser refuses a float beyond a double's range, naming it.
+      if (!Number.isFinite(node)) throw DISAGREE;
+      return Number.isInteger(node) ? floatOf(node) : node;
+    }
+    return Number.isSafeInteger(node) ? node : BigInt(t.slice(start, p));
+  }
+
+  private skipString(): void {
+    const t = this.text;
+    let from = this.pos + 1;
+    for (;;) {
+      const quote = t.indexOf('"', from);
+      if (quote < 0) throw DISAGREE;
+      let slash = quote - 1;
+      while (t.charCodeAt(slash) === 0x5c) slash--;
+      if ((quote - 1 - slash) % 2 === 0) {
+        this.pos = quote + 1;
+        return;
       }
-      pos = NUMBER_TOKEN.lastIndex;
-    } else if (end === pos) {
-      return undefined;
-    } else {
-      pos = end;
+      from = quote + 1;
     }
   }
-}
 
-/*
- * Placeholder strings start with a marker no parsed string of the text can start with.
- * Preferred: U+0001 written as the escape `\u0001`, which keeps a one-byte (Latin-1) text
- * one-byte, so JSON.parse stays on its fast path; usable only when the text has no such
- * escape of its own. Otherwise a lone U+DFFF, which never survives the scan in a string.
- */
-const ASCII_MARKER = 0x01;
-const SURROGATE_MARKER = 0xdfff;
-
-function markerFor(text: string): number {
-  return text.includes('\\u0001') ? SURROGATE_MARKER : ASCII_MARKER;
-}
-
-function withPlaceholders(text: string, found: readonly InexactNumber[], marker: number): string {
-  const open = marker === ASCII_MARKER ? '"\\u0001' : '"\uDFFF';
-  let out = '';
-  let last = 0;
-  for (let i = 0; i < found.length; i++) {
-    const { start, end } = found[i] as InexactNumber;
-    out += text.slice(last, start) + open + i + '"';
-    last = end;
+  private object(node: unknown, depth: number): JsonValue {
+    if (depth > this.maxDepth) this.tooDeep();
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) throw DISAGREE;
+    const object = node as Record<string, unknown>;
+    const keys = Object.keys(object);
+    this.pos++;
+    if (this.space() === 0x7d) {
+      this.pos++;
+      if (keys.length !== 0) throw DISAGREE;
+      return object as JsonValue;
+    }
+    let i = 0;
+    for (;;) {
+      // Members pair with keys in document order; a duplicate key leaves fewer keys than members.
+      const key = keys[i];
+      if (key === undefined || !(key as unknown as WellFormed).isWellFormed()) throw DISAGREE;
+      const first = key.charCodeAt(0);
+      if (first >= 0x30 && first <= 0x39 && INDEX_KEY.test(key)) throw DISAGREE;
+      this.skipString();
+      this.space();
+      this.pos++; // ':'
+      const child = object[key];
+      const exact = this.value(child, depth);
+      if (exact !== child) object[key] = exact;
+      i++;
+      const c = this.space();
+      this.pos++;
+      if (c === 0x7d) break;
+      this.space();
+    }
+    if (i !== keys.length) throw DISAGREE;
+    return object as JsonValue;
   }
-  return out + text.slice(last);
-}
 
-/*
- * When every number JSON.parse would misread lies in the value of a top-level object's last
- * member (an audit package's router section, say), the text goes to JSON.parse as it is and
- * only that value is parsed again, exactly: no copy of a large text with placeholders, no
- * walk of its whole tree. The member is found by walking back from the end of the text, which
- * is outside any string; the walk is bounded, the member's value goes the general way (never
- * this one again, so the cost stays linear), and anything unexpected (undefined) leaves the
- * decision to the general path.
- */
-const LAST_MEMBER_SCAN_LIMIT = 65_536;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-
-function withExactLastMember(text: string, found: readonly InexactNumber[]): JsonValue | undefined {
-  const firstStart = (found[0] as InexactNumber).start;
-  const close = spaceBefore(text, text.length - 1);
-  if (text.charCodeAt(close) !== CLOSE_BRACE) return undefined;
-  const valueEnd = spaceBefore(text, close - 1);
-  const valueStart = valueStartBefore(text, valueEnd);
-  // The positions are only meaningful for valid JSON, which JSON.parse confirms below.
-  if (valueStart < 0 || valueStart > firstStart) return undefined;
-  const colon = spaceBefore(text, valueStart - 1);
-  if (text.charCodeAt(colon) !== COLON) return undefined;
-  const keyEnd = spaceBefore(text, colon - 1);
-  if (keyEnd < 0 || text.charCodeAt(keyEnd) !== QUOTE) return undefined;
-  const keyStart = stringStartBefore(text, keyEnd);
-  if (keyStart < 0) return undefined;
-  const opener = text.charCodeAt(spaceBefore(text, keyStart - 1));
-  if (opener !== COMMA && opener !== OPEN_BRACE) return undefined;
-  let root: unknown;
-  let key: unknown;
-  let value: JsonValue;
-  try {
-    root = JSON.parse(text);
-    key = JSON.parse(text.slice(keyStart, keyEnd + 1));
-    value = parseLossless(text.slice(valueStart, valueEnd + 1), false);
-  } catch {
-    return undefined;
-  }
-  if (typeof root !== 'object' || root === null || Array.isArray(root)) return undefined;
-  // The last occurrence of the key is the member JSON.parse kept (the last wins).
-  if (typeof key !== 'string' || key === '__proto__' || !Object.hasOwn(root, key)) return undefined;
-  (root as Record<string, unknown>)[key] = value;
-  return root as JsonValue;
-}
-
-/** The index of the last non-whitespace character at or before `at` (-1 if none). */
-function spaceBefore(text: string, at: number): number {
-  let i = at;
-  for (;;) {
-    const c = text.charCodeAt(i);
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return i;
-    i--;
-  }
-}
-
-/** The opening quote of the string whose closing quote is at `close` (-1 if none). */
-function stringStartBefore(text: string, close: number): number {
-  let at = close - 1;
-  for (;;) {
-    if (at < 0) return -1;
-    at = text.lastIndexOf('"', at);
-    if (at < 0) return -1;
-    // A quote inside a string is escaped: an odd number of backslashes before it.
-    let slashes = 0;
-    while (text.charCodeAt(at - 1 - slashes) === BACKSLASH) slashes++;
-    if (slashes % 2 === 0) return at;
-    at--;
-  }
-}
-
-/** The first index of the JSON value that ends at `end` (-1 if not found within the limit). */
-function valueStartBefore(text: string, end: number): number {
-  const last = text.charCodeAt(end);
-  if (last === QUOTE) return stringStartBefore(text, end);
-  if (last === CLOSE_BRACE || last === CLOSE_BRACKET) {
-    let depth = 0;
-    for (let i = end; i >= 0 && end - i <= LAST_MEMBER_SCAN_LIMIT; i--) {
-      const c = text.charCodeAt(i);
-      if (c === QUOTE) {
-        i = stringStartBefore(text, i);
-        if (i < 0) return -1;
-      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-        depth++;
-      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-        depth--;
-        if (depth === 0) return i;
+  private array(node: unknown, depth: number): JsonValue {
+    if (depth > this.maxDepth) this.tooDeep();
+    if (!Array.isArray(node)) throw DISAGREE;
+    this.pos++;
+    if (this.space() === 0x5d) {
+      this.pos++;
+      if (node.length !== 0) throw DISAGREE;
+      return node as JsonValue;
+    }
+    const t = this.text;
+    for (let i = 0; ; i++) {
+      const child: unknown = node[i];
+      // Number arrays are the long ones: straight to the number, when it starts right here.
+      const first = t.charCodeAt(this.pos);
+      const exact = typeof child === 'number' && (first === 0x2d || (first >= 0x30 && first <= 0x39)) ? this.number(child) : this.value(child, depth);
+      if (exact !== child) node[i] = exact;
+      // Most arrays are written without spaces: look at the next character before skipping any.
+      let c = t.charCodeAt(this.pos);
+      if (c !== 0x2c && c !== 0x5d) c = this.space();
+      this.pos++;
+      if (c === 0x5d) {
+        if (i + 1 !== node.length) throw DISAGREE;
+        return node as JsonValue;
       }
     }
-    return -1;
-  }
-  // A number or a literal.
-  let i = end;
-  while (i > 0 && isScalarChar(text.charCodeAt(i - 1))) i--;
-  return i;
-}
-
-function isScalarChar(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a);
-}
-
-interface RestoreState {
-  values: JsonValue[];
-  left: number;
-  marker: number;
-  /** Visit children last to first. */
-  fromEnd: boolean;
-}
-
-function restoreString(value: string, state: RestoreState): unknown {
-  if (value.charCodeAt(0) !== state.marker) return value;
-  state.left--;
-  return state.values[Number(value.slice(1))];
-}
-
-/** Puts the exact values back in place of their placeholders; stops once all are back. */
-function restore(node: unknown, state: RestoreState): void {
-  if (state.fromEnd) {
-    restoreFromEnd(node, state);
-    return;
-  }
-  if (Array.isArray(node)) {
-    for (let i = 0; i < node.length && state.left > 0; i++) {
-      const item: unknown = node[i];
-      if (typeof item === 'string') node[i] = restoreString(item, state);
-      else if (typeof item === 'object' && item !== null) restore(item, state);
-    }
-    return;
-  }
-  const object = node as Record<string, unknown>;
-  for (const key in object) {
-    if (state.left === 0) return;
-    const item = object[key];
-    if (typeof item === 'string') object[key] = restoreString(item, state);
-    else if (typeof item === 'object' && item !== null) restore(item, state);
-  }
-}
-
-function restoreFromEnd(node: unknown, state: RestoreState): void {
-  if (Array.isArray(node)) {
-    for (let i = node.length - 1; i >= 0 && state.left > 0; i--) {
-      const item: unknown = node[i];
-      if (typeof item === 'string') node[i] = restoreString(item, state);
-      else if (typeof item === 'object' && item !== null) restoreFromEnd(item, state);
-    }
-    return;
-  }
-  const object = node as Record<string, unknown>;
-  const keys = Object.keys(object);
-  for (let i = keys.length - 1; i >= 0 && state.left > 0; i--) {
-    const key = keys[i] as string;
-    const item = object[key];
-    if (typeof item === 'string') object[key] = restoreString(item, state);
-    else if (typeof item === 'object' && item !== null) restoreFromEnd(item, state);
   }
 }

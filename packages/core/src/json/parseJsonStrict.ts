@@ -1,4 +1,6 @@
 import { NexusError } from '../errors/NexusError.js';
+import { quote } from '../text/quote.js';
+import { DEFAULT_JSON_LIMITS } from './jsonLimits.js';
 import { JsonFloat, type JsonObject, type JsonValue } from './JsonValue.js';
 import { isWellFormedString } from './unicode.js';
 
@@ -7,9 +9,11 @@ import { isWellFormedString } from './unicode.js';
  * with errors that name the offset (in UTF-16 code units). `parseJson` only comes here when
  * its native fast path cannot be used, or to explain why a text is not valid JSON.
  */
-export function parseJsonStrict(text: string): JsonValue {
+export function parseJsonStrict(text: string, limits: { readonly maxDepth?: number } = {}): JsonValue {
   src = text;
   pos = 0;
+  depth = 0;
+  maxDepth = limits.maxDepth ?? DEFAULT_JSON_LIMITS.maxDepth;
   try {
     skipWhitespace();
     const value = parseValue();
@@ -27,6 +31,12 @@ export function parseJsonStrict(text: string): JsonValue {
 // Parser state lives at module level: parsing is synchronous and never re-entered.
 let src = '';
 let pos = 0;
+let depth = 0;
+let maxDepth = DEFAULT_JSON_LIMITS.maxDepth;
+
+function enter(): void {
+  if (++depth > maxDepth) fail(`nested deeper than ${maxDepth} levels`);
+}
 
 const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 
@@ -71,22 +81,27 @@ function parseValue(): JsonValue {
 }
 
 function parseObject(): JsonObject {
+  enter();
   pos++;
   const object: JsonObject = {};
   skipWhitespace();
   if (src.charCodeAt(pos) === 0x7d) {
     pos++;
+    depth--;
     return object;
   }
   for (;;) {
     if (src.charCodeAt(pos) !== 0x22) fail(`expected a double-quoted key, ${describeHere()}`);
+    const keyAt = pos;
     const key = parseString();
+    // Two readers of a document with a repeated key can see different values: refuse it.
+    if (Object.hasOwn(object, key)) fail(`duplicate key ${quote(key)}`, keyAt);
     skipWhitespace();
     if (src.charCodeAt(pos) !== 0x3a) fail(`expected ':', ${describeHere()}`);
     pos++;
     skipWhitespace();
     const value = parseValue();
-    // Duplicate keys: the last one wins, as in Python. "__proto__" must stay an own property.
+    // "__proto__" must stay an own property.
     if (key === '__proto__') Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
     else object[key] = value;
     skipWhitespace();
@@ -96,17 +111,20 @@ function parseObject(): JsonObject {
       skipWhitespace();
     } else if (c === 0x7d) {
       pos++;
+      depth--;
       return object;
     } else fail(`expected ',' or '}', ${describeHere()}`);
   }
 }
 
 function parseArray(): JsonValue[] {
+  enter();
   pos++;
   const array: JsonValue[] = [];
   skipWhitespace();
   if (src.charCodeAt(pos) === 0x5d) {
     pos++;
+    depth--;
     return array;
   }
   for (;;) {
@@ -118,6 +136,7 @@ function parseArray(): JsonValue[] {
       skipWhitespace();
     } else if (c === 0x5d) {
       pos++;
+      depth--;
       return array;
     } else fail(`expected ',' or ']', ${describeHere()}`);
   }

@@ -1,4 +1,5 @@
 import { NexusError } from '../errors/NexusError.js';
+import { quote, truncateText } from '../text/quote.js';
 
 /*
  * Instants are epoch microseconds held in a `number`. Exact for every microsecond within
@@ -57,8 +58,8 @@ export function parseTimestamp(text: string): number {
   if (fast !== undefined) return fast;
   const result = tryParseTimestamp(text);
   if (typeof result === 'number') return result;
-  throw new NexusError('INVALID_TIMESTAMP', `${JSON.stringify(String(text))} is not a valid timestamp: ${result.reason}`, {
-    value: String(text),
+  throw new NexusError('INVALID_TIMESTAMP', `${quote(String(text))} is not a valid timestamp: ${result.reason}`, {
+    value: truncateText(String(text), 64),
   });
 }
 

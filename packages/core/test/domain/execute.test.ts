@@ -78,8 +78,10 @@ describe('execute', () => {
     const { nexus, store } = setup();
     const { decisionId } = await nexus.request({ goal: 'g' }, requester);
     await nexus.approve(decisionId, {}, alice);
-    const error = await errorOf(nexus.execute(decisionId, { adapterId: 'ghost' }, alice));
-    expect(error.code).toBe('ADAPTER_NOT_FOUND');
+    const error = await errorOf(nexus.execute(decisionId, { adapterId: 'ghost', mode: 'apply' }, alice));
+    expect(error.code).toBe('POLICY_VIOLATION');
+    const codes = (error.details['violations'] as { code: string }[]).map((v) => v.code);
+    expect(codes).toEqual(['MODE_NOT_ALLOWED', 'ADAPTER_NOT_FOUND']);
     expect(await store.readEvents(decisionId)).toHaveLength(3);
   });
 
@@ -163,6 +165,27 @@ describe('execute', () => {
     await nexus.approve(decisionId, {}, alice);
     const result = await nexus.execute(decisionId, { adapterId: 'broken' }, alice);
     expect(result.execution).toMatchObject({ status: 'failed', errorCode: 'ROUTER_ERROR' });
+  });
+
+  it('records whatever the router says as a storable outcome: a run id that is no identifier, a huge or broken error message', async () => {
+    const answers: (() => unknown)[] = [
+      () => ({ run_id: 'run\u0000x', steps_executed: 1 }),
+      () => ({ run_id: 'r'.repeat(300), steps_executed: 1 }),
+      () => {
+        throw new Error(`boom ${'!'.repeat(100_000)} \ud800`);
+      },
+    ];
+    for (const answer of answers) {
+      const { adapter } = scriptedAdapter('odd', ['dry_run'], answer as never);
+      const { nexus, store } = setup({ adapters: [adapter] });
+      const { decisionId } = await nexus.request({ goal: 'g' }, requester);
+      await nexus.approve(decisionId, {}, alice);
+      const result = await nexus.execute(decisionId, { adapterId: 'odd' }, alice);
+      expect(result.execution).toMatchObject({ status: 'failed', errorCode: 'ROUTER_ERROR', runId: null });
+      expect(Buffer.byteLength(result.execution.errorMessage ?? '')).toBeLessThanOrEqual(16 * 1024);
+      // What was recorded exports and imports like anything a command writes.
+      expect((await store.readEvents(decisionId)).map((e) => e.type).at(-1)).toBe('EXECUTION_FAILED');
+    }
   });
 
   it('does not count an approval that expired before execution', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '@nexus-control/client';
-import type { Actor } from '@nexus-control/core';
+import { identifierProblem, type Actor } from '@nexus-control/core';
 import { isRole, ROLES, type Role } from '../auth/roles.js';
 import {
   DEFAULT_ADAPTER_CAPABILITIES,
@@ -78,6 +78,9 @@ function stringMap(value: unknown, path: string): Record<string, string> {
 
 function actorOf(entry: Obj, path: string): Actor {
   const id = string(entry['actor'], `${path}.actor`);
+  // An actor id every command would refuse must fail at start-up, not at the first call.
+  const problem = identifierProblem(id);
+  if (problem !== undefined) fail(`${path}.actor`, problem);
   const type = entry['type'] ?? 'human';
   if (type !== 'human' && type !== 'system') fail(`${path}.type`, "must be 'human' or 'system'");
   return { type, id };

@@ -1,4 +1,5 @@
 import type { Clock, EventStore, NexusControl, Router } from '@nexus-control/core';
+import type { DocumentRunner } from '../documents/createDocumentRunner.js';
 
 /** What the service handlers are built from. */
 export interface ServerDeps {
@@ -7,4 +8,6 @@ export interface ServerDeps {
   readonly store: EventStore;
   readonly router: Router;
   readonly clock: Clock;
+  /** Parses and checks client documents without stalling the event loop. */
+  readonly documents: DocumentRunner;
 }

@@ -7,13 +7,14 @@ import {
   type ServerUnaryCall,
   type ServerWritableStream,
 } from '@grpc/grpc-js';
-import type { Actor as ProtoActor } from '@nexus-control/client';
-import { NexusError } from '@nexus-control/core';
+import { ActorType, type Actor as ProtoActor } from '@nexus-control/client';
+import { NexusError, quote, truncateText } from '@nexus-control/core';
 import type { Authenticator, Identity } from '../auth/createAuthenticator.js';
 import { isAllowed, rolesFor } from '../auth/permissions.js';
 import { toServiceError } from '../errors/toServiceError.js';
 import type { Logger } from '../logging/createLogger.js';
 import { assertedActor } from './convert.js';
+import { INVALID_UTF8, MALFORMED } from './wireChecks.js';
 
 /** What a handler knows about the call besides its request. */
 export interface RpcContext {
@@ -61,8 +62,13 @@ function decisionIdOf(value: unknown): string | undefined {
  * asserted-actor check, a cancellation signal (client cancel, deadline, shutdown), error
  * mapping, and one JSON log line.
  */
-export function createRpcRuntime(options: { authenticate: Authenticator; logger: Logger }): RpcRuntime {
-  const { authenticate, logger } = options;
+export function createRpcRuntime(options: {
+  authenticate: Authenticator;
+  logger: Logger;
+  /** Response encoders by method: a unary response is encoded before its call is logged OK. */
+  encoders?: ReadonlyMap<string, (value: unknown) => Buffer>;
+}): RpcRuntime {
+  const { authenticate, logger, encoders } = options;
   const streams = new Set<{ abort(reason: string): void }>();
   let inFlight = 0;
 
@@ -82,10 +88,21 @@ export function createRpcRuntime(options: { authenticate: Authenticator; logger:
         actor: identity.actor.id,
       });
     }
-    const asserted = assertedActor((request as { actor?: ProtoActor } | null)?.actor);
-    if (asserted && (asserted.id !== identity.actor.id || (asserted.type !== undefined && asserted.type !== identity.actor.type))) {
-      throw new NexusError('PERMISSION_DENIED', `the request names actor '${asserted.id}', but the caller is '${identity.actor.id}'`, {
-        asserted: asserted.id,
+    const malformed = (request as { [MALFORMED]?: string } | null)?.[MALFORMED];
+    if (malformed !== undefined) {
+      throw new NexusError('INVALID_ARGUMENT', `the request is not a valid ${method} message: ${truncateText(malformed, 120)}`);
+    }
+    const badField = (request as { [INVALID_UTF8]?: string } | null)?.[INVALID_UTF8];
+    if (badField !== undefined) {
+      throw new NexusError('INVALID_ARGUMENT', `${badField} is not valid UTF-8`, { field: badField });
+    }
+    const rawActor = (request as { actor?: ProtoActor } | null)?.actor;
+    const asserted = assertedActor(rawActor);
+    // An actor type this server does not know can never be the caller's.
+    const unknownType = rawActor !== undefined && rawActor.type !== ActorType.ACTOR_TYPE_UNSPECIFIED && asserted?.type === undefined;
+    if (asserted && (unknownType || asserted.id !== identity.actor.id || (asserted.type !== undefined && asserted.type !== identity.actor.type))) {
+      throw new NexusError('PERMISSION_DENIED', `the request names actor ${quote(asserted.id)}, but the caller is ${quote(identity.actor.id)}`, {
+        asserted: quote(asserted.id),
         actor: identity.actor.id,
       });
     }
@@ -153,8 +170,22 @@ export function createRpcRuntime(options: { authenticate: Authenticator; logger:
               const id = decisionIdOf(response);
               if (id !== undefined) ctx.decisionId = id;
             }
+            // Encoded here, not by the transport after the log line: a response that cannot be
+            // encoded is logged as the INTERNAL the client then receives, never as OK.
+            let encoded: Buffer | undefined;
+            const encode = encoders?.get(method);
+            if (encode) {
+              try {
+                encoded = encode(response);
+              } catch (encodeError) {
+                const failed = toServiceError(encodeError);
+                logCall(method, call as AnyCall, started, ctx, abortedBy ?? failed.grpcCode, failed);
+                callback(failed.response);
+                return;
+              }
+            }
             logCall(method, call as AnyCall, started, ctx, abortedBy ?? status.OK);
-            callback(null, response as Res);
+            callback(null, (encoded ?? response) as Res);
             return;
           }
           const mapped = toServiceError(error);

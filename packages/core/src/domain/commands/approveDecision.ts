@@ -1,6 +1,7 @@
-import { newEvent } from '../../events/newEvent.js';
+import { commandEvent } from './commandEvent.js';
 import type { ApprovalGrantedPayload } from '../../events/DecisionEvent.js';
 import { NexusError } from '../../errors/NexusError.js';
+import { FIELD_LIMITS } from '../../text/limits.js';
 import { formatTimestamp, parseTimestamp } from '../../time/timestamp.js';
 import { hasActiveApproval, statusAt } from '../decisionFold.js';
 import { definedFields, runIdempotent } from '../idempotency.js';
@@ -22,7 +23,7 @@ export async function approveDecision(
 ): Promise<DecisionView> {
   validateDecisionId(decisionId);
   const actor = validateActor(ctx.actor);
-  const comment = optionalString(input?.comment, 'comment');
+  const comment = optionalString(input?.comment, 'comment', FIELD_LIMITS.commentBytes);
   let expiresAt: string | null = null;
   let expiresAtMicros: number | null = null;
   if (input?.expiresAt !== undefined && input.expiresAt !== null) {
@@ -58,9 +59,9 @@ export async function approveDecision(
         }
         const payload: ApprovalGrantedPayload = { expires_at: expiresAt };
         if (comment !== undefined && comment !== '') payload.comment = comment;
-        return appendToFold(deps, fold, [newEvent('APPROVAL_GRANTED', payload, actor, formatTimestamp(now))], { claim });
+        return appendToFold(deps, fold, [commandEvent('APPROVAL_GRANTED', payload, actor, formatTimestamp(now))], { claim, asOf: now });
       }),
-    async (record) =>
-      replayDecision(await deps.store.readEvents(decisionId, { toSeq: record.seq, generation: record.generation }), { asOf: formatTimestamp(deps.clock.now()) }),
+    // The first result: the log up to the recorded event, as of that event's instant.
+    async (record) => replayDecision(await deps.store.readEvents(decisionId, { toSeq: record.seq, generation: record.generation })),
   );
 }

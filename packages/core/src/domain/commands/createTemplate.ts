@@ -2,6 +2,7 @@ import { NexusError, isNexusError } from '../../errors/NexusError.js';
 import { digestOf } from '../../json/digest.js';
 import type { JsonObject } from '../../json/JsonValue.js';
 import type { TemplateRecord } from '../../store/EventStore.js';
+import { FIELD_LIMITS } from '../../text/limits.js';
 import { formatTimestamp } from '../../time/timestamp.js';
 import type { CommandContext, TemplateInput } from '../NexusControlApi.js';
 import { resolveTemplatePolicy } from '../policy.js';
@@ -17,7 +18,7 @@ export async function createTemplate(deps: ServiceDeps, input: TemplateInput, ct
   const actor = validateActor(ctx.actor);
   if (typeof input !== 'object' || input === null) throw new NexusError('INVALID_ARGUMENT', 'a template needs a name and a policy');
   const name = validateName(input.name, 'template name');
-  const description = optionalString(input.description, 'description') ?? '';
+  const description = optionalString(input.description, 'description', FIELD_LIMITS.descriptionBytes) ?? '';
   const policy = resolveTemplatePolicy(input.policy ?? {});
   const snapshot: JsonObject = { name, description, ...policy };
   const record: TemplateRecord = {

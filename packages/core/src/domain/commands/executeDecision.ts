@@ -1,11 +1,13 @@
 import { SYSTEM_ACTOR, type Actor, type Mode, type NewEvent } from '../../events/DecisionEvent.js';
-import { newEvent } from '../../events/newEvent.js';
-import { ConcurrencyConflictError, NexusError, type ErrorDetails } from '../../errors/NexusError.js';
+import { commandEvent } from './commandEvent.js';
+import { isConcurrencyConflict, NexusError, type ErrorDetails } from '../../errors/NexusError.js';
 import { canonicalJson } from '../../json/canonicalJson.js';
 import { digestOf, sha256Hex } from '../../json/digest.js';
 import { isJsonObject } from '../../json/JsonValue.js';
 import { compileRouterRequest } from '../../router/compileRouterRequest.js';
 import type { RouterAdapter, RouterRequest, RouterResponse } from '../../router/Router.js';
+import { identifierProblem } from '../../text/identifier.js';
+import { FIELD_LIMITS, storableText } from '../../text/limits.js';
 import { formatTimestamp } from '../../time/timestamp.js';
 import { activeApprovalCount, statusAt, viewOf, type DecisionFold } from '../decisionFold.js';
 import { executionIdOf, leaseNow } from '../executionLeases.js';
@@ -54,8 +56,10 @@ interface Outcome {
   readonly responseJson?: string;
 }
 
+/** The adapter ran: its outcome must be recordable whatever it said, so outside text is made storable. */
 function failure(runId: string | null, code: string, message: string, ts: string): Outcome {
-  return { event: newEvent('EXECUTION_FAILED', { error_code: code, error_message: message, run_id: runId }, SYSTEM_ACTOR, ts) };
+  const payload = { error_code: code, error_message: storableText(message, FIELD_LIMITS.errorMessageBytes), run_id: runId };
+  return { event: commandEvent('EXECUTION_FAILED', payload, SYSTEM_ACTOR, ts) };
 }
 
 function outcomeOf(response: unknown, maxSteps: number | null, ts: string): Outcome {
@@ -63,6 +67,8 @@ function outcomeOf(response: unknown, maxSteps: number | null, ts: string): Outc
   const runId = typeof response['run_id'] === 'string' && response['run_id'] !== '' ? response['run_id'] : null;
   const steps = response['steps_executed'];
   if (runId === null) return failure(null, 'ROUTER_ERROR', 'the router response has no run_id', ts);
+  const runIdProblem = identifierProblem(runId);
+  if (runIdProblem !== undefined) return failure(null, 'ROUTER_ERROR', `the router response's run_id ${runIdProblem}`, ts);
   if (typeof steps !== 'number' || !Number.isSafeInteger(steps) || steps < 0) {
     return failure(runId, 'ROUTER_ERROR', 'the router response has no valid steps_executed', ts);
   }
@@ -76,7 +82,7 @@ function outcomeOf(response: unknown, maxSteps: number | null, ts: string): Outc
     return failure(runId, 'MAX_STEPS_EXCEEDED', `the router executed ${steps} steps; the policy allows at most ${maxSteps}`, ts);
   }
   return {
-    event: newEvent('EXECUTION_COMPLETED', { run_id: runId, response_digest: sha256Hex(responseJson), steps_executed: steps }, SYSTEM_ACTOR, ts),
+    event: commandEvent('EXECUTION_COMPLETED', { run_id: runId, response_digest: sha256Hex(responseJson), steps_executed: steps }, SYSTEM_ACTOR, ts),
     response: response as RouterResponse,
     responseJson,
   };
@@ -176,7 +182,8 @@ async function startRun(
   if (violations.length > 0 || !adapter) {
     const details: ErrorDetails = { decisionId, violations };
     const message = `decision ${decisionId} may not execute: ${violations.map((v) => v.message).join('; ')}`;
-    throw new NexusError(adapter ? 'POLICY_VIOLATION' : 'ADAPTER_NOT_FOUND', message, details);
+    // An unknown adapter is one more violation, reported with the others (execution.proto).
+    throw new NexusError('POLICY_VIOLATION', message, details);
   }
 
   const request = compileRouterRequest(fold, adapterId, mode === 'dry_run');
@@ -184,16 +191,17 @@ async function startRun(
   // REQUESTED and STARTED go in one append: once it lands the decision is `executing`, so no
   // approval or revocation can slip between them, and a concurrent execute loses the race.
   // The lease is taken in the same transaction, so no started run is ever without an owner.
-  await appendToFold(
+  const started = await appendToFold(
     deps,
     fold,
     [
-      newEvent('EXECUTION_REQUESTED', { adapter_id: adapterId, dry_run: mode === 'dry_run' }, actor, ts),
-      newEvent('EXECUTION_STARTED', { router_request_digest: digestOf(request) }, SYSTEM_ACTOR, ts),
+      commandEvent('EXECUTION_REQUESTED', { adapter_id: adapterId, dry_run: mode === 'dry_run' }, actor, ts),
+      commandEvent('EXECUTION_STARTED', { router_request_digest: digestOf(request) }, SYSTEM_ACTOR, ts),
     ],
     { claim, lease: { owner: deps.leases.owner, expiresAt: leaseNow(now) + deps.leases.leaseMs } },
   );
-  const requestedSeq = fold.executions[fold.executions.length - 1]!.requestedSeq;
+  // The view, not the shared fold: the fold may stay behind if applying the stored events to it failed.
+  const requestedSeq = started.executions[started.executions.length - 1]!.requestedSeq;
   return { fold, adapter, request, generation: fold.generation, requestedSeq };
 }
 
@@ -228,7 +236,7 @@ async function appendOutcome(
           : {}),
       });
     } catch (error) {
-      if (!(error instanceof ConcurrencyConflictError) || attempt >= deps.maxConflictRetries) throw error;
+      if (!isConcurrencyConflict(error) || attempt >= deps.maxConflictRetries) throw error;
     }
   }
 }

@@ -1,8 +1,10 @@
-import { newEvent } from '../../events/newEvent.js';
 import { NEW_DECISION } from '../../store/expectedVersion.js';
+import { commandEvent } from './commandEvent.js';
 import { NexusError } from '../../errors/NexusError.js';
 import type { DecisionCreatedPayload } from '../../events/DecisionEvent.js';
+import { checkFreeText, FIELD_LIMITS } from '../../text/limits.js';
 import { formatTimestamp } from '../../time/timestamp.js';
+import { checkGoal } from '../eventRules.js';
 import { applyEvent, emptyFold, statusAt, viewOf } from '../decisionFold.js';
 import { definedFields, runIdempotent } from '../idempotency.js';
 import type { CommandContext, DecisionView, RequestInput } from '../NexusControlApi.js';
@@ -15,12 +17,8 @@ import { validateActor, validateMode, validateName } from '../validation.js';
 export async function requestDecision(deps: ServiceDeps, input: RequestInput, ctx: CommandContext): Promise<DecisionView> {
   const actor = validateActor(ctx.actor);
   if (typeof input !== 'object' || input === null) throw new NexusError('INVALID_ARGUMENT', 'a request needs a goal');
-  if (typeof input.goal !== 'string' || input.goal.trim() === '') {
-    throw new NexusError('INVALID_GOAL', 'goal must be a non-empty string');
-  }
-  if (input.plan !== undefined && input.plan !== null && typeof input.plan !== 'string') {
-    throw new NexusError('INVALID_ARGUMENT', 'plan must be a string or null', { field: 'plan' });
-  }
+  checkGoal(input.goal);
+  if (input.plan !== undefined && input.plan !== null) checkFreeText(input.plan, 'plan', FIELD_LIMITS.planBytes);
   const mode = validateMode(input.mode ?? 'dry_run');
   const templateName = input.templateName === undefined ? undefined : validateName(input.templateName, 'template name');
   const template = templateName === undefined ? undefined : await deps.store.getTemplate(templateName);
@@ -43,12 +41,14 @@ export async function requestDecision(deps: ServiceDeps, input: RequestInput, ct
     args,
     async (claim) => {
       const decisionId = deps.newDecisionId();
-      const ts = formatTimestamp(deps.clock.now());
+      const now = deps.clock.now();
+      const ts = formatTimestamp(now);
       const created: DecisionCreatedPayload = { goal: input.goal, plan: input.plan ?? null, requested_mode: mode, labels: policy.labels };
-      const events = [newEvent('DECISION_CREATED', created, actor, ts), newEvent('POLICY_ATTACHED', policy, actor, ts)];
+      const events = [commandEvent('DECISION_CREATED', created, actor, ts), commandEvent('POLICY_ATTACHED', policy, actor, ts)];
       const fold = emptyFold(decisionId);
       for (const [seq, e] of events.entries()) applyEvent(fold, { ...e, seq });
-      const asOf = deps.clock.now();
+      // As of its own instant, so a repeat replaying these events answers the same.
+      const asOf = now;
       await deps.store.append({
         decisionId,
         expectedVersion: NEW_DECISION,
@@ -59,8 +59,6 @@ export async function requestDecision(deps: ServiceDeps, input: RequestInput, ct
       });
       return viewOf(fold, asOf);
     },
-    async (record) => replayDecision(await deps.store.readEvents(record.decisionId, { toSeq: record.seq + 1, generation: record.generation }), {
-      asOf: formatTimestamp(deps.clock.now()),
-    }),
+    async (record) => replayDecision(await deps.store.readEvents(record.decisionId, { toSeq: record.seq + 1, generation: record.generation })),
   );
 }

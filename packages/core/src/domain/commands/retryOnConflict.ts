@@ -1,4 +1,4 @@
-import { ConcurrencyConflictError } from '../../errors/NexusError.js';
+import { isConcurrencyConflict } from '../../errors/NexusError.js';
 
 /**
  * Re-runs a command that lost an optimistic race. Each attempt re-reads and re-validates,
@@ -9,7 +9,7 @@ export async function retryOnConflict<T>(attempts: number, attempt: () => Promis
     try {
       return await attempt();
     } catch (error) {
-      if (!(error instanceof ConcurrencyConflictError) || i + 1 >= attempts) throw error;
+      if (!isConcurrencyConflict(error) || i + 1 >= attempts) throw error;
       // Jitter spreads out writers that collided so they do not collide again in lockstep.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** i)));
     }

@@ -1,5 +1,6 @@
-import { newEvent } from '../../events/newEvent.js';
+import { commandEvent } from './commandEvent.js';
 import { NexusError } from '../../errors/NexusError.js';
+import { FIELD_LIMITS } from '../../text/limits.js';
 import { formatTimestamp } from '../../time/timestamp.js';
 import { hasUnrevokedApproval, statusAt } from '../decisionFold.js';
 import { definedFields, runIdempotent } from '../idempotency.js';
@@ -19,7 +20,7 @@ export async function revokeApproval(
 ): Promise<DecisionView> {
   validateDecisionId(decisionId);
   const actor = validateActor(ctx.actor);
-  const reason = optionalString(input?.reason, 'reason') ?? '';
+  const reason = optionalString(input?.reason, 'reason', FIELD_LIMITS.reasonBytes) ?? '';
   return runIdempotent(
     deps.store,
     ctx,
@@ -36,9 +37,9 @@ export async function revokeApproval(
         if (!hasUnrevokedApproval(fold, actor.id)) {
           throw new NexusError('NO_ACTIVE_APPROVAL', `${actor.id} holds no approval on decision ${decisionId} to revoke`, { decisionId, actorId: actor.id });
         }
-        return appendToFold(deps, fold, [newEvent('APPROVAL_REVOKED', { reason }, actor, formatTimestamp(now))], { claim });
+        return appendToFold(deps, fold, [commandEvent('APPROVAL_REVOKED', { reason }, actor, formatTimestamp(now))], { claim, asOf: now });
       }),
-    async (record) =>
-      replayDecision(await deps.store.readEvents(decisionId, { toSeq: record.seq, generation: record.generation }), { asOf: formatTimestamp(deps.clock.now()) }),
+    // The first result: the log up to the recorded event, as of that event's instant.
+    async (record) => replayDecision(await deps.store.readEvents(decisionId, { toSeq: record.seq, generation: record.generation })),
   );
 }

@@ -9,34 +9,12 @@ import {
   type VerifyAuditPackageRequest,
   type VerifyAuditPackageResponse,
 } from '@nexus-control/client';
-import {
-  NexusError,
-  attachAttestation,
-  canonicalJson,
-  exportAuditPackage,
-  isJsonObject,
-  parseJson,
-  verifyAttestation,
-  verifyAuditPackage,
-  type Attestation,
-  type JsonObject,
-  type JsonValue,
-} from '@nexus-control/core';
+import { NexusError, canonicalJson, exportAuditPackage, prefixDigest, type JsonObject, type JsonValue } from '@nexus-control/core';
+import { parseObject } from '../../documents/documentTasks.js';
 import type { RpcRuntime } from '../createRpcRuntime.js';
 import type { ServerDeps } from '../ServerDeps.js';
 
-function parseObject(text: string, code: 'INVALID_ARGUMENT' | 'PACKAGE_INVALID_SCHEMA', what: string): JsonObject {
-  let value: JsonValue;
-  try {
-    value = parseJson(text);
-  } catch (error) {
-    throw new NexusError(code, `${what} is not valid JSON: ${(error as Error).message}`);
-  }
-  if (!isJsonObject(value)) throw new NexusError(code, `${what} must be a JSON object`);
-  return value;
-}
-
-export function auditService(rpc: RpcRuntime, { store, clock }: ServerDeps): AuditServiceServer {
+export function auditService(rpc: RpcRuntime, { nexus, store, clock, documents }: ServerDeps): AuditServiceServer {
   return {
     exportAuditPackage: rpc.unary<ExportAuditPackageRequest, ExportAuditPackageResponse>('AuditService/ExportAuditPackage', async (req) => {
       let mode: 'reference' | 'embedded' = 'reference';
@@ -48,16 +26,33 @@ export function auditService(rpc: RpcRuntime, { store, clock }: ServerDeps): Aud
       if (req.routerBundleJson !== undefined && mode !== 'embedded') {
         throw new NexusError('INVALID_ARGUMENT', 'router_bundle_json is only used in embedded mode', { field: 'router_bundle_json' });
       }
-      const pkg = await exportAuditPackage(store, req.decisionId, {
-        mode,
-        clock,
-        ...(req.routerBundleJson === undefined ? {} : { routerBundle: parseObject(req.routerBundleJson, 'INVALID_ARGUMENT', 'router_bundle_json') }),
-      });
+      let routerBundle: JsonObject | undefined;
+      if (req.routerBundleJson !== undefined) {
+        // A router bundle is parsed and hashed off the event loop first. Only one that hashes to
+        // the result this decision recorded (bounded by what its adapter returned) is parsed
+        // again here; anything else is refused without stalling other callers.
+        const check = await documents.run('checkRouterBundle', { routerBundleJson: req.routerBundleJson }, req.routerBundleJson.length);
+        const latest = (await nexus.getDecision(req.decisionId)).executions.at(-1);
+        const recorded = latest?.runId && latest.responseDigest ? prefixDigest(latest.responseDigest) : undefined;
+        if (recorded === undefined) {
+          // Nothing to embed into: the export fails with NO_ROUTER_LINK before reading the bundle.
+          routerBundle = {};
+        } else if (!check.consistent || check.claimedDigest !== recorded) {
+          throw new NexusError('ROUTER_DIGEST_MISMATCH', `the router bundle does not hash to the recorded result digest ${recorded}`, {
+            decisionId: req.decisionId,
+            expected: recorded,
+            ...(check.claimedDigest === null ? {} : { actual: check.claimedDigest }),
+          });
+        } else {
+          routerBundle = parseObject(req.routerBundleJson, 'INVALID_ARGUMENT', 'router_bundle_json');
+        }
+      }
+      const pkg = await exportAuditPackage(store, req.decisionId, { mode, clock, ...(routerBundle === undefined ? {} : { routerBundle }) });
       return { packageJson: canonicalJson(pkg as unknown as JsonValue), bindingDigest: pkg.integrity.binding_digest };
     }),
 
     verifyAuditPackage: rpc.unary<VerifyAuditPackageRequest, VerifyAuditPackageResponse>('AuditService/VerifyAuditPackage', async (req) => {
-      const report = verifyAuditPackage(req.packageJson, req.publicKeys.length === 0 ? {} : { publicKeys: req.publicKeys });
+      const report = await documents.run('verifyAuditPackage', { packageJson: req.packageJson, publicKeys: req.publicKeys }, req.packageJson.length);
       return {
         ok: report.ok,
         checks: report.checks.map((check) => ({
@@ -73,16 +68,8 @@ export function auditService(rpc: RpcRuntime, { store, clock }: ServerDeps): Aud
       };
     }),
 
-    attachAttestation: rpc.unary<AttachAttestationRequest, AttachAttestationResponse>('AuditService/AttachAttestation', async (req) => {
-      const pkg = parseObject(req.packageJson, 'PACKAGE_INVALID_SCHEMA', 'the audit package');
-      const attestation = parseObject(req.attestationJson, 'INVALID_ARGUMENT', 'the attestation');
-      const integrity = pkg['integrity'];
-      const bindingDigest = isJsonObject(integrity) && typeof integrity['binding_digest'] === 'string' ? integrity['binding_digest'] : undefined;
-      if (bindingDigest === undefined) throw new NexusError('PACKAGE_INVALID_SCHEMA', 'the audit package has no integrity.binding_digest');
-      const check = verifyAttestation(attestation, bindingDigest);
-      if (!check.ok) throw new NexusError('INTEGRITY_MISMATCH', `the attestation does not verify: ${check.detail}`);
-      const signed = attachAttestation(pkg, attestation as unknown as Attestation);
-      return { packageJson: canonicalJson(signed) };
-    }),
+    attachAttestation: rpc.unary<AttachAttestationRequest, AttachAttestationResponse>('AuditService/AttachAttestation', async (req) =>
+      documents.run('attachAttestation', { packageJson: req.packageJson, attestationJson: req.attestationJson }, req.packageJson.length + req.attestationJson.length),
+    ),
   };
 }

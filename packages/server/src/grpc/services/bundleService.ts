@@ -11,7 +11,10 @@ import { NexusError, canonicalJson, exportBundle, importBundle, type ErrorCode, 
 import type { RpcRuntime } from '../createRpcRuntime.js';
 import type { ServerDeps } from '../ServerDeps.js';
 
-export function bundleService(rpc: RpcRuntime, { store, clock }: ServerDeps): BundleServiceServer {
+/** Bundles below this size are checked by the import itself: a worker would cost more. */
+const IMPORT_PRECHECK_MIN_CHARS = 256 * 1024;
+
+export function bundleService(rpc: RpcRuntime, { store, clock, documents }: ServerDeps): BundleServiceServer {
   return {
     exportBundle: rpc.unary<ExportBundleRequest, ExportBundleResponse>('BundleService/ExportBundle', async (req) => {
       const bundle = await exportBundle(store, req.decisionId, { clock });
@@ -24,10 +27,14 @@ export function bundleService(rpc: RpcRuntime, { store, clock }: ServerDeps): Bu
         req.conflictMode === ConflictMode.CONFLICT_MODE_UNSPECIFIED
           ? 'reject_on_conflict'
           : (conflictModeNames.toSpec(req.conflictMode) ?? `unknown conflict mode ${req.conflictMode}`);
-      const result = await importBundle(store, req.bundleJson, {
-        conflictMode,
-        replayAfterImport: req.replayAfterImport ?? true,
-      });
+      const replayAfterImport = req.replayAfterImport ?? true;
+      if (req.bundleJson.length > IMPORT_PRECHECK_MIN_CHARS) {
+        // Every check but the conflict runs first off the event loop, so a large hostile bundle
+        // is refused without stalling other callers; what passes is imported for real below.
+        const check = await documents.run('checkImport', { bundleJson: req.bundleJson, conflictMode, replayAfterImport }, req.bundleJson.length);
+        if (!check.ok) throw new NexusError(check.code, check.message);
+      }
+      const result = await importBundle(store, req.bundleJson, { conflictMode, replayAfterImport });
       if (!result.ok) throw new NexusError(result.error_code as ErrorCode, result.error);
       ctx.decisionId = result.imported.decision_id;
       return {

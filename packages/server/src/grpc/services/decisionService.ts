@@ -1,5 +1,6 @@
 import {
   DecisionStatus,
+  DecisionSummary,
   decisionStatusNames,
   type CreateDecisionRequest,
   type CreateDecisionResponse,
@@ -15,7 +16,7 @@ import {
   type WatchDecisionsRequest,
   type WatchDecisionsResponse,
 } from '@nexus-control/client';
-import { FEED_START, NexusError, type ListDecisionsOptions } from '@nexus-control/core';
+import { FEED_START, NexusError, checkIdentifier, type ListDecisionsOptions } from '@nexus-control/core';
 import { decisionOut, eventOut, lifecycleOut, modeIn, pointInTimeIn, policyInputIn, summaryOut } from '../convert.js';
 import type { RpcRuntime } from '../createRpcRuntime.js';
 import { renderInspection } from '../renderInspection.js';
@@ -47,6 +48,18 @@ function checkpointInterval(ms: number): number {
 /** Reading a superseded log is the audit view of what an overwrite import replaced. */
 function canReadSuperseded(roles: ReadonlySet<string>): boolean {
   return roles.has('auditor') || roles.has('admin');
+}
+
+/** The most bytes of summaries one ListDecisions page carries (README "Field limits and hostile input"). */
+export const MAX_PAGE_BYTES = 1024 * 1024;
+
+function countWithin<T>(items: readonly T[], size: (item: T) => number, budget: number): number {
+  let used = 0;
+  for (let i = 0; i < items.length; i++) {
+    used += size(items[i] as T);
+    if (used > budget) return Math.max(1, i);
+  }
+  return items.length;
 }
 
 export function decisionService(rpc: RpcRuntime, { nexus, store }: ServerDeps): DecisionServiceServer {
@@ -83,13 +96,24 @@ export function decisionService(rpc: RpcRuntime, { nexus, store }: ServerDeps): 
         status = decisionStatusNames.toSpec(req.status);
         if (status === undefined) throw new NexusError('INVALID_ARGUMENT', `unknown status ${req.status}`, { field: 'status' });
       }
-      const page = await nexus.listDecisions({
+      if (req.label !== '') checkIdentifier(req.label, 'label', 'INVALID_ARGUMENT');
+      const options: ListDecisionsOptions = {
         ...(req.pageSize === 0 ? {} : { limit: req.pageSize }),
         ...(req.pageToken === '' ? {} : { cursor: req.pageToken }),
         ...(req.label === '' ? {} : { label: req.label }),
         ...(status === undefined ? {} : { status }),
-      });
-      return { decisions: page.items.map(summaryOut), nextPageToken: page.nextCursor ?? '' };
+      };
+      let page = await nexus.listDecisions(options);
+      let decisions = page.items.map(summaryOut);
+      // A page is bounded by its encoded size as well as by its count: when the summaries
+      // would exceed the budget, the page holds as many as fit (at least one) and the next
+      // page token continues after them.
+      const fitting = countWithin(decisions, (summary) => DecisionSummary.encode(summary).finish().length + 8, MAX_PAGE_BYTES);
+      if (fitting < decisions.length) {
+        page = await nexus.listDecisions({ ...options, limit: fitting });
+        decisions = page.items.map(summaryOut);
+      }
+      return { decisions, nextPageToken: page.nextCursor ?? '' };
     }),
 
     listEvents: rpc.unary<ListEventsRequest, ListEventsResponse>('DecisionService/ListEvents', async (req, ctx) => {

@@ -7,6 +7,7 @@ import type {
   ListTemplatesResponse,
   TemplateServiceServer,
 } from '@nexus-control/client';
+import { checkIdentifier } from '@nexus-control/core';
 import { policyInputIn, templateLabels, templateOut } from '../convert.js';
 import type { RpcRuntime } from '../createRpcRuntime.js';
 import type { ServerDeps } from '../ServerDeps.js';
@@ -27,6 +28,7 @@ export function templateService(rpc: RpcRuntime, { nexus }: ServerDeps): Templat
     })),
 
     listTemplates: rpc.unary<ListTemplatesRequest, ListTemplatesResponse>('TemplateService/ListTemplates', async (req) => {
+      if (req.label !== '') checkIdentifier(req.label, 'label', 'INVALID_ARGUMENT');
       const templates = await nexus.listTemplates();
       const shown = req.label === '' ? templates : templates.filter((t) => templateLabels(t).includes(req.label));
       return { templates: shown.map(templateOut) };

@@ -32,11 +32,11 @@ export interface ApproveRequest {
   expiresAt?:
     | Timestamp
     | undefined;
-  /** A note for the audit trail; empty for none. */
+  /** A note for the audit trail; empty for none. At most 4 KiB of UTF-8. */
   comment: string;
   /**
    * Repeating a command with the same key returns the first result and writes nothing
-   * new.
+   * new. Empty for none, else an identifier: 1-256 bytes of UTF-8, not blank, no control characters.
    */
   idempotencyKey: string;
   /** Optional assertion of the caller's identity; see CreateDecisionRequest.actor. */
@@ -53,11 +53,11 @@ export interface ApproveResponse {
 export interface RevokeRequest {
   /** The decision. */
   decisionId: string;
-  /** Why; empty for none. */
+  /** Why; empty for none. At most 4 KiB of UTF-8. */
   reason: string;
   /**
    * Repeating a command with the same key returns the first result and writes nothing
-   * new.
+   * new. Empty for none, else an identifier: 1-256 bytes of UTF-8, not blank, no control characters.
    */
   idempotencyKey: string;
   /** Optional assertion of the caller's identity; see CreateDecisionRequest.actor. */

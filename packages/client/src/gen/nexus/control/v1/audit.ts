@@ -79,7 +79,7 @@ export interface ExportAuditPackageRequest {
   mode: RouterMode;
   /**
    * Embedded mode only: the router bundle as JSON text. Unset: built from the router
-   * response stored with the run.
+   * response stored with the run. Same document limits as VerifyAuditPackageRequest.
    */
   routerBundleJson?: string | undefined;
 }
@@ -94,7 +94,10 @@ export interface ExportAuditPackageResponse {
 
 /** Verify an audit package. */
 export interface VerifyAuditPackageRequest {
-  /** The package as JSON text (parsed losslessly). */
+  /**
+   * The package as JSON text (parsed losslessly). At most 64 Mi characters, nested at
+   * most 128 deep, no duplicate object keys.
+   */
   packageJson: string;
   /**
    * Ed25519 public keys (SPKI PEM, or base64 of the raw 32 bytes) whose attestations
@@ -136,7 +139,7 @@ export interface VerifyAuditPackageResponse {
 
 /** Attach an attestation. */
 export interface AttachAttestationRequest {
-  /** The package as JSON text. */
+  /** The package as JSON text; same document limits as VerifyAuditPackageRequest. */
   packageJson: string;
   /** The attestation as JSON text (as produced by `nexus-control sign`). */
   attestationJson: string;

@@ -88,7 +88,11 @@ export interface ExportBundleResponse {
 
 /** Import a bundle. */
 export interface ImportBundleRequest {
-  /** The bundle as JSON text (parsed losslessly: integers and floats keep their identity). */
+  /**
+   * The bundle as JSON text (parsed losslessly: integers and floats keep their identity).
+   * At most 64 Mi characters, nested at most 128 deep, no duplicate object keys; every
+   * event must be one a command could have written (see the README).
+   */
   bundleJson: string;
   /** What to do when the decision id exists already. */
   conflictMode: ConflictMode;

@@ -48,6 +48,8 @@ export const protobufFileName = "nexus/control/v1/decisions.proto";
  * "nexus-control", metadata} inside the google.rpc.Status of the
  * `grpc-status-details-bin` trailer, and as the plain `nexus-error-code` trailer for
  * clients without rich-status support. Branch on the domain code, not on the message.
+ * Every code is published, with its gRPC status, as the ErrorCode enum in errors.proto.
+ * Errors quote at most a short prefix of any input.
  *
  *   gRPC status          domain codes
  *   -------------------  ---------------------------------------------------------------
@@ -56,7 +58,8 @@ export const protobufFileName = "nexus/control/v1/decisions.proto";
  *                        CANONICAL_JSON_INVALID, BUNDLE_INVALID_SCHEMA,
  *                        CONFLICT_MODE_INVALID, PACKAGE_INVALID_SCHEMA,
  *                        SIGNING_KEY_INVALID
- *   NOT_FOUND            DECISION_NOT_FOUND, TEMPLATE_NOT_FOUND, ADAPTER_NOT_FOUND
+ *   NOT_FOUND            DECISION_NOT_FOUND, TEMPLATE_NOT_FOUND (ADAPTER_NOT_FOUND is
+ *                        reserved: an unknown adapter is one POLICY_VIOLATION entry)
  *   ALREADY_EXISTS       DECISION_EXISTS, TEMPLATE_EXISTS
  *   FAILED_PRECONDITION  policy and state violations: INVALID_STATE, MODE_NOT_ALLOWED,
  *                        ALREADY_APPROVED, NO_ACTIVE_APPROVAL, POLICY_VIOLATION,
@@ -68,18 +71,25 @@ export const protobufFileName = "nexus/control/v1/decisions.proto";
  *   PERMISSION_DENIED    PERMISSION_DENIED (role lacks the method, or the request names
  *                        an actor other than the caller)
  *   UNAUTHENTICATED      UNAUTHENTICATED (no or unknown credentials)
+ *   RESOURCE_EXHAUSTED   WATCH_BUFFER_FULL (a watch fell too far behind; resume from
+ *                        its last checkpoint)
  *   UNAVAILABLE          STORE_UNAVAILABLE
  *   INTERNAL             IMPORT_ATOMICITY_FAILED, INTERNAL (and any unexpected failure)
  *
  * Deadlines and cancellation produce DEADLINE_EXCEEDED and CANCELLED from the gRPC
- * runtime itself, without a domain code.
+ * runtime itself, without a domain code; so do RESOURCE_EXHAUSTED for a message beyond the
+ * size limit and UNIMPLEMENTED (an unknown method). A request that is no valid message,
+ * or holds invalid UTF-8 in a string field, is INVALID_ARGUMENT.
  */
 
 /** Request a decision. */
 export interface CreateDecisionRequest {
-  /** What should happen. Required, non-empty. */
+  /**
+   * What should happen. Required, not blank, at most 16 KiB of UTF-8; kept exactly as
+   * given.
+   */
   goal: string;
-  /** How it should happen; unset for none. */
+  /** How it should happen; unset for none. At most 64 KiB of UTF-8. */
   plan?:
     | string
     | undefined;
@@ -89,11 +99,15 @@ export interface CreateDecisionRequest {
   policy?:
     | PolicyInput
     | undefined;
-  /** Start from this template; empty for none. */
+  /**
+   * Start from this template; empty for none. At most 128 characters of letters,
+   * digits, '.', '_', ':' and '-'.
+   */
   templateName: string;
   /**
    * Repeating a command with the same key returns the first result and writes nothing
-   * new; the same key with other arguments fails with IDEMPOTENCY_KEY_REUSED.
+   * new; the same key with other arguments fails with IDEMPOTENCY_KEY_REUSED. Empty for
+   * none, else an identifier: 1-256 bytes of UTF-8, not blank, no control characters.
    */
   idempotencyKey: string;
   /**
@@ -138,7 +152,7 @@ export interface ListDecisionsRequest {
   pageSize: number;
   /** `next_page_token` of the previous page; empty for the first. */
   pageToken: string;
-  /** Only decisions carrying this label; empty for all. */
+  /** Only decisions carrying this label (an identifier); empty for all. */
   label: string;
   /** Only decisions in this stored state; unspecified for all. */
   status: DecisionStatus;

@@ -27,13 +27,17 @@ export const protobufFileName = "nexus/control/v1/execution.proto";
 export interface ExecuteRequest {
   /** The decision. */
   decisionId: string;
-  /** The router adapter to run through; an unknown adapter fails the policy check. */
+  /**
+   * The router adapter to run through (at most 128 characters of letters, digits, '.',
+   * '_', ':' and '-'); an unknown adapter is one more POLICY_VIOLATION entry
+   * (ADAPTER_NOT_FOUND), reported with every other failure.
+   */
   adapterId: string;
   /** Overrides the requested mode; unspecified runs the requested mode. */
   mode: Mode;
   /**
    * Repeating a command with the same key returns the first result and writes nothing
-   * new.
+   * new. Empty for none, else an identifier: 1-256 bytes of UTF-8, not blank, no control characters.
    */
   idempotencyKey: string;
   /** Optional assertion of the caller's identity; see CreateDecisionRequest.actor. */

@@ -25,9 +25,12 @@ export const protobufFileName = "nexus/control/v1/templates.proto";
 
 /** Create a template. */
 export interface CreateTemplateRequest {
-  /** Unique name. */
+  /**
+   * Unique name: at most 128 characters of letters, digits, '.', '_', ':' and '-',
+   * starting with a letter or digit.
+   */
   name: string;
-  /** Free text; empty for none. */
+  /** Free text; empty for none. At most 4 KiB of UTF-8. */
   description: string;
   /** The template's policy; unset fields take the defaults. */
   policy?:
@@ -35,7 +38,7 @@ export interface CreateTemplateRequest {
     | undefined;
   /**
    * Repeating a command with the same key returns the first result and writes nothing
-   * new.
+   * new. Empty for none, else an identifier: 1-256 bytes of UTF-8, not blank, no control characters.
    */
   idempotencyKey: string;
   /** Optional assertion of the caller's identity; see CreateDecisionRequest.actor. */
@@ -62,7 +65,7 @@ export interface GetTemplateResponse {
 
 /** List templates. */
 export interface ListTemplatesRequest {
-  /** Only templates whose policy carries this label; empty for all. */
+  /** Only templates whose policy carries this label (an identifier); empty for all. */
   label: string;
 }
 

@@ -332,7 +332,10 @@ export function executionStatusToJSON(object: ExecutionStatus): string {
 export interface Actor {
   /** Person or machine. */
   type: ActorType;
-  /** Stable identifier, e.g. "alice@example.com". Approvals are counted by distinct id. */
+  /**
+   * Stable identifier, e.g. "alice@example.com": an identifier: 1-256 bytes of UTF-8, not blank, no control characters.
+   * Approvals are counted by distinct id.
+   */
   id: string;
 }
 
@@ -415,7 +418,7 @@ export interface Unlimited {
  * overrides_applied.
  */
 export interface PolicyInput {
-  /** Distinct active approvals needed to execute: an integer ≥ 1. Default 1. */
+  /** Distinct active approvals needed to execute: an integer from 1 to 1,000. Default 1. */
   minApprovals?:
     | number
     | undefined;
@@ -426,11 +429,14 @@ export interface PolicyInput {
   allowedModes?:
     | ModeList
     | undefined;
-  /** Capabilities the executing adapter must declare. Default none. */
+  /**
+   * Capabilities the executing adapter must declare: at most 64 distinct identifiers
+   * (1-256 bytes, no control characters). Default none.
+   */
   requireAdapterCapabilities?:
     | StringList
     | undefined;
-  /** At most this many steps: an integer ≥ 1. */
+  /** At most this many steps: an integer from 1 to 1,000,000. */
   maxSteps?:
     | number
     | undefined;
@@ -438,7 +444,10 @@ export interface PolicyInput {
   noMaxSteps?:
     | Unlimited
     | undefined;
-  /** Labels of the decision; replace the template's labels, never merge. Default none. */
+  /**
+   * Labels of the decision; replace the template's labels, never merge. At most 64
+   * distinct identifiers (1-256 bytes, no control characters). Default none.
+   */
   labels?: StringList | undefined;
 }
 

@@ -1,0 +1,3 @@
+export * from './identifier.js';
+export * from './limits.js';
+export * from './quote.js';
