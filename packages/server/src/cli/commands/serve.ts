@@ -20,7 +20,8 @@ options:
   --no-migrate         PostgreSQL: do not apply pending schema migrations at start (refuse
                        a schema that is not current; run 'nexus-control migrate' instead)
   --config FILE        JSON configuration: auth (tokens, mtls, forbidSelfApproval), tls,
-                       adapters, limits, shutdownGraceMs, logLevel
+                       adapters, limits, shutdownGraceMs, logLevel, executions (leaseMs,
+                       renewMs, sweepMs: execution leases and their recovery)
   --log-level LEVEL    debug, info (default), warn or error
   -h, --help           show this help
 
@@ -117,6 +118,7 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
       ...(config.tls ? { tls: config.tls } : {}),
       limits: config.limits,
       logger,
+      executions: config.executions,
     });
   } catch (error) {
     await store.close();
