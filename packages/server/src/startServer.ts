@@ -13,9 +13,9 @@ import {
 import { createNexusControl, createNullAdapter, createRouter, systemClock, type Clock, type EventStore, type NexusControl, type Router } from '@nexus-control/core';
 import { HealthImplementation } from 'grpc-health-check';
 import { createAuthenticator } from './auth/createAuthenticator.js';
-import { createDocumentRunner, type DocumentRunnerOptions } from './documents/createDocumentRunner.js';
 import { DEFAULT_EXECUTION_SETTINGS, type AuthConfig, type ExecutionSettings, type MessageLimits, type TlsConfig } from './config/ServerConfig.js';
 import { startRecoveryLoop } from './startRecoveryLoop.js';
+import { createDocumentRunner, type DocumentRunnerOptions } from './documents/createDocumentRunner.js';
 import { createRpcRuntime } from './grpc/createRpcRuntime.js';
 import { addHealthService } from './grpc/addHealthService.js';
 import { refuseRepeatedAuthorization } from './grpc/refuseRepeatedAuthorization.js';
@@ -51,13 +51,13 @@ export interface StartServerOptions {
   readonly logger?: Logger;
   /** How often health checking probes the store; default 1000 ms. */
   readonly storeProbeMs?: number;
-  /** Where large client documents are processed (default: worker threads above 256 KiB). */
-  readonly documents?: DocumentRunnerOptions;
   /**
    * Execution leases and the recovery sweep (defaults: 30 s lease, 10 s renewal, 15 s sweep).
    * Used to build the default `nexus`; the sweep runs on whichever `nexus` the server uses.
    */
   readonly executions?: Partial<ExecutionSettings> & { readonly owner?: string };
+  /** Where large client documents are processed (default: worker threads above 256 KiB). */
+  readonly documents?: DocumentRunnerOptions;
 }
 
 export interface RunningServer {

@@ -4,6 +4,7 @@ import { describeCommitOrderConformance } from './commitOrderConformance.js';
 import { createConformanceContext } from './conformanceContext.js';
 import { describeContentConformance } from './contentConformance.js';
 import { describeFeedConformance } from './feedConformance.js';
+import { describeIdempotencyRaceConformance } from './idempotencyRaceConformance.js';
 import { describeImportConformance } from './importConformance.js';
 import { describeLeaseConformance } from './leaseConformance.js';
 import { describeLifecycleConformance } from './lifecycleConformance.js';
@@ -21,6 +22,7 @@ export function describeEventStoreConformance(storeName: string, harness: StoreH
     const ctx = createConformanceContext(harness);
     describeLogConformance(ctx);
     describeConcurrencyConformance(ctx);
+    describeIdempotencyRaceConformance(ctx);
     describeListingConformance(ctx);
     describeFeedConformance(ctx);
     describeCommitOrderConformance(ctx);

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { NexusError } from '@nexus-control/core';
+import { StoreFault } from './storeFault.js';
 
 export interface Migration {
   /** Consecutive from 1; a database records every version applied to it. */
@@ -171,7 +171,7 @@ export function assertSchemaNotTooNew(
 ): void {
   const known = migrations.length;
   if (recorded > known) {
-    throw new NexusError(
+    throw new StoreFault(
       'STORE_SCHEMA_TOO_NEW',
       `${location} has schema version ${recorded}, but this version of Nexus Control knows versions up to ${known}: ` +
         'upgrade Nexus Control to open it (the database was left unchanged)',

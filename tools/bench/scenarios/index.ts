@@ -9,13 +9,16 @@ import { pgAppendConcurrent } from './pgAppendConcurrent.js';
 import { pgReplay } from './pgReplay.js';
 import { parseFloats } from './parseFloats.js';
 import { sqliteAppend } from './sqliteAppend.js';
+import { sqliteAppendConcurrent } from './sqliteAppendConcurrent.js';
 import { sqliteReplay } from './sqliteReplay.js';
 import { verify10k } from './verify10k.js';
+import { watchFanout } from './watchFanout.js';
 
 /** Every scenario the harness knows, in the order `--list` shows them. */
 export const scenarios: readonly Scenario[] = [
   commandScaling,
   sqliteAppend,
+  sqliteAppendConcurrent,
   sqliteReplay,
   grpcLifecycle,
   verify10k,
@@ -26,4 +29,5 @@ export const scenarios: readonly Scenario[] = [
   parseFloats,
   mongoAppend,
   mongoReplay,
+  watchFanout,
 ];

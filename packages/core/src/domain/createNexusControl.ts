@@ -5,7 +5,7 @@ import { NexusError } from '../errors/NexusError.js';
 import { createNullAdapter } from '../router/createNullAdapter.js';
 import { createRouter } from '../router/createRouter.js';
 import type { Router } from '../router/Router.js';
-import type { EventStore } from '../store/EventStore.js';
+import { DEFAULT_FEED_LIMIT, type EventStore } from '../store/EventStore.js';
 import { systemClock, type Clock } from '../time/Clock.js';
 import { parseTimestamp } from '../time/timestamp.js';
 import { approveDecision } from './commands/approveDecision.js';
@@ -23,7 +23,8 @@ import type { DecisionView, NexusControl, PointInTime } from './NexusControlApi.
 import { replayDecision } from './replay.js';
 import type { ServiceDeps } from './ServiceDeps.js';
 import { validateDecisionId, validateName } from './validation.js';
-import { watchEvents } from './watchEvents.js';
+import { createFeedFollower } from './createFeedFollower.js';
+import { DEFAULT_WATCH_BUFFER_LIMIT, watchEvents } from './watchEvents.js';
 
 export interface NexusControlOptions {
   readonly store: EventStore;
@@ -35,10 +36,12 @@ export interface NexusControlOptions {
   readonly newDecisionId?: () => string;
   /** How many replayed decisions to keep in memory. */
   readonly cacheSize?: number;
-  /** Poll interval of `watch` when the store cannot push notifications. */
+  /** Poll interval of the watches' shared feed reader, for appends the store cannot announce. */
   readonly watchPollMs?: number;
   /** Execution leases: owner id, lease length, renewal interval (defaults in `executionLeases`). */
   readonly executionLeases?: ExecutionLeaseSettings;
+  /** Events buffered for one watch whose consumer falls behind, before it is ended (WATCH_BUFFER_FULL). */
+  readonly watchBufferLimit?: number;
 }
 
 export function newDecisionId(): string {
@@ -60,6 +63,19 @@ export function createNexusControl(options: NexusControlOptions): NexusControl {
   };
   /** Runs this process is executing now, so its own sweep leaves them to their keepers. */
   const running = new Map<string, number>();
+
+  // One feed reader for every watch of this service, whatever their number.
+  const bufferLimit = options.watchBufferLimit ?? DEFAULT_WATCH_BUFFER_LIMIT;
+  if (!Number.isSafeInteger(bufferLimit) || bufferLimit < 1) {
+    throw new NexusError('INVALID_ARGUMENT', `watchBufferLimit must be a positive integer, got ${String(bufferLimit)}`);
+  }
+  // A page is handed to the watches in one go: one page must fit a drained buffer, so only a
+  // reader that falls behind across pages is ended.
+  const follower = createFeedFollower(store, {
+    pageLimit: Math.min(DEFAULT_FEED_LIMIT, bufferLimit),
+    ...(options.watchPollMs === undefined ? {} : { pollMs: options.watchPollMs }),
+  });
+  const watchLimits = { bufferLimit };
 
   async function eventsAt(decisionId: string, at: PointInTime = {}): Promise<StoredEvent[]> {
     validateDecisionId(decisionId);
@@ -140,6 +156,6 @@ export function createNexusControl(options: NexusControlOptions): NexusControl {
     },
     events: eventsAt,
     listDecisions: (listOptions) => store.listDecisions(listOptions),
-    watch: (watchOptions) => watchEvents(store, watchOptions, options.watchPollMs),
+    watch: (watchOptions) => watchEvents(store, follower, watchOptions, watchLimits),
   };
 }

@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { exportBundle, importBundle } from '../../src/bundle/index.js';
+import { eventDigestFromPayloadJson } from '../../src/events/newEvent.js';
+import { canonicalJson } from '../../src/json/canonicalJson.js';
+import { reseal } from '../bundleTestKit.js';
+import type { JsonObject } from '../../src/json/JsonValue.js';
 import { createMemoryDatabase } from '../../src/store/createMemoryDatabase.js';
 import { createMemoryEventStore } from '../../src/store/createMemoryEventStore.js';
 import { createNexusControl } from '../../src/domain/createNexusControl.js';
@@ -166,6 +171,31 @@ describe('execution leases', () => {
 
     await until(() => held.runs[0]!.options.signal!.aborted, 'the adapter to be stopped');
     expect(await result).toMatchObject({ code: 'INVALID_STATE' });
+  });
+
+  it('a run an operator failed exports and imports; a person writing any other failure is refused on import', async () => {
+    const store = createMemoryEventStore();
+    const clock = fixedClock(T0);
+    const held = heldAdapter();
+    const a = replica(store, clock, 'replica-a', held.adapter, 20);
+    const decisionId = await approvedDecision(a);
+    const result = a.execute(decisionId, { adapterId: 'held' }, bob).catch((error: unknown) => error);
+    await until(() => held.runs.length === 1, 'the adapter call');
+    await a.failExecution(decisionId, { reason: 'the host was rebooted' }, { actor: { type: 'human', id: 'root-operator' } });
+    await result;
+
+    const bundle = JSON.parse(canonicalJson(await exportBundle(store, decisionId, { clock }))) as JsonObject;
+    const imported = await importBundle(createMemoryEventStore(), canonicalJson(bundle));
+    expect(imported).toMatchObject({ ok: true });
+
+    // A forger who knows the format: the same event with another code, digests recomputed.
+    const last = (bundle['events'] as JsonObject[]).at(-1)!;
+    const payload = { ...(last['payload'] as JsonObject), error_code: 'ROUTER_ERROR' };
+    last['payload'] = payload;
+    last['digest'] = eventDigestFromPayloadJson('EXECUTION_FAILED', canonicalJson(payload));
+    const forged = await importBundle(createMemoryEventStore(), canonicalJson(reseal(bundle)), { replayAfterImport: false });
+    expect(forged).toMatchObject({ ok: false, error_code: 'BUNDLE_INVALID_SCHEMA' });
+    expect(String((forged as { error?: unknown }).error)).toContain('control plane');
   });
 
   it('refuses to fail a decision that is not executing, or without a reason, and writes nothing', async () => {

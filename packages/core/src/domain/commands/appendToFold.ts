@@ -17,9 +17,16 @@ export async function appendToFold(
   deps: ServiceDeps,
   fold: DecisionFold,
   events: readonly NewEvent[],
-  extra: { claim?: IdempotencyClaim | undefined; routerResult?: RouterResultRecord; lease?: LeaseGrant | 'release' } = {},
+  extra: {
+    claim?: IdempotencyClaim | undefined;
+    routerResult?: RouterResultRecord;
+    asOf?: number;
+    lease?: LeaseGrant | 'release';
+  } = {},
 ): Promise<DecisionView> {
-  const asOf = deps.clock.now();
+  // A command under an idempotency key answers as of its own instant (its events' time), so a
+  // repeat or a twin that lost the race, replaying the log up to those events, answers the same.
+  const asOf = extra.asOf ?? deps.clock.now();
   const scratch = cloneFold(fold);
   for (const event of events) applyEvent(scratch, { ...event, seq: scratch.eventCount });
   const view = viewOf(scratch, asOf);

@@ -191,7 +191,7 @@ async function startRun(
   // REQUESTED and STARTED go in one append: once it lands the decision is `executing`, so no
   // approval or revocation can slip between them, and a concurrent execute loses the race.
   // The lease is taken in the same transaction, so no started run is ever without an owner.
-  const startedView = await appendToFold(
+  const started = await appendToFold(
     deps,
     fold,
     [
@@ -200,7 +200,8 @@ async function startRun(
     ],
     { claim, lease: { owner: deps.leases.owner, expiresAt: leaseNow(now) + deps.leases.leaseMs } },
   );
-  const requestedSeq = startedView.executions[startedView.executions.length - 1]!.requestedSeq;
+  // The view, not the shared fold: the fold may stay behind if applying the stored events to it failed.
+  const requestedSeq = started.executions[started.executions.length - 1]!.requestedSeq;
   return { fold, adapter, request, generation: fold.generation, requestedSeq };
 }
 

@@ -1,5 +1,5 @@
-import { newEvent } from '../../events/newEvent.js';
 import { NexusError } from '../../errors/NexusError.js';
+import { checkFreeText, FIELD_LIMITS, storableText } from '../../text/limits.js';
 import { formatTimestamp } from '../../time/timestamp.js';
 import { statusAt } from '../decisionFold.js';
 import { EXECUTION_FAILED_BY_OPERATOR } from '../executionLeases.js';
@@ -9,9 +9,8 @@ import { replayDecision } from '../replay.js';
 import type { ServiceDeps } from '../ServiceDeps.js';
 import { validateActor, validateDecisionId } from '../validation.js';
 import { appendToFold } from './appendToFold.js';
+import { commandEvent } from './commandEvent.js';
 import { retryOnConflict } from './retryOnConflict.js';
-
-const MAX_REASON_LENGTH = 4096;
 
 /**
  * An operator closes a run that is stuck now, instead of waiting for its lease to lapse:
@@ -22,10 +21,8 @@ const MAX_REASON_LENGTH = 4096;
 export async function failExecution(deps: ServiceDeps, decisionId: string, input: FailExecutionInput, ctx: CommandContext): Promise<DecisionView> {
   validateDecisionId(decisionId);
   const actor = validateActor(ctx.actor);
-  const reason = typeof input?.reason === 'string' ? input.reason.trim() : '';
-  if (reason === '' || reason.length > MAX_REASON_LENGTH) {
-    throw new NexusError('INVALID_ARGUMENT', `a reason of 1 to ${MAX_REASON_LENGTH} characters is required to fail an execution`);
-  }
+  const reason = checkFreeText(input?.reason, 'reason', FIELD_LIMITS.reasonBytes).trim();
+  if (reason === '') throw new NexusError('INVALID_ARGUMENT', 'a reason is required to fail an execution', { field: 'reason' });
   return runIdempotent(
     deps.store,
     ctx,
@@ -42,15 +39,16 @@ export async function failExecution(deps: ServiceDeps, decisionId: string, input
             status,
           });
         }
-        const event = newEvent(
+        const message = storableText(`failed by operator ${actor.id}: ${reason}`, FIELD_LIMITS.errorMessageBytes);
+        const event = commandEvent(
           'EXECUTION_FAILED',
-          { error_code: EXECUTION_FAILED_BY_OPERATOR, error_message: `failed by operator ${actor.id}: ${reason}`, run_id: null },
+          { error_code: EXECUTION_FAILED_BY_OPERATOR, error_message: message, run_id: null },
           actor,
           formatTimestamp(now),
         );
-        return appendToFold(deps, fold, [event], { claim, lease: 'release' });
+        return appendToFold(deps, fold, [event], { claim, lease: 'release', asOf: now });
       }),
     async (record) =>
-      replayDecision(await deps.store.readEvents(decisionId, { toSeq: record.seq, generation: record.generation }), { asOf: formatTimestamp(deps.clock.now()) }),
+      replayDecision(await deps.store.readEvents(decisionId, { toSeq: record.seq, generation: record.generation })),
   );
 }

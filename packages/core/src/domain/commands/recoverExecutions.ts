@@ -1,10 +1,11 @@
 import { SYSTEM_ACTOR } from '../../events/DecisionEvent.js';
-import { newEvent } from '../../events/newEvent.js';
 import type { ExecutionLease } from '../../store/EventStore.js';
+import { FIELD_LIMITS, storableText } from '../../text/limits.js';
 import { formatTimestamp } from '../../time/timestamp.js';
 import { EXECUTION_INTERRUPTED, leaseNow } from '../executionLeases.js';
 import type { ServiceDeps } from '../ServiceDeps.js';
 import { appendToFold } from './appendToFold.js';
+import { commandEvent } from './commandEvent.js';
 import { retryOnConflict } from './retryOnConflict.js';
 
 export interface RecoveryReport {
@@ -61,7 +62,12 @@ async function closeInterrupted(deps: ServiceDeps, lease: ExecutionLease): Promi
     const message =
       `interrupted: outcome unknown: the process running this execution (${lease.owner}) stopped renewing its lease ` +
       `(expired ${expired}); the adapter may or may not have acted. The decision can be executed again under its policy.`;
-    const event = newEvent('EXECUTION_FAILED', { error_code: EXECUTION_INTERRUPTED, error_message: message, run_id: null }, SYSTEM_ACTOR, formatTimestamp(deps.clock.now()));
+    const event = commandEvent(
+      'EXECUTION_FAILED',
+      { error_code: EXECUTION_INTERRUPTED, error_message: storableText(message, FIELD_LIMITS.errorMessageBytes), run_id: null },
+      SYSTEM_ACTOR,
+      formatTimestamp(deps.clock.now()),
+    );
     await appendToFold(deps, fold, [event], { lease: 'release' });
     return true;
   });
