@@ -2,6 +2,8 @@ import type { Scenario } from '../scenario.js';
 import { commandScaling } from './commandScaling.js';
 import { grpcLifecycle } from './grpcLifecycle.js';
 import { grpcLifecyclePg } from './grpcLifecyclePg.js';
+import { mongoAppend } from './mongoAppend.js';
+import { mongoReplay } from './mongoReplay.js';
 import { pgAppend } from './pgAppend.js';
 import { pgAppendConcurrent } from './pgAppendConcurrent.js';
 import { pgReplay } from './pgReplay.js';
@@ -25,5 +27,7 @@ export const scenarios: readonly Scenario[] = [
   pgReplay,
   grpcLifecyclePg,
   parseFloats,
+  mongoAppend,
+  mongoReplay,
   watchFanout,
 ];
