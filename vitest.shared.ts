@@ -29,9 +29,13 @@ function selectedTier(): TestTier | undefined {
 /**
  * The one vitest configuration of every package: timeouts, source resolution and tiers.
  * `kind: 'store'` marks a store package, whose every test belongs to the store tier;
- * `fileParallelism: false` runs its test files one at a time.
+ * `fileParallelism: false` runs its test files one at a time; `testTimeout` replaces the
+ * default for a package whose every call is slow (a test database server).
  */
-export function defineNexusProject(name: string, options: { kind?: 'store'; fileParallelism?: boolean } = {}): ViteUserConfig {
+export function defineNexusProject(
+  name: string,
+  options: { kind?: 'store'; fileParallelism?: boolean; testTimeout?: number } = {},
+): ViteUserConfig {
   const tier = selectedTier();
   const e2e = 'test/**/*.e2e.test.ts';
   const all = ['test/**/*.test.ts', 'src/**/*.test.ts'];
@@ -54,7 +58,7 @@ export function defineNexusProject(name: string, options: { kind?: 'store'; file
       ...(options.fileParallelism === undefined ? {} : { fileParallelism: options.fileParallelism }),
       // Worker threads start faster than forked processes; no test needs a process of its own.
       pool: 'threads',
-      testTimeout: 30_000,
+      testTimeout: options.testTimeout ?? 30_000,
       hookTimeout: 60_000,
       // Used when a package runs on its own (`vitest run` in its directory, as the nx test target does).
       reporters: ['default', 'json'],

@@ -45,7 +45,19 @@ export function createHttpAdapter(options: HttpAdapterOptions): RouterAdapter {
       try {
         response = await fetch(options.url, {
           method: 'POST',
-          headers: { ...options.headers, 'content-type': 'application/json', accept: 'application/json', 'x-nexus-adapter-id': options.id },
+          headers: {
+            ...options.headers,
+            'content-type': 'application/json',
+            accept: 'application/json',
+            'x-nexus-adapter-id': options.id,
+            // Percent-encoded: ids may hold characters a header value cannot.
+            ...(runOptions.execution
+              ? {
+                  'x-nexus-decision-id': encodeURIComponent(runOptions.execution.decisionId),
+                  'x-nexus-execution-id': encodeURIComponent(runOptions.execution.executionId),
+                }
+              : {}),
+          },
           body: canonicalJson(request),
           redirect: 'error',
           signal,

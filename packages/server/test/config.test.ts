@@ -94,6 +94,16 @@ describe('configuration file', () => {
     expect(config.auth?.mtls?.clients).toEqual([{ subject: { CN: 'bot', O: 'Example' }, actor: { type: 'system', id: 'bot' }, roles: ['executor'] }]);
   });
 
+  it('execution leases default to a 30 s lease renewed every 10 s and a 15 s sweep; a short lease scales the others down', () => {
+    expect(parseConfig({}, dir).executions).toEqual({ leaseMs: 30_000, renewMs: 10_000, sweepMs: 15_000 });
+    expect(parseConfig({ executions: { leaseMs: 1_500 } }, dir).executions).toEqual({ leaseMs: 1_500, renewMs: 500, sweepMs: 750 });
+    expect(parseConfig({ executions: { leaseMs: 2_000, renewMs: 100, sweepMs: 50 } }, dir).executions).toEqual({ leaseMs: 2_000, renewMs: 100, sweepMs: 50 });
+    expect(problem({ executions: { leaseMs: 1_000, renewMs: 1_000 } })).toMatch(/^executions\.renewMs: must be shorter than executions\.leaseMs/);
+    expect(problem({ executions: { leaseMs: 50 } })).toMatch(/^executions\.leaseMs: must be at least 100/);
+    expect(problem({ executions: { sweepMs: 0 } })).toMatch(/^executions\.sweepMs/);
+    expect(problem({ executions: { lease: 1 } })).toMatch(/^executions: unknown key 'lease'/);
+  });
+
   it('mistakes are reported with their path in the file', () => {
     expect(problem({ auth: { tokens: [{ sha256: 'alice-token', actor: 'a', roles: ['admin'] }] } })).toMatch(/^auth\.tokens\[0\]\.sha256: .*never the token itself/);
     expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'a', roles: ['root'] }] } })).toMatch(/^auth\.tokens\[0\]\.roles\[0\]: unknown role 'root'/);
@@ -158,10 +168,22 @@ describe('--store', () => {
     expect(JSON.stringify({ message: (error as Error).message, details: (error as { details?: unknown }).details })).not.toContain('p4ssw0rd');
   });
 
-  it('mongodb names the store package to install when it is missing', async () => {
-    await expect(openStore('mongodb://localhost/db')).rejects.toThrow(
+  it('names the store package to install when it is missing', async () => {
+    const load = async (name: string) => {
+      throw Object.assign(new Error(`Cannot find package '${name}' imported from the server`), { code: 'ERR_MODULE_NOT_FOUND' });
+    };
+    await expect(openStore('mongodb://localhost/db', { load })).rejects.toThrow(
       'a mongodb store needs the package @nexus-control/store-mongo, which is not installed: npm install @nexus-control/store-mongo',
     );
+  });
+
+  it('an unreachable MongoDB is STORE_UNAVAILABLE, and the error never holds its password', async () => {
+    const error = await openStore('mongodb://u:p4ssw0rd@127.0.0.1:1/db?serverSelectionTimeoutMS=500').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(JSON.stringify({ message: (error as Error).message, details: (error as { details?: unknown }).details })).not.toContain('p4ssw0rd');
+  });
+
+  it('an unknown scheme or an empty SQLite path is refused with a clear error', async () => {
     await expect(openStore('redis://localhost')).rejects.toThrow(StoreSpecError);
     await expect(openStore('sqlite:')).rejects.toThrow(/needs a path/);
   });
@@ -177,7 +199,7 @@ describe('--store', () => {
     };
     expect(await openStore('postgres://db.internal/nexus', { load, migrate: false })).toBe(fakeStore);
     expect(loaded).toEqual([STORE_PACKAGES.postgres.packageName]);
-    await expect(openStore('mongodb://db.internal/nexus', { load })).rejects.toThrow('@nexus-control/store-mongo does not export createMongoEventStore');
+    await expect(openStore('mongodb://db.internal/nexus', { load })).rejects.toThrow('@nexus-control/store-mongo does not export openMongoStore');
   });
 
   it('opens the SQLite store through its package', async () => {

@@ -12,6 +12,7 @@ const expectedStatus: Record<string, status> = {
   aborted: status.ABORTED,
   permission_denied: status.PERMISSION_DENIED,
   unauthenticated: status.UNAUTHENTICATED,
+  resource_exhausted: status.RESOURCE_EXHAUSTED,
   unavailable: status.UNAVAILABLE,
   internal: status.INTERNAL,
 };

@@ -1,4 +1,5 @@
 import { EventType, NexusClientError, type Event, type NexusWatch, type NexusWatchItem } from '@nexus-control/client';
+import { createNexusControl, type EventStore } from '@nexus-control/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers/testServer.js';
 
@@ -182,5 +183,44 @@ describe('WatchDecisions', () => {
     t = await startTestServer();
     const outcome = await collect(t.client('auditor').watchDecisions({ checkpointIntervalMs })).done;
     expect(outcome).toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
+
+describe('WatchDecisions with a reader that falls behind', () => {
+  it('is ended with RESOURCE_EXHAUSTED / WATCH_BUFFER_FULL once its server-side buffer is full, and resuming from its last token loses nothing', async () => {
+    let store!: EventStore;
+    t = await startTestServer({
+      wrapStore: (real) => (store = real),
+      nexus: () => createNexusControl({ store, watchBufferLimit: 20 }),
+    });
+    const stream = t.client('auditor').watchDecisions({ fromNow: {} });
+    const reader = stream[Symbol.asyncIterator]();
+    const first = await reader.next();
+    expect(first.value).toMatchObject({ type: 'caught_up' });
+    const start = (first.value as { checkpoint: string }).checkpoint;
+    let last = start;
+    // The reader stops reading while 1,000 events are written: more than the transport holds in flight.
+    const requester = { actor: { type: 'human' as const, id: 'writer' } };
+    for (let i = 0; i < 500; i++) await t.nexus.request({ goal: `g${i}` }, requester);
+    const received: Event[] = [];
+    let failure: unknown;
+    for (;;) {
+      const next = await reader.next().then(
+        (r) => r,
+        (error: unknown) => ((failure = error), undefined),
+      );
+      if (!next || next.done) break;
+      if (next.value.type === 'event') received.push(next.value.event);
+      last = next.value.type === 'event' ? next.value.event.checkpoint : next.value.checkpoint;
+    }
+    expect(failure).toBeInstanceOf(NexusClientError);
+    expect((failure as NexusClientError).code).toBe('WATCH_BUFFER_FULL');
+    expect((failure as NexusClientError).grpcStatusName).toBe('RESOURCE_EXHAUSTED');
+    expect(received.length).toBeLessThan(1000);
+    const rest = await firstEvents(t.client('auditor').watchDecisions({ after: last }), 1000 - received.length);
+    const all = [...received, ...rest];
+    expect(all.map((e) => `${e.decisionId}#${e.seq}`)).toEqual(
+      (await store.readFeed({ after: start, limit: 2000 })).events.map((e) => `${e.decisionId}#${e.seq}`),
+    );
   });
 });

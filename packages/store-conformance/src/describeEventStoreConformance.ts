@@ -4,7 +4,9 @@ import { describeCommitOrderConformance } from './commitOrderConformance.js';
 import { createConformanceContext } from './conformanceContext.js';
 import { describeContentConformance } from './contentConformance.js';
 import { describeFeedConformance } from './feedConformance.js';
+import { describeIdempotencyRaceConformance } from './idempotencyRaceConformance.js';
 import { describeImportConformance } from './importConformance.js';
+import { describeLeaseConformance } from './leaseConformance.js';
 import { describeLifecycleConformance } from './lifecycleConformance.js';
 import { describeListingConformance } from './listingConformance.js';
 import { describeLogConformance } from './logConformance.js';
@@ -20,12 +22,14 @@ export function describeEventStoreConformance(storeName: string, harness: StoreH
     const ctx = createConformanceContext(harness);
     describeLogConformance(ctx);
     describeConcurrencyConformance(ctx);
+    describeIdempotencyRaceConformance(ctx);
     describeListingConformance(ctx);
     describeFeedConformance(ctx);
     describeCommitOrderConformance(ctx);
     describeImportConformance(ctx);
     describeContentConformance(ctx);
     describeLifecycleConformance(ctx);
+    describeLeaseConformance(ctx);
     afterAll(async () => {
       await harness.dispose?.();
     });

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { NexusError } from '@nexus-control/core';
+import { StoreFault } from './storeFault.js';
 
 export interface Migration {
   /** Consecutive from 1; a database records every version applied to it. */
@@ -125,6 +125,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE router_results_v2 RENAME TO router_results;
     `,
   },
+  {
+    version: 3,
+    description: 'execution leases: who runs a decision\'s execution and until when',
+    sql: `
+      -- One row per decision with a run in progress, written in the transaction that starts the
+      -- run and deleted in the one that ends it; renewals and takeovers are conditional updates.
+      -- It only ever holds the runs in progress, so listing the lapsed ones scans it: an index
+      -- on the expiry would cost every start and end a second b-tree write for nothing.
+      CREATE TABLE execution_leases (
+        decision_id   TEXT    PRIMARY KEY,
+        generation    INTEGER NOT NULL,
+        requested_seq INTEGER NOT NULL,
+        owner         TEXT    NOT NULL,
+        expires_at    INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
@@ -154,7 +171,7 @@ export function assertSchemaNotTooNew(
 ): void {
   const known = migrations.length;
   if (recorded > known) {
-    throw new NexusError(
+    throw new StoreFault(
       'STORE_SCHEMA_TOO_NEW',
       `${location} has schema version ${recorded}, but this version of Nexus Control knows versions up to ${known}: ` +
         'upgrade Nexus Control to open it (the database was left unchanged)',

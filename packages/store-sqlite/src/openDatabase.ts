@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import { NexusError } from '@nexus-control/core';
-import { APPLICATION_ID, applyMigrations, assertSchemaNotTooNew, recordedSchemaVersion } from './migrations.js';
-import { toStoreError } from './sqliteErrors.js';
+import { APPLICATION_ID, applyMigrations, assertSchemaNotTooNew, LATEST_SCHEMA_VERSION, recordedSchemaVersion } from './migrations.js';
+import { toStoreFault } from './sqliteErrors.js';
+import { StoreFault } from './storeFault.js';
 
 export type SynchronousMode = 'full' | 'normal';
 
@@ -20,37 +20,38 @@ export function openDatabase({ path, synchronous, busyTimeoutMs }: OpenDatabaseO
   try {
     db = new Database(path, { timeout: busyTimeoutMs });
   } catch (error) {
-    const mapped = toStoreError(error, path);
-    if (mapped instanceof NexusError) throw mapped;
+    const mapped = toStoreFault(error, path);
+    if (mapped instanceof StoreFault) throw mapped;
     // better-sqlite3 checks some paths itself (a missing directory) and throws a plain TypeError.
     const message = error instanceof Error ? error.message : String(error);
-    throw new NexusError('STORE_UNAVAILABLE', `${path} cannot be opened: ${message}`, { location: path }, { cause: error });
+    throw new StoreFault('STORE_UNAVAILABLE', `${path} cannot be opened: ${message}`, { location: path }, { cause: error });
   }
   try {
-    assertOurs(db, path);
+    const recorded = assertOurs(db, path);
     if (path !== ':memory:') {
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') {
-        throw new NexusError('STORE_UNAVAILABLE', `${path} cannot be switched to WAL mode (it stays in ${String(mode)} mode)`, {
+        throw new StoreFault('STORE_UNAVAILABLE', `${path} cannot be switched to WAL mode (it stays in ${String(mode)} mode)`, {
           location: path,
         });
       }
     }
     db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    applyMigrations(db, path);
+    // A current database is only read here: opening it never waits for another writer's lock.
+    if (recorded < LATEST_SCHEMA_VERSION) applyMigrations(db, path);
     return db;
   } catch (error) {
     db.close();
-    throw toStoreError(error, path);
+    throw toStoreFault(error, path);
   }
 }
 
 /** Read-only checks: the file is SQLite, holds no other application's data, and no newer schema. */
-function assertOurs(db: Database.Database, path: string): void {
+function assertOurs(db: Database.Database, path: string): number {
   // The first read parses the header: a non-SQLite file fails here with SQLITE_NOTADB.
   const applicationId = db.pragma('application_id', { simple: true });
   const notOurs = (reason: string, details: Record<string, unknown> = {}) =>
-    new NexusError('STORE_CORRUPT', `${path} is not a Nexus Control SQLite database: ${reason}`, {
+    new StoreFault('STORE_CORRUPT', `${path} is not a Nexus Control SQLite database: ${reason}`, {
       location: path,
       ...details,
     });
@@ -65,4 +66,5 @@ function assertOurs(db: Database.Database, path: string): void {
     }
   }
   assertSchemaNotTooNew(path, recorded);
+  return recorded;
 }

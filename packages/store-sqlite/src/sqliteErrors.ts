@@ -1,4 +1,4 @@
-import { NexusError } from '@nexus-control/core';
+import { StoreFault } from './storeFault.js';
 
 /** The extended result code better-sqlite3 attaches to its errors (`SQLITE_BUSY`, …), if any. */
 export function sqliteCodeOf(error: unknown): string | undefined {
@@ -12,23 +12,28 @@ export function isUniqueViolation(error: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
+export function isBusy(error: unknown): boolean {
+  const code = sqliteCodeOf(error);
+  return code !== undefined && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
 /**
- * Turns a driver error into the contract's typed errors: an unreachable or locked database
- * is STORE_UNAVAILABLE (retryable), a damaged one STORE_CORRUPT. Domain errors pass through.
+ * Turns a driver error into a fault with the contract's codes: an unreachable or locked
+ * database is STORE_UNAVAILABLE (retryable), a damaged one STORE_CORRUPT. Faults pass through.
  */
-export function toStoreError(error: unknown, location: string): unknown {
-  if (error instanceof NexusError) return error;
+export function toStoreFault(error: unknown, location: string): unknown {
+  if (error instanceof StoreFault) return error;
   const code = sqliteCodeOf(error);
   if (code === undefined) return error;
   const message = error instanceof Error ? error.message : String(error);
   const details = { location, sqliteCode: code };
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new NexusError('STORE_UNAVAILABLE', `${location} is locked by another writer: ${message}`, details, {
+  if (isBusy(error)) {
+    return new StoreFault('STORE_UNAVAILABLE', `${location} is locked by another writer: ${message}`, details, {
       cause: error,
     });
   }
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
-    return new NexusError('STORE_CORRUPT', `${location} is not a Nexus Control SQLite database: ${message}`, details, {
+    return new StoreFault('STORE_CORRUPT', `${location} is not a Nexus Control SQLite database: ${message}`, details, {
       cause: error,
     });
   }
@@ -39,7 +44,7 @@ export function toStoreError(error: unknown, location: string): unknown {
     code === 'SQLITE_FULL' ||
     code === 'SQLITE_PROTOCOL'
   ) {
-    return new NexusError('STORE_UNAVAILABLE', `${location} cannot be used: ${message}`, details, { cause: error });
+    return new StoreFault('STORE_UNAVAILABLE', `${location} cannot be used: ${message}`, details, { cause: error });
   }
-  return new NexusError('INTERNAL', `${location}: ${message}`, details, { cause: error });
+  return new StoreFault('INTERNAL', `${location}: ${message}`, details, { cause: error });
 }

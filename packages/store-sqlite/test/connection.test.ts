@@ -73,24 +73,51 @@ describe('an import waiting on its verify', () => {
     return { header, events, status: 'pending_approval' as const, conflictMode: 'overwrite' as const, verify };
   }
 
-  it('holds back every other call on the same store until it commits, and they then see it', async () => {
+  /** Starts an import whose verify waits for `release`; resolves once verify was entered. */
+  async function holdImport(store: EventStore) {
+    let release!: () => void;
+    const verifying = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered!: () => void;
+    const inVerify = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const imported = store.importDecision(
+      importRequest('d-imported', async () => {
+        entered();
+        await verifying;
+      }),
+    );
+    await inVerify;
+    return { imported, release };
+  }
+
+  it('on a file, reads answer at once from the committed state; writes wait for it and then follow it', async () => {
     await withStore(newPath(), async (store) => {
       await store.append(createRequest('other'));
-      let release!: () => void;
-      const verifying = new Promise<void>((resolve) => {
-        release = resolve;
+      const { imported, release } = await holdImport(store);
+      expect(await store.getDecision('d-imported')).toBeUndefined();
+      expect((await store.readFeed()).events.map((event) => event.decisionId)).toEqual(['other', 'other']);
+      let appendedYet = false;
+      const appended = store.append(approveRequest('other', 2, 'alice')).then((result) => {
+        appendedYet = true;
+        return result;
       });
-      let entered!: () => void;
-      const inVerify = new Promise<void>((resolve) => {
-        entered = resolve;
-      });
-      const imported = store.importDecision(
-        importRequest('d-imported', async () => {
-          entered();
-          await verifying;
-        }),
-      );
-      await inVerify;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(appendedYet).toBe(false);
+      release();
+      const { events } = await imported;
+      const appendedEvents = (await appended).events;
+      expect((await store.getDecision('d-imported'))?.eventCount).toBe(2);
+      expect(Number(appendedEvents[0]!.checkpoint)).toBeGreaterThan(Number(events[events.length - 1]!.checkpoint));
+    });
+  });
+
+  it('in memory (one connection), every other call waits for it and then sees it', async () => {
+    await withStore(':memory:', async (store) => {
+      await store.append(createRequest('other'));
+      const { imported, release } = await holdImport(store);
       const order: string[] = [];
       const read = store.getDecision('d-imported').then((summary) => {
         order.push('read');
@@ -104,11 +131,30 @@ describe('an import waiting on its verify', () => {
       expect(order).toEqual([]);
       release();
       const { events } = await imported;
-      order.push('import');
       expect((await read)?.eventCount).toBe(2);
       const appendedEvents = (await appended).events;
-      expect([...order].sort()).toEqual(['append', 'import', 'read']);
+      expect([...order].sort()).toEqual(['append', 'read']);
       expect(Number(appendedEvents[0]!.checkpoint)).toBeGreaterThan(Number(events[events.length - 1]!.checkpoint));
+    });
+  });
+
+  it('closing the store meanwhile rolls it back: it and the writes queued behind it fail with STORE_UNAVAILABLE', async () => {
+    const path = newPath();
+    const store = createSqliteEventStore({ path });
+    await store.append(createRequest('other'));
+    const { imported, release } = await holdImport(store);
+    const queued = store.append(approveRequest('other', 2, 'alice'));
+    const failures = [expectNexusError(imported, 'STORE_UNAVAILABLE'), expectNexusError(queued, 'STORE_UNAVAILABLE')];
+    await store.close();
+    await Promise.all(failures);
+    await expectNexusError(store.getDecision('other'), 'STORE_UNAVAILABLE');
+    // The verdict that comes after the close reaches nothing.
+    release();
+    await withStore(path, async (reopened) => {
+      expect(await reopened.getDecision('d-imported')).toBeUndefined();
+      expect((await reopened.readEvents('other')).length).toBe(2);
+      const { events } = await reopened.importDecision(importRequest('d-imported', async () => undefined));
+      expect(events.map((event) => event.seq)).toEqual([0, 1]);
     });
   });
 
@@ -259,5 +305,38 @@ describe('the beforeCommit test seam', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('a log longer than one part of a read', () => {
+  async function longLog(store: EventStore, count: number): Promise<void> {
+    await store.append(createRequest('long'));
+    const events = Array.from({ length: count - 2 }, (_, i) =>
+      newEvent('APPROVAL_GRANTED', { expires_at: null, comment: `approval ${i}` }, { type: 'human', id: `approver-${i}` }, '2025-01-01T00:01:00+00:00'),
+    );
+    await store.append({ decisionId: 'long', expectedVersion: { generation: 0, length: 2 }, events, status: 'approved' });
+  }
+
+  it('reads back whole and in order', async () => {
+    await withStore(newPath(), async (store) => {
+      await longLog(store, 2_500);
+      const events = await store.readEvents('long');
+      expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index));
+      expect(events.length).toBe(2_500);
+      expect(events[2_499]!.payload).toEqual({ expires_at: null, comment: 'approval 2497' });
+      expect((await store.readEvents('long', { fromSeq: 1_200, toSeq: 1_201 })).map((event) => event.seq)).toEqual([1_200, 1_201]);
+    });
+  });
+
+  it('with a damaged payload in an early part fails with STORE_CORRUPT', async () => {
+    const path = newPath();
+    await withStore(path, async (store) => {
+      await longLog(store, 2_500);
+      const db = new Database(path);
+      db.prepare("UPDATE events SET payload = '{not json' WHERE decision_id = 'long' AND seq = 10").run();
+      db.close();
+      await expectNexusError(store.readEvents('long'), 'STORE_CORRUPT');
+      expect((await store.readEvents('long', { fromSeq: 11 })).length).toBe(2_489);
+    });
   });
 });

@@ -168,7 +168,7 @@ export async function runLifecycle({ seconds, log, dir, store, storeLabel, setti
 export const grpcLifecycle: Scenario = {
   name: 'grpc-lifecycle',
   description: 'full decision lifecycle (create, 2 approvals, execute via null adapter) over loopback gRPC on SQLite vs a unary Echo RPC, per RPC',
-  target: 0.33,
+  target: 0.5,
   async run({ seconds, log }) {
     return withBenchDir(async (dir) => {
       // The store's documented durability option; the default is what users get out of the box.

@@ -49,6 +49,9 @@ export const errorCodes = {
   PERMISSION_DENIED: 'permission_denied',
   UNAUTHENTICATED: 'unauthenticated',
 
+  // a limit of the service was reached; the caller may try again later
+  WATCH_BUFFER_FULL: 'resource_exhausted',
+
   // the store or a dependency failed
   IMPORT_ATOMICITY_FAILED: 'internal',
   STORE_UNAVAILABLE: 'unavailable',

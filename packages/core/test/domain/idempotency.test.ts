@@ -4,7 +4,7 @@ import { createMemoryDatabase, type MemoryDatabase } from '../../src/store/creat
 import { createMemoryEventStore } from '../../src/store/createMemoryEventStore.js';
 import type { EventStore } from '../../src/store/EventStore.js';
 import { sameLogVersion } from '../../src/store/expectedVersion.js';
-import { alice, requester, setup } from './fixtures.js';
+import { alice, bob, requester, setup } from './fixtures.js';
 
 describe('idempotency keys', () => {
   it('a repeated request returns the first decision and writes nothing new', async () => {
@@ -98,5 +98,63 @@ describe('idempotency keys racing a twin', () => {
     expect(won?.approvals).toHaveLength(1);
     expect(answer.approvals).toEqual(won?.approvals);
     expect((await store.readEvents(decisionId)).map((e) => e.actor.id)).toEqual(['requester', 'requester', 'alice']);
+  });
+});
+
+describe('one key on two replicas at once', () => {
+  /** Two services on two handles of one database, each with its own clock that moves on every reading. */
+  function replicas() {
+    const database = createMemoryDatabase();
+    const ticking = (start: number) => {
+      let now = start;
+      return { now: () => (now += 1000) };
+    };
+    const base = Date.parse('2025-01-01T00:00:00Z') * 1000;
+    const a = setup({ store: createMemoryEventStore({ database }), clock: ticking(base) });
+    const b = setup({ store: createMemoryEventStore({ database }), clock: ticking(base + 7) });
+    return { a: a.nexus, b: b.nexus, store: a.store };
+  }
+
+  it('approve, revoke and request: both replicas answer with the same result, and the command is written once', async () => {
+    const { a, b, store } = replicas();
+    for (let round = 0; round < 20; round++) {
+      const { decisionId } = await a.request({ goal: `g${round}`, policy: { minApprovals: 2 } }, requester);
+      const approveCtx = { ...alice, idempotencyKey: `approve-${round}` };
+      const approved = await Promise.all(round % 2 ? [a.approve(decisionId, {}, approveCtx), b.approve(decisionId, {}, approveCtx)] : [b.approve(decisionId, {}, approveCtx), a.approve(decisionId, {}, approveCtx)]);
+      expect(approved[1]).toEqual(approved[0]);
+      expect(approved[0]?.activeApprovals).toBe(1);
+
+      const revokeCtx = { ...alice, idempotencyKey: `revoke-${round}` };
+      const revoked = await Promise.all([a.revoke(decisionId, { reason: 'r' }, revokeCtx), b.revoke(decisionId, { reason: 'r' }, revokeCtx)]);
+      expect(revoked[1]).toEqual(revoked[0]);
+      expect(revoked[0]?.activeApprovals).toBe(0);
+      expect((await store.readEvents(decisionId)).map((e) => e.type)).toEqual(['DECISION_CREATED', 'POLICY_ATTACHED', 'APPROVAL_GRANTED', 'APPROVAL_REVOKED']);
+
+      const requestCtx = { ...requester, idempotencyKey: `request-${round}` };
+      const created = await Promise.all([a.request({ goal: `twin ${round}` }, requestCtx), b.request({ goal: `twin ${round}` }, requestCtx)]);
+      expect(created[1]).toEqual(created[0]);
+    }
+    const twins = (await store.listDecisions({ limit: 500 })).items.filter((d) => d.goal.startsWith('twin '));
+    expect(twins).toHaveLength(20);
+  });
+
+  it('createTemplate: both replicas answer with the one template that was created', async () => {
+    const { a, b, store } = replicas();
+    for (let round = 0; round < 10; round++) {
+      const ctx = { ...alice, idempotencyKey: `template-${round}` };
+      const input = { name: `t${round}`, policy: { minApprovals: 2 } };
+      const [x, y] = await Promise.all([a.createTemplate(input, ctx), b.createTemplate(input, ctx)]);
+      expect(y).toEqual(x);
+      expect(await store.getTemplate(`t${round}`)).toEqual(x);
+    }
+  });
+
+  it('a later repeat of a command answers exactly what the first call did', async () => {
+    const { a, b } = replicas();
+    const { decisionId } = await a.request({ goal: 'g' }, requester);
+    const first = await a.approve(decisionId, { comment: 'ok' }, { ...alice, idempotencyKey: 'k' });
+    expect(await b.approve(decisionId, { comment: 'ok' }, { ...alice, idempotencyKey: 'k' })).toEqual(first);
+    await a.approve(decisionId, {}, bob);
+    expect(await a.approve(decisionId, { comment: 'ok' }, { ...alice, idempotencyKey: 'k' })).toEqual(first);
   });
 });

@@ -16,6 +16,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   approve: async () => (await import('./commands/approve.js')).approve,
   revoke: async () => (await import('./commands/revoke.js')).revoke,
   execute: async () => (await import('./commands/execute.js')).execute,
+  execution: async () => (await import('./commands/execution.js')).execution,
   template: async () => (await import('./commands/template.js')).template,
   bundle: async () => (await import('./commands/bundle.js')).bundle,
   audit: async () => (await import('./commands/audit.js')).audit,

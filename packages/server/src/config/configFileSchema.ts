@@ -90,6 +90,14 @@ export const configFileSchema = z
       .optional(),
     shutdownGraceMs: positiveInt.describe('how long shutdown waits for calls in flight (default 10000)').optional(),
     logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' }).optional(),
+    executions: z
+      .strictObject({
+        leaseMs: positiveInt.describe("how long a run's lease lasts without renewal, in milliseconds (default 30000, at least 100)").optional(),
+        renewMs: positiveInt.describe('how often the server renews the lease of each run it executes (default 10000, and shorter than leaseMs)').optional(),
+        sweepMs: positiveInt.describe('how often the server looks for lapsed leases to recover (default 15000)').optional(),
+      })
+      .describe('execution leases and the recovery sweep')
+      .optional(),
   })
   .describe('Nexus Control server configuration (nexus-control serve --config FILE)');
 

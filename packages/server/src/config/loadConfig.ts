@@ -7,7 +7,9 @@ import { configProblem } from './configFileSchema.js';
 import {
   DEFAULT_ADAPTER_CAPABILITIES,
   DEFAULT_ADAPTER_TIMEOUT_MS,
+  DEFAULT_EXECUTION_SETTINGS,
   DEFAULT_SHUTDOWN_GRACE_MS,
+  type ExecutionSettings,
   type AdapterConfig,
   type AuthConfig,
   type CertificateIdentity,
@@ -216,7 +218,7 @@ const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 export function parseConfig(value: unknown, baseDir: string): ServerConfig {
   const problem = configProblem(value);
   if (problem !== undefined) throw new ConfigError(problem);
-  const root = object(value, 'config', ['$schema', 'listen', 'store', 'auth', 'tls', 'adapters', 'limits', 'shutdownGraceMs', 'logLevel']);
+  const root = object(value, 'config', ['$schema', 'listen', 'store', 'auth', 'tls', 'adapters', 'limits', 'shutdownGraceMs', 'logLevel', 'executions']);
   let auth: AuthConfig | undefined;
   let forbidSelfApproval = false;
   if (root['auth'] !== undefined) {
@@ -253,7 +255,19 @@ export function parseConfig(value: unknown, baseDir: string): ServerConfig {
     },
     shutdownGraceMs: positiveInt(root['shutdownGraceMs'], 'shutdownGraceMs', DEFAULT_SHUTDOWN_GRACE_MS),
     ...(logLevel === undefined ? {} : { logLevel: logLevel as LogLevel }),
+    executions: executionSettings(root['executions']),
   };
+}
+
+function executionSettings(value: unknown): ExecutionSettings {
+  if (value === undefined) return DEFAULT_EXECUTION_SETTINGS;
+  const entry = object(value, 'executions', ['leaseMs', 'renewMs', 'sweepMs']);
+  const leaseMs = positiveInt(entry['leaseMs'], 'executions.leaseMs', DEFAULT_EXECUTION_SETTINGS.leaseMs);
+  const renewMs = positiveInt(entry['renewMs'], 'executions.renewMs', Math.min(DEFAULT_EXECUTION_SETTINGS.renewMs, Math.floor(leaseMs / 3)));
+  const sweepMs = positiveInt(entry['sweepMs'], 'executions.sweepMs', Math.min(DEFAULT_EXECUTION_SETTINGS.sweepMs, Math.floor(leaseMs / 2)));
+  if (leaseMs < 100) fail('executions.leaseMs', 'must be at least 100');
+  if (renewMs >= leaseMs) fail('executions.renewMs', 'must be shorter than executions.leaseMs, or a live run loses its lease');
+  return { leaseMs, renewMs, sweepMs };
 }
 
 /** Reads and validates a JSON configuration file; ConfigError names the file and the problem. */

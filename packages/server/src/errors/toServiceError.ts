@@ -15,6 +15,7 @@ import { errorKindOf, isNexusError, truncateText, type ErrorCode, type ErrorKind
  * | aborted             | ABORTED             | CONCURRENCY_CONFLICT                                       |
  * | permission_denied   | PERMISSION_DENIED   | PERMISSION_DENIED                                          |
  * | unauthenticated     | UNAUTHENTICATED     | UNAUTHENTICATED                                            |
+ * | resource_exhausted  | RESOURCE_EXHAUSTED  | WATCH_BUFFER_FULL                                          |
  * | unavailable         | UNAVAILABLE         | STORE_UNAVAILABLE                                          |
  * | internal            | INTERNAL            | IMPORT_ATOMICITY_FAILED, INTERNAL                          |
  *
@@ -28,6 +29,7 @@ export const GRPC_STATUS_BY_KIND: Readonly<Record<ErrorKind, status>> = Object.f
   aborted: status.ABORTED,
   permission_denied: status.PERMISSION_DENIED,
   unauthenticated: status.UNAUTHENTICATED,
+  resource_exhausted: status.RESOURCE_EXHAUSTED,
   unavailable: status.UNAVAILABLE,
   internal: status.INTERNAL,
 });

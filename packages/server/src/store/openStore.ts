@@ -49,7 +49,7 @@ export function parseStoreSpec(spec: string): StoreSpec {
 export const STORE_PACKAGES = {
   sqlite: { packageName: '@nexus-control/store-sqlite', factory: 'createSqliteEventStore' },
   postgres: { packageName: '@nexus-control/store-postgres', factory: 'openPostgresStore' },
-  mongodb: { packageName: '@nexus-control/store-mongo', factory: 'createMongoEventStore' },
+  mongodb: { packageName: '@nexus-control/store-mongo', factory: 'openMongoStore' },
 } as const satisfies Readonly<Record<StoreSpec['kind'], { readonly packageName: string; readonly factory: string }>>;
 
 type StoreFactory = (...args: unknown[]) => EventStore | Promise<EventStore>;
@@ -98,6 +98,7 @@ export async function openStore(spec: string, options: OpenStoreOptions = {}): P
     case 'postgres':
       return create(parsed.url, { migrate: options.migrate ?? true });
     case 'mongodb':
-      return create({ url: parsed.url });
+      // The schema is set up (or checked) at open: MongoDB has no separate migration step.
+      return create(parsed.url);
   }
 }

@@ -1,5 +1,5 @@
 import type { NewEvent } from '../../events/DecisionEvent.js';
-import type { RouterResultRecord } from '../../store/EventStore.js';
+import type { LeaseGrant, RouterResultRecord } from '../../store/EventStore.js';
 import { applyEvent, cloneFold, viewOf, type DecisionFold } from '../decisionFold.js';
 import type { IdempotencyClaim } from '../idempotency.js';
 import type { DecisionView } from '../NexusControlApi.js';
@@ -17,9 +17,16 @@ export async function appendToFold(
   deps: ServiceDeps,
   fold: DecisionFold,
   events: readonly NewEvent[],
-  extra: { claim?: IdempotencyClaim | undefined; routerResult?: RouterResultRecord } = {},
+  extra: {
+    claim?: IdempotencyClaim | undefined;
+    routerResult?: RouterResultRecord;
+    asOf?: number;
+    lease?: LeaseGrant | 'release';
+  } = {},
 ): Promise<DecisionView> {
-  const asOf = deps.clock.now();
+  // A command under an idempotency key answers as of its own instant (its events' time), so a
+  // repeat or a twin that lost the race, replaying the log up to those events, answers the same.
+  const asOf = extra.asOf ?? deps.clock.now();
   const scratch = cloneFold(fold);
   for (const event of events) applyEvent(scratch, { ...event, seq: scratch.eventCount });
   const view = viewOf(scratch, asOf);
@@ -30,6 +37,7 @@ export async function appendToFold(
     status: view.status,
     ...(extra.claim ? { idempotency: extra.claim } : {}),
     ...(extra.routerResult ? { routerResult: extra.routerResult } : {}),
+    ...(extra.lease ? { lease: extra.lease } : {}),
   });
   try {
     deps.cache.applyAppended(fold, stored.events);

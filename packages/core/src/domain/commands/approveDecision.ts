@@ -59,9 +59,9 @@ export async function approveDecision(
         }
         const payload: ApprovalGrantedPayload = { expires_at: expiresAt };
         if (comment !== undefined && comment !== '') payload.comment = comment;
-        return appendToFold(deps, fold, [commandEvent('APPROVAL_GRANTED', payload, actor, formatTimestamp(now))], { claim });
+        return appendToFold(deps, fold, [commandEvent('APPROVAL_GRANTED', payload, actor, formatTimestamp(now))], { claim, asOf: now });
       }),
-    async (record) =>
-      replayDecision(await deps.store.readEvents(decisionId, { toSeq: record.seq, generation: record.generation }), { asOf: formatTimestamp(deps.clock.now()) }),
+    // The first result: the log up to the recorded event, as of that event's instant.
+    async (record) => replayDecision(await deps.store.readEvents(decisionId, { toSeq: record.seq, generation: record.generation })),
   );
 }

@@ -41,12 +41,14 @@ export async function requestDecision(deps: ServiceDeps, input: RequestInput, ct
     args,
     async (claim) => {
       const decisionId = deps.newDecisionId();
-      const ts = formatTimestamp(deps.clock.now());
+      const now = deps.clock.now();
+      const ts = formatTimestamp(now);
       const created: DecisionCreatedPayload = { goal: input.goal, plan: input.plan ?? null, requested_mode: mode, labels: policy.labels };
       const events = [commandEvent('DECISION_CREATED', created, actor, ts), commandEvent('POLICY_ATTACHED', policy, actor, ts)];
       const fold = emptyFold(decisionId);
       for (const [seq, e] of events.entries()) applyEvent(fold, { ...e, seq });
-      const asOf = deps.clock.now();
+      // As of its own instant, so a repeat replaying these events answers the same.
+      const asOf = now;
       await deps.store.append({
         decisionId,
         expectedVersion: NEW_DECISION,
@@ -57,8 +59,6 @@ export async function requestDecision(deps: ServiceDeps, input: RequestInput, ct
       });
       return viewOf(fold, asOf);
     },
-    async (record) => replayDecision(await deps.store.readEvents(record.decisionId, { toSeq: record.seq + 1, generation: record.generation }), {
-      asOf: formatTimestamp(deps.clock.now()),
-    }),
+    async (record) => replayDecision(await deps.store.readEvents(record.decisionId, { toSeq: record.seq + 1, generation: record.generation })),
   );
 }

@@ -37,9 +37,9 @@ export async function revokeApproval(
         if (!hasUnrevokedApproval(fold, actor.id)) {
           throw new NexusError('NO_ACTIVE_APPROVAL', `${actor.id} holds no approval on decision ${decisionId} to revoke`, { decisionId, actorId: actor.id });
         }
-        return appendToFold(deps, fold, [commandEvent('APPROVAL_REVOKED', { reason }, actor, formatTimestamp(now))], { claim });
+        return appendToFold(deps, fold, [commandEvent('APPROVAL_REVOKED', { reason }, actor, formatTimestamp(now))], { claim, asOf: now });
       }),
-    async (record) =>
-      replayDecision(await deps.store.readEvents(decisionId, { toSeq: record.seq, generation: record.generation }), { asOf: formatTimestamp(deps.clock.now()) }),
+    // The first result: the log up to the recorded event, as of that event's instant.
+    async (record) => replayDecision(await deps.store.readEvents(decisionId, { toSeq: record.seq, generation: record.generation })),
   );
 }

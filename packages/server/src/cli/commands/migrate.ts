@@ -46,7 +46,7 @@ export const migrate: CliCommand = async (argv, io) => {
     return 2;
   }
   if (kind !== 'postgres') {
-    reportError(io, 'USAGE', 'only PostgreSQL stores have explicit migrations (SQLite upgrades its file when opened)');
+    reportError(io, 'USAGE', 'only PostgreSQL stores have explicit migrations (SQLite and MongoDB stores set up their schema when opened)');
     return 2;
   }
   try {

@@ -22,7 +22,8 @@ options:
   --no-migrate         PostgreSQL: do not apply pending schema migrations at start (refuse
                        a schema that is not current; run 'nexus-control migrate' instead)
   --config FILE        JSON configuration: auth (tokens, mtls, forbidSelfApproval), tls,
-                       adapters, limits, shutdownGraceMs, logLevel
+                       adapters, limits, shutdownGraceMs, logLevel, executions (leaseMs,
+                       renewMs, sweepMs: execution leases and their recovery)
   --log-level LEVEL    debug, info (default), warn or error
   -h, --help           show this help
 
@@ -60,7 +61,8 @@ function untilSignal(onSecond: () => void): Promise<NodeJS.Signals> {
 
 /** The store spec for logs: user info and any `password=` parameter hidden. */
 export function redactStore(spec: string): string {
-  return spec.replace(/\/\/([^@/]*)@/, '//***@').replace(/([?&]password=)[^&#]*/gi, '$1***');
+  // Up to the last @ before the path: a password may hold an unescaped @.
+  return spec.replace(/\/\/[^/?#]*@/, '//***@').replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
 
 function describeAuth(config: ServerConfig): string {
@@ -134,6 +136,7 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
       ...(config.tls ? { tls: config.tls } : {}),
       limits: config.limits,
       logger,
+      executions: config.executions,
     });
   } catch (error) {
     await store.close();

@@ -71,12 +71,14 @@ export const protobufFileName = "nexus/control/v1/decisions.proto";
  *   PERMISSION_DENIED    PERMISSION_DENIED (role lacks the method, or the request names
  *                        an actor other than the caller)
  *   UNAUTHENTICATED      UNAUTHENTICATED (no or unknown credentials)
+ *   RESOURCE_EXHAUSTED   WATCH_BUFFER_FULL (a watch fell too far behind; resume from
+ *                        its last checkpoint)
  *   UNAVAILABLE          STORE_UNAVAILABLE
  *   INTERNAL             IMPORT_ATOMICITY_FAILED, INTERNAL (and any unexpected failure)
  *
  * Deadlines and cancellation produce DEADLINE_EXCEEDED and CANCELLED from the gRPC
- * runtime itself, without a domain code; so do RESOURCE_EXHAUSTED (a message beyond the
- * size limit) and UNIMPLEMENTED (an unknown method). A request that is no valid message,
+ * runtime itself, without a domain code; so do RESOURCE_EXHAUSTED for a message beyond the
+ * size limit and UNIMPLEMENTED (an unknown method). A request that is no valid message,
  * or holds invalid UTF-8 in a string field, is INVALID_ARGUMENT.
  */
 

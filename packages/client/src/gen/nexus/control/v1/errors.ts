@@ -87,6 +87,8 @@ export enum ErrorCode {
   ERROR_CODE_PERMISSION_DENIED = 32,
   /** ERROR_CODE_UNAUTHENTICATED - No, unknown or ambiguous credentials. gRPC status UNAUTHENTICATED. */
   ERROR_CODE_UNAUTHENTICATED = 33,
+  /** ERROR_CODE_WATCH_BUFFER_FULL - A watch whose reader fell too far behind was ended; resume from its last checkpoint. gRPC status RESOURCE_EXHAUSTED. */
+  ERROR_CODE_WATCH_BUFFER_FULL = 37,
   /** ERROR_CODE_IMPORT_ATOMICITY_FAILED - The store failed while writing an import; nothing was written. gRPC status INTERNAL. */
   ERROR_CODE_IMPORT_ATOMICITY_FAILED = 34,
   /** ERROR_CODE_STORE_UNAVAILABLE - The store cannot be reached. gRPC status UNAVAILABLE. */
@@ -200,6 +202,9 @@ export function errorCodeFromJSON(object: any): ErrorCode {
     case 33:
     case "ERROR_CODE_UNAUTHENTICATED":
       return ErrorCode.ERROR_CODE_UNAUTHENTICATED;
+    case 37:
+    case "ERROR_CODE_WATCH_BUFFER_FULL":
+      return ErrorCode.ERROR_CODE_WATCH_BUFFER_FULL;
     case 34:
     case "ERROR_CODE_IMPORT_ATOMICITY_FAILED":
       return ErrorCode.ERROR_CODE_IMPORT_ATOMICITY_FAILED;
@@ -286,6 +291,8 @@ export function errorCodeToJSON(object: ErrorCode): string {
       return "ERROR_CODE_PERMISSION_DENIED";
     case ErrorCode.ERROR_CODE_UNAUTHENTICATED:
       return "ERROR_CODE_UNAUTHENTICATED";
+    case ErrorCode.ERROR_CODE_WATCH_BUFFER_FULL:
+      return "ERROR_CODE_WATCH_BUFFER_FULL";
     case ErrorCode.ERROR_CODE_IMPORT_ATOMICITY_FAILED:
       return "ERROR_CODE_IMPORT_ATOMICITY_FAILED";
     case ErrorCode.ERROR_CODE_STORE_UNAVAILABLE:
