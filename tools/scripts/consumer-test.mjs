@@ -65,6 +65,12 @@ try {
   mkdirSync(join(app, 'node_modules/better-sqlite3/build/Release'), { recursive: true });
   copyFileSync(join(root, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'), join(app, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'));
 
+  // Every package, the ones no check below uses too (adapters, PostgreSQL, MongoDB), loads with plain
+  // node; the conformance suite is the exception, as it runs only inside vitest (its peer dependency).
+  const loadable = packed.map((entry) => entry.name).filter((name) => name !== '@nexus-control/store-conformance');
+  run('node', ['--input-type=module', '-e', loadable.map((name) => `await import(${JSON.stringify(name)});`).join('')], { cwd: app });
+  console.log(`  ${loadable.join(', ')} load with plain node`);
+
   step('(a) plain Node ESM: embed core + SQLite, run a decision through the null adapter, verify its audit package');
   console.log('  ' + run('node', ['app.mjs', join(app, 'app.db')], { cwd: app }).trim());
 
