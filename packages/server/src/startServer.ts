@@ -14,7 +14,7 @@ import { createNexusControl, createNullAdapter, createRouter, systemClock, type 
 import { HealthImplementation } from 'grpc-health-check';
 import { createAuthenticator } from './auth/createAuthenticator.js';
 import { createDocumentRunner, type DocumentRunnerOptions } from './documents/createDocumentRunner.js';
-import type { AuthConfig, MessageLimits, TlsConfig } from './config/ServerConfig.js';
+import type { AuthConfig, MessageLimits, MetricsConfig, TlsConfig, TracingConfig } from './config/ServerConfig.js';
 import { createRpcRuntime } from './grpc/createRpcRuntime.js';
 import { addHealthService } from './grpc/addHealthService.js';
 import { refuseRepeatedAuthorization } from './grpc/refuseRepeatedAuthorization.js';
@@ -30,6 +30,15 @@ import { executionService } from './grpc/services/executionService.js';
 import { templateService } from './grpc/services/templateService.js';
 import { DEFAULT_LISTEN, ListenAddressError, formatAddress, parseListenAddress } from './listenAddress.js';
 import { silentLogger, type Logger } from './logging/createLogger.js';
+import { createMetrics, type ServerMetrics } from './observability/createMetrics.js';
+import { createRpcObserver } from './observability/createRpcObserver.js';
+import { instrumentNexus } from './observability/instrumentNexus.js';
+import { instrumentRouter } from './observability/instrumentRouter.js';
+import { instrumentStore } from './observability/instrumentStore.js';
+import { noTracing } from './observability/noTracing.js';
+import { scopedLogger } from './observability/scopedLogger.js';
+import { startMetricsListener, type MetricsListener } from './observability/startMetricsListener.js';
+import type { Tracing } from './observability/Tracing.js';
 import { watchStoreHealth } from './store/watchStoreHealth.js';
 
 export interface StartServerOptions {
@@ -52,6 +61,12 @@ export interface StartServerOptions {
   readonly storeProbeMs?: number;
   /** Where large client documents are processed (default: worker threads above 256 KiB). */
   readonly documents?: DocumentRunnerOptions;
+  /** Prometheus metrics on their own HTTP listener; absent: none. */
+  readonly metrics?: MetricsConfig;
+  /** OpenTelemetry traces over OTLP/HTTP; absent: no SDK is loaded and no span is created. */
+  readonly tracing?: TracingConfig;
+  /** The `store` label of store metrics and spans (`sqlite`, `postgres`, `mongodb`, …); default `store`. */
+  readonly storeName?: string;
 }
 
 export interface RunningServer {
@@ -60,6 +75,10 @@ export interface RunningServer {
   readonly port: number;
   readonly grpcServer: Server;
   readonly nexus: NexusControl;
+  /** The metrics listener's `HOST:PORT`, when metrics are on. */
+  readonly metricsAddress?: string;
+  /** The metrics registry, when metrics are on (the recovery sweep and embedders count into it). */
+  readonly metrics?: ServerMetrics;
   /**
    * Stops accepting calls, ends open watch streams with UNAVAILABLE, lets in-flight calls
    * finish for up to `graceMs`, then cancels the rest and waits for their handlers to settle.
@@ -94,13 +113,19 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       `refusing to listen on ${listen.target} without authentication: configure auth.tokens or auth.mtls, or listen on a loopback address`,
     );
   }
-  const logger = options.logger ?? silentLogger;
+  const logger = scopedLogger(options.logger ?? silentLogger);
   const clock = options.clock ?? systemClock;
-  const router = options.router ?? createRouter([createNullAdapter()]);
-  const nexus =
+  const metrics = options.metrics ? createMetrics() : undefined;
+  // Loaded only when configured: with tracing off the SDK never enters the process.
+  const tracing: Tracing = options.tracing ? (await import('./observability/createOtelTracing.js')).createOtelTracing(options.tracing) : noTracing;
+  const store = instrumentStore(options.store, options.storeName ?? 'store', metrics, tracing);
+  const router = instrumentRouter(options.router ?? createRouter([createNullAdapter()]), tracing);
+  const nexus = instrumentNexus(
     options.nexus ??
-    createNexusControl({ store: options.store, router, clock, ...(options.forbidSelfApproval === undefined ? {} : { forbidSelfApproval: options.forbidSelfApproval }) });
-  const deps: ServerDeps = { nexus, store: options.store, router, clock, documents: createDocumentRunner(options.documents) };
+      createNexusControl({ store, router, clock, ...(options.forbidSelfApproval === undefined ? {} : { forbidSelfApproval: options.forbidSelfApproval }) }),
+    tracing,
+  );
+  const deps: ServerDeps = { nexus, store, router, clock, documents: createDocumentRunner(options.documents), ...(metrics ? { metrics } : {}) };
 
   const server = new Server({
     'grpc.max_receive_message_length': options.limits?.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
@@ -115,7 +140,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     AuditServiceService,
     DiagnosticsServiceService,
   ] as const;
-  const rpc = createRpcRuntime({ authenticate: createAuthenticator(options.auth), logger, encoders: responseEncoders(definitions) });
+  const rpc = createRpcRuntime({
+    authenticate: createAuthenticator(options.auth),
+    logger,
+    encoders: responseEncoders(definitions),
+    observer: createRpcObserver({ tracing, ...(metrics ? { metrics } : {}) }),
+  });
   server.addService(checkedDefinition(DecisionServiceService), decisionService(rpc, deps));
   server.addService(checkedDefinition(ApprovalServiceService), approvalService(rpc, deps));
   server.addService(checkedDefinition(ExecutionServiceService), executionService(rpc, deps));
@@ -143,6 +173,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   );
   refuseRepeatedAuthorization(server);
   const address = listen.target.startsWith('unix:') ? listen.target : formatAddress(listen.host, port);
+  let metricsListener: MetricsListener | undefined;
+  if (metrics && options.metrics) {
+    try {
+      metricsListener = await startMetricsListener(metrics, options.metrics.listen);
+    } catch (error) {
+      server.forceShutdown();
+      storeHealth.stop();
+      await tracing.shutdown();
+      throw error instanceof ListenAddressError ? error : new ListenAddressError(`cannot listen for metrics on ${options.metrics.listen}: ${(error as Error).message}`);
+    }
+  }
 
   let stopping: Promise<void> | undefined;
   async function shutdown(graceMs = 10_000): Promise<void> {
@@ -165,9 +206,19 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       // Cancelled handlers still record their outcome (e.g. a failed execution) before the store closes.
       const until = Date.now() + 5_000;
       while (rpc.active() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      await metricsListener?.close();
+      await tracing.shutdown().catch((error: unknown) => logger.warn('could not export the last spans', { error: (error as Error).message }));
     })();
     return stopping;
   }
 
-  return { address, port, grpcServer: server, nexus, shutdown };
+  return {
+    address,
+    port,
+    grpcServer: server,
+    nexus,
+    shutdown,
+    ...(metricsListener ? { metricsAddress: metricsListener.address } : {}),
+    ...(metrics ? { metrics } : {}),
+  };
 }

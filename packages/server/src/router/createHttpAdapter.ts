@@ -1,5 +1,6 @@
 import { canonicalJson, type RouterAdapter, type RouterRequest, type RouterResponse, type RunOptions } from '@nexus-control/core';
 import { DEFAULT_ADAPTER_CAPABILITIES } from '../config/ServerConfig.js';
+import { currentTraceparent } from '../observability/callScope.js';
 import { readRouterResponse, tail } from './readRouterResponse.js';
 
 export interface HttpAdapterOptions {
@@ -42,10 +43,12 @@ export function createHttpAdapter(options: HttpAdapterOptions): RouterAdapter {
       const signal = runOptions.signal ? AbortSignal.any([timeout, runOptions.signal]) : timeout;
       let response: Response;
       let text: string;
+      // The executor's own work joins the call's trace (W3C trace context).
+      const traceparent = currentTraceparent();
       try {
         response = await fetch(options.url, {
           method: 'POST',
-          headers: { ...options.headers, 'content-type': 'application/json', accept: 'application/json', 'x-nexus-adapter-id': options.id },
+          headers: { ...options.headers, 'content-type': 'application/json', accept: 'application/json', 'x-nexus-adapter-id': options.id, ...(traceparent ? { traceparent } : {}) },
           body: canonicalJson(request),
           redirect: 'error',
           signal,

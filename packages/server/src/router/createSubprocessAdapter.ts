@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { currentTraceparent } from '../observability/callScope.js';
 import { canonicalJson, type RouterAdapter, type RouterRequest, type RouterResponse, type RunOptions } from '@nexus-control/core';
 import { DEFAULT_ADAPTER_CAPABILITIES } from '../config/ServerConfig.js';
 import { readRouterResponse, tail } from './readRouterResponse.js';
@@ -50,7 +51,7 @@ export function createSubprocessAdapter(options: SubprocessAdapterOptions): Rout
         }
         const child = spawn(program, args, {
           cwd: options.cwd,
-          env: { ...baseEnv, ...options.env, NEXUS_ADAPTER_ID: options.id, NEXUS_DRY_RUN: request.dry_run ? '1' : '0' },
+          env: { ...baseEnv, ...options.env, NEXUS_ADAPTER_ID: options.id, NEXUS_DRY_RUN: request.dry_run ? '1' : '0', ...traceEnv() },
           stdio: ['pipe', 'pipe', 'pipe'],
           detached: process.platform !== 'win32',
         });
@@ -113,4 +114,10 @@ export function createSubprocessAdapter(options: SubprocessAdapterOptions): Rout
       });
     },
   };
+}
+
+/** `TRACEPARENT` for the executor, so that its own work joins the call's trace. */
+function traceEnv(): { TRACEPARENT?: string } {
+  const traceparent = currentTraceparent();
+  return traceparent ? { TRACEPARENT: traceparent } : {};
 }

@@ -20,7 +20,8 @@ options:
   --no-migrate         PostgreSQL: do not apply pending schema migrations at start (refuse
                        a schema that is not current; run 'nexus-control migrate' instead)
   --config FILE        JSON configuration: auth (tokens, mtls, forbidSelfApproval), tls,
-                       adapters, limits, shutdownGraceMs, logLevel
+                       adapters, limits, shutdownGraceMs, logging.level (or logLevel),
+                       metrics.listen (Prometheus /metrics), tracing (OTLP/HTTP endpoint)
   --log-level LEVEL    debug, info (default), warn or error
   -h, --help           show this help
 
@@ -47,6 +48,12 @@ function untilSignal(onSecond: () => void): Promise<NodeJS.Signals> {
 /** The store spec for logs: user info and any `password=` parameter hidden. */
 export function redactStore(spec: string): string {
   return spec.replace(/\/\/([^@/]*)@/, '//***@').replace(/([?&]password=)[^&#]*/gi, '$1***');
+}
+
+/** The `store` label of metrics: the spec's scheme. */
+function storeKind(spec: string): string {
+  const scheme = /^([a-z]+)(?:\+[a-z]+)?:/i.exec(spec)?.[1]?.toLowerCase();
+  return scheme === 'postgresql' ? 'postgres' : scheme === 'mongodb' ? 'mongodb' : (scheme ?? 'store');
 }
 
 function describeAuth(config: ServerConfig): string {
@@ -117,6 +124,9 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
       ...(config.tls ? { tls: config.tls } : {}),
       limits: config.limits,
       logger,
+      storeName: storeKind(storeSpec),
+      ...(config.metrics ? { metrics: config.metrics } : {}),
+      ...(config.tracing ? { tracing: config.tracing } : {}),
     });
   } catch (error) {
     await store.close();
@@ -134,6 +144,8 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
     auth: describeAuth(config),
     tls: Boolean(config.tls || config.auth?.mtls),
     adapters: router.adapters().map((adapter) => adapter.id),
+    metrics: server.metricsAddress ?? null,
+    tracing: config.tracing ? redactStore(config.tracing.endpoint) : null,
     pid: process.pid,
   });
 
