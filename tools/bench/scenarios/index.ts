@@ -2,6 +2,7 @@ import type { Scenario } from '../scenario.js';
 import { commandScaling } from './commandScaling.js';
 import { grpcLifecycle } from './grpcLifecycle.js';
 import { grpcLifecyclePg } from './grpcLifecyclePg.js';
+import { observabilityOverhead } from './observabilityOverhead.js';
 import { pgAppend } from './pgAppend.js';
 import { pgAppendConcurrent } from './pgAppendConcurrent.js';
 import { pgReplay } from './pgReplay.js';
@@ -26,4 +27,5 @@ export const scenarios: readonly Scenario[] = [
   grpcLifecyclePg,
   parseFloats,
   watchFanout,
+  observabilityOverhead,
 ];

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { status, type Metadata } from '@grpc/grpc-js';
+import type { Counter, Histogram } from 'prom-client';
 import { runInScope } from './callScope.js';
 import type { ServerMetrics } from './createMetrics.js';
 import type { Tracing } from './Tracing.js';
@@ -33,11 +34,22 @@ function firstString(metadata: Metadata, key: string): string | undefined {
  */
 export function createRpcObserver(options: { metrics?: ServerMetrics; tracing: Tracing }): RpcObserver {
   const { metrics, tracing } = options;
-  return {
-    start(method, type, metadata) {
+  // Label children per method, made once: a call then updates its series without hashing labels.
+  const series = new Map<string, { labels: Record<string, string>; started?: Counter.Internal; seconds?: Histogram.Internal<string> }>();
+  const seriesOf = (method: string, type: RpcType) => {
+    let found = series.get(method);
+    if (!found) {
       const [service = '', name = method] = method.split('/');
       const labels = { grpc_type: type, grpc_service: `${SERVICE_PACKAGE}.${service}`, grpc_method: name };
-      metrics?.rpcStarted.inc(labels);
+      found = { labels, ...(metrics ? { started: metrics.rpcStarted.labels(labels), seconds: metrics.rpcSeconds.labels(labels) } : {}) };
+      series.set(method, found);
+    }
+    return found;
+  };
+  return {
+    start(method, type, metadata) {
+      const { labels, started: startedCounter, seconds } = seriesOf(method, type);
+      startedCounter?.inc();
       const started = process.hrtime.bigint();
       const given = firstString(metadata, 'x-request-id');
       const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
@@ -52,7 +64,7 @@ export function createRpcObserver(options: { metrics?: ServerMetrics; tracing: T
           if (ended) return;
           ended = true;
           metrics?.rpcHandled.inc({ ...labels, grpc_code: status[code] ?? String(code) });
-          metrics?.rpcSeconds.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+          seconds?.observe(Number(process.hrtime.bigint() - started) / 1e9);
           span.end({ grpcCode: code, ...(error === undefined ? {} : { error }) });
         },
       };

@@ -43,6 +43,7 @@ export function instrumentStore(store: EventStore, storeName: string, metrics: S
   }
   for (const operation of MEASURED) {
     const original = (store[operation] as (...args: unknown[]) => Promise<unknown>).bind(store);
+    const seconds = metrics?.storeSeconds.labels({ store: storeName, operation });
     wrapped[operation] = async (...args: unknown[]) => {
       const scope = currentScope();
       if (operation === 'append' && scope && scope.call.conflicts > 0) metrics?.conflictRetries.inc({ store: storeName });
@@ -60,7 +61,7 @@ export function instrumentStore(store: EventStore, storeName: string, metrics: S
         metrics?.storeErrors.inc({ store: storeName, operation, code: error instanceof NexusError ? error.code : 'UNEXPECTED' });
         throw error;
       } finally {
-        metrics?.storeSeconds.observe({ store: storeName, operation }, Number(process.hrtime.bigint() - started) / 1e9);
+        seconds?.observe(Number(process.hrtime.bigint() - started) / 1e9);
       }
     };
   }
