@@ -55,9 +55,11 @@ import {
 } from './gen/nexus/control/v1/diagnostics.js';
 import {
   ExecuteRequest,
+  FailExecutionRequest,
   ExecutionServiceService,
   ListAdaptersRequest,
   type ExecuteResponse,
+  type FailExecutionResponse,
   type ListAdaptersResponse,
 } from './gen/nexus/control/v1/execution.js';
 import {
@@ -138,6 +140,7 @@ export interface NexusClient {
   revoke: UnaryMethod<RevokeRequest, RevokeResponse>;
 
   execute: UnaryMethod<ExecuteRequest, ExecuteResponse>;
+  failExecution: UnaryMethod<FailExecutionRequest, FailExecutionResponse>;
   listAdapters: UnaryMethod<ListAdaptersRequest, ListAdaptersResponse>;
 
   createTemplate: UnaryMethod<CreateTemplateRequest, CreateTemplateResponse>;
@@ -285,6 +288,7 @@ export function createNexusClient(options: NexusClientOptions): NexusClient {
     approve: unary(ApprovalServiceService.approve, ApproveRequest),
     revoke: unary(ApprovalServiceService.revoke, RevokeRequest),
     execute: unary(ExecutionServiceService.execute, ExecuteRequest),
+    failExecution: unary(ExecutionServiceService.failExecution, FailExecutionRequest),
     listAdapters: unary(ExecutionServiceService.listAdapters, ListAdaptersRequest),
     createTemplate: unary(TemplateServiceService.createTemplate, CreateTemplateRequest),
     getTemplate: unary(TemplateServiceService.getTemplate, GetTemplateRequest),

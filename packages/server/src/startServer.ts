@@ -13,8 +13,9 @@ import {
 import { createNexusControl, createNullAdapter, createRouter, systemClock, type Clock, type EventStore, type NexusControl, type Router } from '@nexus-control/core';
 import { HealthImplementation } from 'grpc-health-check';
 import { createAuthenticator } from './auth/createAuthenticator.js';
+import { DEFAULT_EXECUTION_SETTINGS, type AuthConfig, type ExecutionSettings, type MessageLimits, type MetricsConfig, type TlsConfig, type TracingConfig } from './config/ServerConfig.js';
+import { startRecoveryLoop } from './startRecoveryLoop.js';
 import { createDocumentRunner, type DocumentRunnerOptions } from './documents/createDocumentRunner.js';
-import type { AuthConfig, MessageLimits, MetricsConfig, TlsConfig, TracingConfig } from './config/ServerConfig.js';
 import { createRpcRuntime } from './grpc/createRpcRuntime.js';
 import { addHealthService } from './grpc/addHealthService.js';
 import { refuseRepeatedAuthorization } from './grpc/refuseRepeatedAuthorization.js';
@@ -59,6 +60,11 @@ export interface StartServerOptions {
   readonly logger?: Logger;
   /** How often health checking probes the store; default 1000 ms. */
   readonly storeProbeMs?: number;
+  /**
+   * Execution leases and the recovery sweep (defaults: 30 s lease, 10 s renewal, 15 s sweep).
+   * Used to build the default `nexus`; the sweep runs on whichever `nexus` the server uses.
+   */
+  readonly executions?: Partial<ExecutionSettings> & { readonly owner?: string };
   /** Where large client documents are processed (default: worker threads above 256 KiB). */
   readonly documents?: DocumentRunnerOptions;
   /** Prometheus metrics on their own HTTP listener; absent: none. */
@@ -120,9 +126,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const tracing: Tracing = options.tracing ? (await import('./observability/createOtelTracing.js')).createOtelTracing(options.tracing) : noTracing;
   const store = instrumentStore(options.store, options.storeName ?? 'store', metrics, tracing);
   const router = instrumentRouter(options.router ?? createRouter([createNullAdapter()]), tracing);
+  const executions = { ...DEFAULT_EXECUTION_SETTINGS, ...options.executions };
   const nexus = instrumentNexus(
     options.nexus ??
-      createNexusControl({ store, router, clock, ...(options.forbidSelfApproval === undefined ? {} : { forbidSelfApproval: options.forbidSelfApproval }) }),
+      createNexusControl({
+        store,
+        router,
+        clock,
+        executionLeases: {
+          leaseMs: executions.leaseMs,
+          renewMs: executions.renewMs,
+          ...(executions.owner === undefined ? {} : { owner: executions.owner }),
+        },
+        ...(options.forbidSelfApproval === undefined ? {} : { forbidSelfApproval: options.forbidSelfApproval }),
+      }),
     tracing,
   );
   const deps: ServerDeps = { nexus, store, router, clock, documents: createDocumentRunner(options.documents), ...(metrics ? { metrics } : {}) };
@@ -185,11 +202,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }
   }
 
+  const recovery = startRecoveryLoop(nexus, executions.sweepMs, logger, metrics);
+
   let stopping: Promise<void> | undefined;
   async function shutdown(graceMs = 10_000): Promise<void> {
     stopping ??= (async () => {
       shuttingDown = true;
       storeHealth.stop();
+      await recovery.stop();
       for (const name of ['', ...SERVICE_NAMES]) health.setStatus(name, 'NOT_SERVING');
       rpc.closeStreams('the server is shutting down');
       await new Promise<void>((resolve) => {

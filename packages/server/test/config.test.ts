@@ -93,6 +93,16 @@ describe('configuration file', () => {
     expect(config.auth?.mtls?.clients).toEqual([{ subject: { CN: 'bot', O: 'Example' }, actor: { type: 'system', id: 'bot' }, roles: ['executor'] }]);
   });
 
+  it('execution leases default to a 30 s lease renewed every 10 s and a 15 s sweep; a short lease scales the others down', () => {
+    expect(parseConfig({}, dir).executions).toEqual({ leaseMs: 30_000, renewMs: 10_000, sweepMs: 15_000 });
+    expect(parseConfig({ executions: { leaseMs: 1_500 } }, dir).executions).toEqual({ leaseMs: 1_500, renewMs: 500, sweepMs: 750 });
+    expect(parseConfig({ executions: { leaseMs: 2_000, renewMs: 100, sweepMs: 50 } }, dir).executions).toEqual({ leaseMs: 2_000, renewMs: 100, sweepMs: 50 });
+    expect(problem({ executions: { leaseMs: 1_000, renewMs: 1_000 } })).toMatch(/^executions\.renewMs: must be shorter than executions\.leaseMs/);
+    expect(problem({ executions: { leaseMs: 50 } })).toMatch(/^executions\.leaseMs: must be at least 100/);
+    expect(problem({ executions: { sweepMs: 0 } })).toMatch(/^executions\.sweepMs/);
+    expect(problem({ executions: { lease: 1 } })).toMatch(/^executions: unknown key 'lease'/);
+  });
+
   it('mistakes are reported with their path in the file', () => {
     expect(problem({ auth: { tokens: [{ sha256: 'alice-token', actor: 'a', roles: ['admin'] }] } })).toMatch(/^auth\.tokens\[0\]\.sha256: .*never the token itself/);
     expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'a', roles: ['root'] }] } })).toMatch(/^auth\.tokens\[0\]\.roles\[0\]: unknown role 'root'/);

@@ -109,7 +109,7 @@ describe('error mapping over the wire', () => {
     expect(again.decision?.eventCount).toBe(2);
   });
 
-  it('ABORTED: two executes that both saw the decision approved: one runs, the other loses the race on append', async () => {
+  it('two executes that both saw the decision approved: one runs; the other loses the race on append, re-checks and is told the decision is executing', async () => {
     // Hold reads of the decision until both executes have read it, so both pass the state
     // check and race on the append, which the store's optimistic concurrency decides.
     let waiting: (() => void)[] = [];
@@ -146,7 +146,7 @@ describe('error mapping over the wire', () => {
       ]);
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
       const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => o.reason as NexusClientError);
-      expect(lost.map((e) => [e.code, e.grpcStatusName])).toEqual([['CONCURRENCY_CONFLICT', 'ABORTED']]);
+      expect(lost.map((e) => [e.code, e.grpcStatusName])).toEqual([['INVALID_STATE', 'FAILED_PRECONDITION']]);
       const { events } = await racing.client('alice').listEvents({ decisionId: id });
       expect(events.filter((e) => e.type === EventType.EVENT_TYPE_EXECUTION_REQUESTED)).toHaveLength(1);
     } finally {

@@ -60,6 +60,14 @@ describe('http adapter', () => {
     expect(last.headers['x-nexus-adapter-id']).toBe('pay');
   });
 
+  it('names the run in headers, percent-encoded, so the executor can refuse to repeat a side effect', async () => {
+    const adapter = createHttpAdapter({ id: 'pay', url: `${base}/ok`, timeoutMs: 5_000 });
+    await adapter.run(request, { execution: { decisionId: 'dec é', executionId: 'dec é:0:3' } });
+    const last = received.at(-1)!;
+    expect(last.headers['x-nexus-decision-id']).toBe('dec%20%C3%A9');
+    expect(last.headers['x-nexus-execution-id']).toBe('dec%20%C3%A9%3A0%3A3');
+  });
+
   it('a non-2xx answer fails the run with the status and body', async () => {
     const adapter = createHttpAdapter({ id: 'pay', url: `${base}/error`, timeoutMs: 5_000 });
     await expect(adapter.run(request)).rejects.toThrow(/answered HTTP 503: executor overloaded/);

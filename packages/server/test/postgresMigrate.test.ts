@@ -20,12 +20,12 @@ describe('nexus-control migrate', () => {
     schemas.push(schema);
     const first = bufferIo();
     expect(await main(['migrate', '--store', schema.storeUrl], first)).toBe(0);
-    expect(first.stdout.join('\n')).toMatch(new RegExp(`schema ${schema.name}: applied 1; now at version 1`));
+    expect(first.stdout.join('\n')).toMatch(new RegExp(`schema ${schema.name}: applied 1, 2; now at version 2`));
     const second = bufferIo();
     expect(await main(['migrate', '--store', schema.storeUrl], second)).toBe(0);
-    expect(second.stdout.join('\n')).toMatch(/up to date at version 1/);
-    const rows = await schema.sql<{ version: number }>('SELECT version FROM schema_migrations');
-    expect(rows).toEqual([{ version: 1 }]);
+    expect(second.stdout.join('\n')).toMatch(/up to date at version 2/);
+    const rows = await schema.sql<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
   });
 
   it('fails with exit status 1 on an unreachable database, without printing its password', async () => {

@@ -39,10 +39,21 @@ describe('subprocess adapter', () => {
       expect(canonicalJson(response)).toContain('"big":12345678901234567890');
       expect(canonicalJson(response)).toContain('"ratio":1.0');
       expect(response['request']).toEqual(request('ship it'));
-      expect(response['env']).toEqual({ adapter: 'deploy', dryRun: '0', custom: 'yes', leaked: null, cwd: dir });
+      expect(response['env']).toEqual({ adapter: 'deploy', dryRun: '0', custom: 'yes', leaked: null, decisionId: null, executionId: null, cwd: dir });
     } finally {
       delete process.env['SERVER_SECRET'];
     }
+  });
+
+  it('tells the command which run it is, so it can refuse to repeat a side effect', async () => {
+    const adapter = createSubprocessAdapter({ id: 'deploy', command: [process.execPath, executor], timeoutMs: 10_000 });
+    const response = await adapter.run(request('ship it'), { execution: { decisionId: 'dec_1', executionId: 'dec_1:0:3' } });
+    expect(response['env']).toMatchObject({ decisionId: 'dec_1', executionId: 'dec_1:0:3' });
+  });
+
+  it('a command killed by a signal is reported as killed, not as an exit code', async () => {
+    const adapter = createSubprocessAdapter({ id: 'deploy', command: ['/bin/sh', '-c', 'kill -KILL $$'], timeoutMs: 10_000 });
+    await expect(adapter.run(request('x'))).rejects.toThrow(/was killed by SIGKILL/);
   });
 
   it('a non-zero exit fails the run with the exit code and the end of stderr', async () => {

@@ -6,6 +6,7 @@ import { describeContentConformance } from './contentConformance.js';
 import { describeFeedConformance } from './feedConformance.js';
 import { describeIdempotencyRaceConformance } from './idempotencyRaceConformance.js';
 import { describeImportConformance } from './importConformance.js';
+import { describeLeaseConformance } from './leaseConformance.js';
 import { describeLifecycleConformance } from './lifecycleConformance.js';
 import { describeListingConformance } from './listingConformance.js';
 import { describeLogConformance } from './logConformance.js';
@@ -28,6 +29,7 @@ export function describeEventStoreConformance(storeName: string, harness: StoreH
     describeImportConformance(ctx);
     describeContentConformance(ctx);
     describeLifecycleConformance(ctx);
+    describeLeaseConformance(ctx);
     afterAll(async () => {
       await harness.dispose?.();
     });

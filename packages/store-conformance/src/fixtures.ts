@@ -161,3 +161,43 @@ export function megabyteString(): string {
   // Whole units only, so no surrogate pair is ever cut in half.
   return unit.repeat(Math.ceil((1 << 20) / unit.length));
 }
+
+/**
+ * The append that starts a run (EXECUTION_REQUESTED + EXECUTION_STARTED) and takes the
+ * decision's execution lease in the same transaction.
+ */
+export function startRunRequest(
+  decisionId: string,
+  expected: number | LogVersion,
+  lease: { readonly owner: string; readonly expiresAt: number },
+): AppendRequest {
+  const ts = fixtureTs(120);
+  return {
+    decisionId,
+    expectedVersion: versionOf(expected),
+    events: [
+      newEvent('EXECUTION_REQUESTED', { adapter_id: 'null', dry_run: true }, { type: 'human', id: 'operator' }, ts),
+      newEvent('EXECUTION_STARTED', { router_request_digest: '0'.repeat(64) }, { type: 'system', id: 'nexus-control' }, ts),
+    ],
+    status: 'executing',
+    lease,
+  };
+}
+
+/** The append that ends a run with EXECUTION_FAILED and drops its lease in the same transaction. */
+export function failRunRequest(decisionId: string, expected: number | LogVersion, errorCode = 'EXECUTION_INTERRUPTED'): AppendRequest {
+  return {
+    decisionId,
+    expectedVersion: versionOf(expected),
+    events: [
+      newEvent(
+        'EXECUTION_FAILED',
+        { error_code: errorCode, error_message: 'interrupted: outcome unknown', run_id: null },
+        { type: 'system', id: 'nexus-control' },
+        fixtureTs(180),
+      ),
+    ],
+    status: 'failed',
+    lease: 'release',
+  };
+}

@@ -6,6 +6,11 @@ import {
   compareCodePoints,
   checkAppendRequest,
   checkImportRequest,
+  checkLeaseGrant,
+  checkLeaseOwner,
+  checkLeaseTakeover,
+  checkLeaseTime,
+  leaseListLimit,
   checkReadEventsOptions,
   checkReadFeedOptions,
   invalidCheckpoint,
@@ -23,9 +28,11 @@ import {
   type DecisionStatus,
   type DecisionSummary,
   type EventStore,
+  type ExecutionLease,
   type FeedPage,
   type IdempotencyRecord,
   type ImportRequest,
+  type LeaseGrant,
   type ListDecisionsOptions,
   type LogVersion,
   type Mode,
@@ -196,7 +203,7 @@ const INSERT_EVENTS = `INSERT INTO events (decision_id, generation, seq, type, t
  * other write hangs off its result, so a lost race writes nothing and returns no rows.
  * Parameters: $1 decision, $2 generation, $3..$9 event arrays, $10 expected length,
  * $11 status, $12 updated_at; then, numbered in this order where the statement has them,
- * the idempotency key and fingerprint, the router result, and the header fields.
+ * the idempotency key and fingerprint, the router result, the lease grant, and the header fields.
  */
 const KEY_CTE = `,
   k AS (
@@ -209,6 +216,21 @@ const RESULT_CTE = `,
     INSERT INTO router_results (decision_id, run_id, response_json)
     SELECT $1, :run::text, :response::text FROM d
     ON CONFLICT (decision_id, run_id) DO UPDATE SET response_json = excluded.response_json
+  )`;
+
+/* The run these events start takes the decision's lease, replacing any other (a run never exists without its lease). */
+const GRANT_CTE = `,
+  g AS (
+    INSERT INTO execution_leases (decision_id, generation, requested_seq, owner, expires_at)
+    SELECT $1, $2, $10, :owner::text, :expires::bigint FROM d
+    ON CONFLICT (decision_id) DO UPDATE SET generation = excluded.generation, requested_seq = excluded.requested_seq,
+      owner = excluded.owner, expires_at = excluded.expires_at
+  )`;
+
+/* The run these events end drops its lease; only when the version check wrote the decision row. */
+const RELEASE_CTE = `,
+  g AS (
+    DELETE FROM execution_leases WHERE decision_id = $1 AND EXISTS (SELECT 1 FROM d)
   )`;
 
 const EVENTS_CTE = `,
@@ -255,15 +277,28 @@ const CREATE_CTE = `WITH d AS (
  * The append statement for one shape of request, and its prepared-statement name. Only the
  * writes a request needs are in it, so the common append is the decision row and the events.
  */
-function appendStatement(create: boolean, key: boolean, result: boolean, one: boolean): { name: string; text: string } {
-  const name = `nx_${create ? 'create' : 'append'}${key ? '_k' : ''}${result ? '_r' : ''}${one ? '_1' : ''}`;
+function appendStatement(
+  create: boolean,
+  key: boolean,
+  result: boolean,
+  lease: 'grant' | 'release' | undefined,
+  one: boolean,
+): { name: string; text: string } {
+  const leaseTag = lease === undefined ? '' : lease === 'grant' ? '_g' : '_x';
+  const name = `nx_${create ? 'create' : 'append'}${key ? '_k' : ''}${result ? '_r' : ''}${leaseTag}${one ? '_1' : ''}`;
   const text = (
     (create ? CREATE_CTE : UPDATE_CTE) +
     (key ? KEY_CTE : '') +
     (result ? RESULT_CTE : '') +
+    (lease === 'grant' ? GRANT_CTE : lease === 'release' ? RELEASE_CTE : '') +
     (one ? ONE_EVENT_CTE : EVENTS_CTE)
   ).replace(/:count/g, one ? '1' : 'cardinality($3::int[])');
-  const optional = [...(key ? ['key', 'fingerprint'] : []), ...(result ? ['run', 'response'] : []), ...(create ? ['created', 'goal', 'mode', 'labels'] : [])];
+  const optional = [
+    ...(key ? ['key', 'fingerprint'] : []),
+    ...(result ? ['run', 'response'] : []),
+    ...(lease === 'grant' ? ['owner', 'expires'] : []),
+    ...(create ? ['created', 'goal', 'mode', 'labels'] : []),
+  ];
   return { name, text: text.replace(/:([a-z]+)::/g, (_, field: string) => `$${13 + optional.indexOf(field)}::`) };
 }
 
@@ -420,7 +455,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     return conflictOrMissing(decisionId, expectedVersion, actual);
   }
 
-  function appendValues(request: AppendRequest): unknown[] {
+  function appendValues(request: AppendRequest, lease: LeaseGrant | 'release' | undefined): unknown[] {
     const { decisionId, expectedVersion, events, status, idempotency, routerResult, header } = request;
     const values: unknown[] = [
       encodeText(decisionId, 'decision id'),
@@ -436,6 +471,9 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     if (routerResult !== undefined) {
       values.push(encodeText(routerResult.runId, 'router run id'), encodeText(routerResult.responseJson, 'router response'));
     }
+    if (lease !== undefined && lease !== 'release') {
+      values.push(encodeText(lease.owner, 'lease owner'), lease.expiresAt);
+    }
     if (header !== undefined) {
       values.push(
         encodeText(header.createdAt, 'createdAt'),
@@ -447,15 +485,16 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     return values;
   }
 
-  async function runAppend(request: AppendRequest): Promise<[number, string, string][]> {
+  async function runAppend(request: AppendRequest, lease: LeaseGrant | 'release' | undefined): Promise<[number, string, string][]> {
     const statement: pg.QueryArrayConfig = {
       ...appendStatement(
         request.header !== undefined,
         request.idempotency !== undefined,
         request.routerResult !== undefined,
+        lease === undefined ? undefined : lease === 'release' ? 'release' : 'grant',
         request.events.length === 1,
       ),
-      values: appendValues(request),
+      values: appendValues(request, lease),
       rowMode: 'array',
     };
     if (beforeCommit === undefined) {
@@ -519,10 +558,12 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
         encodeText(request.routerResult.runId, 'router run id');
         encodeText(request.routerResult.responseJson, 'router response');
       }
+      const lease = request.lease === undefined ? undefined : checkLeaseGrant(request.lease);
+      if (lease !== undefined && lease !== 'release') encodeText(lease.owner, 'lease owner');
       const { decisionId, expectedVersion, events } = request;
       let written: [number, string, string][];
       try {
-        written = await runAppend(request);
+        written = await runAppend(request, lease);
       } catch (error) {
         if (request.idempotency !== undefined && isUniqueViolation(error, 'idempotency_keys_pkey')) {
           throw keyReused(request.idempotency.key);
@@ -752,6 +793,12 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
               text: 'DELETE FROM decision_labels WHERE list_position = $1',
               values: [listPosition],
             });
+            // The lease belonged to a run on the replaced log.
+            await client.query({
+              name: 'nx_import_unlease',
+              text: 'DELETE FROM execution_leases WHERE decision_id = $1',
+              values: [storedId],
+            });
           }
           await client.query({
             name: 'nx_import_label',
@@ -793,6 +840,68 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       );
       notifyAppended();
       return { events: stored };
+    },
+
+    async renewLease(decisionId, owner, expiresAt) {
+      checkLeaseOwner(owner);
+      checkLeaseTime(expiresAt, 'expiresAt');
+      const storedId = lookupText(decisionId, 'decision id');
+      const storedOwner = lookupText(owner, 'lease owner');
+      if (storedId === undefined || storedOwner === undefined) return false;
+      const changed = await rows(
+        'nx_lease_renew',
+        'UPDATE execution_leases SET expires_at = $3 WHERE decision_id = $1 AND owner = $2 RETURNING 1',
+        [storedId, storedOwner, expiresAt],
+      );
+      return changed.length === 1;
+    },
+
+    async listExpiredLeases(now, limit): Promise<ExecutionLease[]> {
+      checkLeaseTime(now, 'now');
+      const size = leaseListLimit(limit);
+      const found = await rows<LeaseRow>(
+        'nx_lease_expired',
+        `SELECT decision_id, generation, requested_seq, owner, expires_at::text FROM execution_leases
+         WHERE expires_at <= $1 ORDER BY expires_at, decision_id COLLATE "C" LIMIT $2`,
+        [now, size],
+      );
+      return found.map((row) => ({
+        decisionId: decodeText(row[0]),
+        generation: row[1],
+        requestedSeq: row[2],
+        owner: decodeText(row[3]),
+        expiresAt: Number(row[4]),
+      }));
+    },
+
+    async takeOverLease(takeover) {
+      const { decisionId, fromOwner, now, grant } = checkLeaseTakeover(takeover);
+      const storedId = lookupText(decisionId, 'decision id');
+      const storedFrom = lookupText(fromOwner, 'fromOwner');
+      if (storedId === undefined || storedFrom === undefined) return false;
+      const storedOwner = encodeText(grant.owner, 'lease owner');
+      // One conditional UPDATE: concurrent takers queue on the row lock, and each re-checks
+      // the owner once the one before it committed, so only the first finds `fromOwner`.
+      const changed = await rows(
+        'nx_lease_take_over',
+        `UPDATE execution_leases SET owner = $3, expires_at = $4
+         WHERE decision_id = $1 AND owner = $2 AND expires_at <= $5 RETURNING 1`,
+        [storedId, storedFrom, storedOwner, grant.expiresAt, now],
+      );
+      return changed.length === 1;
+    },
+
+    async releaseLease(decisionId, owner) {
+      checkLeaseOwner(owner);
+      const storedId = lookupText(decisionId, 'decision id');
+      const storedOwner = lookupText(owner, 'lease owner');
+      if (storedId === undefined || storedOwner === undefined) return false;
+      const changed = await rows(
+        'nx_lease_release',
+        'DELETE FROM execution_leases WHERE decision_id = $1 AND owner = $2 RETURNING 1',
+        [storedId, storedOwner],
+      );
+      return changed.length === 1;
     },
 
     async createTemplate(template: TemplateRecord) {
@@ -851,6 +960,8 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     },
   };
 }
+
+type LeaseRow = [decisionId: string, generation: number, requestedSeq: number, owner: string, expiresAt: string];
 
 const TEMPLATE_COLUMNS = 'name, snapshot, digest, created_at, created_by_type, created_by_id';
 type TemplateRow = [name: string, snapshot: string, digest: string, createdAt: string, createdByType: string, createdById: string];

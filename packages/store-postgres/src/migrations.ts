@@ -86,6 +86,25 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: "execution leases: who runs a decision's execution and until when",
+    sql: `
+      -- One row per decision with a run in progress, written by the statement of the append
+      -- that starts the run and deleted by the one that ends it; renewals and takeovers are
+      -- single conditional UPDATEs, so the row lock decides races between any processes.
+      -- decision_id is in the stored text form of the decisions table (U+0000 escaped).
+      -- It only holds the runs in progress, so listing the lapsed ones scans it: an index
+      -- on the expiry would cost every start and end a second b-tree write for nothing.
+      CREATE TABLE execution_leases (
+        decision_id   text    PRIMARY KEY,
+        generation    integer NOT NULL,
+        requested_seq integer NOT NULL,
+        owner         text    NOT NULL,
+        expires_at    bigint  NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

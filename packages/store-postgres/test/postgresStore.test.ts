@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConcurrencyConflictError, NexusError, type EventStore, type StoredEvent } from '@nexus-control/core';
-import { LATEST_SCHEMA_VERSION, maskUrl, migratePostgresStore, openPostgresStore } from '../src/index.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, applyMigrations, maskUrl, migratePostgresStore, openPostgresStore } from '../src/index.js';
 import { createPostgresTestHarness, dropSchemas, freshSchemaName, requireTestUrl, TEST_POSTGRES_URL } from './postgresHarness.js';
 import { approval, creation } from './testEvents.js';
 
@@ -45,17 +45,36 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('PostgreSQL store', () => {
       extraSchemas.push(schema);
       const first = await migratePostgresStore(requireTestUrl(), { schema });
       const second = await migratePostgresStore(requireTestUrl(), { schema });
-      expect(first.applied).toEqual([1]);
+      expect(first.applied).toEqual([1, 2]);
       expect(second).toMatchObject({ applied: [], version: LATEST_SCHEMA_VERSION });
       const rows = await sql<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
-      expect(rows.map((row) => row.version)).toEqual([1]);
+      expect(rows.map((row) => row.version)).toEqual([1, 2]);
+    });
+
+    it('upgrades a schema of the first release with only the lease step, keeping its decisions', async () => {
+      const schema = freshSchemaName();
+      extraSchemas.push(schema);
+      const client = new pg.Client({ connectionString: requireTestUrl() });
+      await client.connect();
+      try {
+        expect((await applyMigrations(client, schema, 'test', MIGRATIONS.slice(0, 1))).applied).toEqual([1]);
+      } finally {
+        await client.end();
+      }
+      await sql(
+        `INSERT INTO "${schema}".decisions (decision_id, created_at, goal_json, requested_mode, labels, generation, length, status, updated_at)
+         VALUES ('kept', '2026-01-01T00:00:00.000Z', '"g"', 'manual', '{}', 0, 0, 'pending', '2026-01-01T00:00:00.000Z')`,
+      );
+      expect((await migratePostgresStore(requireTestUrl(), { schema })).applied).toEqual([2]);
+      expect(await sql(`SELECT decision_id FROM "${schema}".decisions`)).toEqual([{ decision_id: 'kept' }]);
+      expect(await sql(`SELECT count(*)::int AS n FROM "${schema}".execution_leases`)).toEqual([{ n: 0 }]);
     });
 
     it('lets replicas that start at the same moment apply each step exactly once', async () => {
       const schema = freshSchemaName();
       extraSchemas.push(schema);
       const results = await Promise.all(Array.from({ length: 4 }, () => migratePostgresStore(requireTestUrl(), { schema })));
-      expect(results.flatMap((result) => result.applied)).toEqual([1]);
+      expect(results.flatMap((result) => result.applied)).toEqual([1, 2]);
     });
 
     it('refuses a schema newer than the code knows and leaves it unchanged', async () => {
@@ -65,7 +84,7 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('PostgreSQL store', () => {
       expect(await codeOf(openPostgresStore(requireTestUrl(), { schema }))).toBe('STORE_SCHEMA_TOO_NEW');
       expect(await codeOf(migratePostgresStore(requireTestUrl(), { schema }))).toBe('STORE_SCHEMA_TOO_NEW');
       const rows = await sql<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".schema_migrations`);
-      expect(rows[0]!.n).toBe('2');
+      expect(rows[0]!.n).toBe(String(LATEST_SCHEMA_VERSION + 1));
     });
 
     it('without migrations at open, refuses a schema that is not current', async () => {
@@ -102,6 +121,25 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('PostgreSQL store', () => {
       }
       const rows = await sql<{ n: string }>(`SELECT count(*) AS n FROM "${harness.schemaOf(store)}".decisions`);
       expect(rows[0]!.n).toBe(String(ids.length));
+    });
+
+    it('keeps the leases of decisions whose ids hold U+0000 apart from those of the text that stands for them', async () => {
+      const store = track(await harness.createStore());
+      const ids = ['y\u0000', 'y\u0001\u0002'];
+      for (const [i, id] of ids.entries()) {
+        await store.append(creation(id));
+        await store.append({ ...approval(id, { generation: 0, length: 2 }), lease: { owner: `owner ${i}`, expiresAt: 10 + i } });
+      }
+      expect(await store.listExpiredLeases(100)).toEqual([
+        { decisionId: ids[0], generation: 0, requestedSeq: 2, owner: 'owner 0', expiresAt: 10 },
+        { decisionId: ids[1], generation: 0, requestedSeq: 2, owner: 'owner 1', expiresAt: 11 },
+      ]);
+      expect(await store.renewLease(ids[0]!, 'owner 1', 50)).toBe(false);
+      expect(await store.takeOverLease({ decisionId: ids[1]!, fromOwner: 'owner 1', now: 11, grant: { owner: 'taker', expiresAt: 2 ** 40 } })).toBe(true);
+      expect(await store.releaseLease(ids[0]!, 'owner 0')).toBe(true);
+      expect(await store.listExpiredLeases(2 ** 41)).toEqual([
+        { decisionId: ids[1], generation: 0, requestedSeq: 2, owner: 'taker', expiresAt: 2 ** 40 },
+      ]);
     });
   });
 

@@ -3,6 +3,10 @@ import {
   checkImportRequest,
   checkReadEventsOptions,
   checkReadFeedOptions,
+  checkLeaseOwner,
+  checkLeaseTakeover,
+  checkLeaseTime,
+  leaseListLimit,
   canonicalJson,
   decodeDecisionCursor,
   encodeDecisionCursor,
@@ -178,7 +182,7 @@ function headerStrings(header: DecisionHeader): [string, string, string, string,
 
 function appendArgs(request: AppendRequest): AppendArgs {
   checkAppendRequest(request);
-  const { decisionId, expectedVersion, header, status, idempotency, routerResult } = request;
+  const { decisionId, expectedVersion, header, status, idempotency, routerResult, lease } = request;
   const headerRow = header === undefined ? undefined : headerStrings(header);
   assertStorableText(decisionId, 'decision id');
   assertStorableText(status, 'status');
@@ -191,6 +195,7 @@ function appendArgs(request: AppendRequest): AppendArgs {
     assertStorableText(routerResult.runId, 'run id');
     assertStorableText(routerResult.responseJson, 'router response');
   }
+  if (lease !== undefined && lease !== 'release') assertStorableText(lease.owner, 'lease owner');
   return {
     decisionId,
     generation: expectedVersion.generation,
@@ -200,6 +205,7 @@ function appendArgs(request: AppendRequest): AppendArgs {
     ...(headerRow === undefined ? {} : { header: headerRow }),
     ...(idempotency === undefined ? {} : { idempotency: [idempotency.key, idempotency.fingerprint] as const }),
     ...(routerResult === undefined ? {} : { routerResult: [routerResult.runId, routerResult.responseJson] as const }),
+    ...(lease === undefined ? {} : { lease: lease === 'release' ? 'release' : ([lease.owner, lease.expiresAt] as const) }),
   };
 }
 
@@ -400,6 +406,41 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     async listTemplates() {
       assertOpen();
       return (await worker.call('listTemplates', {})).map(templateFromRow);
+    },
+
+    async renewLease(decisionId, owner, expiresAt) {
+      checkLeaseOwner(owner);
+      checkLeaseTime(expiresAt, 'expiresAt');
+      assertStorableText(owner, 'lease owner');
+      assertOpen();
+      return worker.call('renewLease', { decisionId, owner, expiresAt });
+    },
+
+    async listExpiredLeases(now, limit) {
+      checkLeaseTime(now, 'now');
+      const size = leaseListLimit(limit);
+      assertOpen();
+      const rows = await worker.call('listExpiredLeases', { now, limit: size });
+      return rows.map(([decisionId, generation, requestedSeq, owner, expiresAt]) => ({
+        decisionId,
+        generation,
+        requestedSeq,
+        owner,
+        expiresAt,
+      }));
+    },
+
+    async takeOverLease(takeover) {
+      const { decisionId, fromOwner, now, grant } = checkLeaseTakeover(takeover);
+      assertStorableText(grant.owner, 'lease owner');
+      assertOpen();
+      return worker.call('takeOverLease', { decisionId, fromOwner, now, owner: grant.owner, expiresAt: grant.expiresAt });
+    },
+
+    async releaseLease(decisionId, owner) {
+      checkLeaseOwner(owner);
+      assertOpen();
+      return worker.call('releaseLease', { decisionId, owner });
     },
 
     onAppend(listener) {

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { createExpiredLeaseListing, createLeaseWrites } from './leaseStatements.js';
 import { openDatabase } from './openDatabase.js';
 import {
   REFUSED,
@@ -162,6 +163,8 @@ export function createWorkerStore(options: WorkerOptions, send: Send, sendNow: S
     ).raw(),
   };
   const listingStatements = new Map<string, Database.Statement>();
+  const leases = createLeaseWrites(writer);
+  const listExpiredLeases = createExpiredLeaseListing(reader);
 
   // ---- reads --------------------------------------------------------------------------
 
@@ -240,6 +243,9 @@ export function createWorkerStore(options: WorkerOptions, send: Send, sendNow: S
     listTemplates() {
       return r.listTemplates.all() as TemplateRow[];
     },
+    listExpiredLeases({ now, limit }) {
+      return listExpiredLeases(now, limit);
+    },
   };
 
   // ---- writes -------------------------------------------------------------------------
@@ -297,7 +303,7 @@ export function createWorkerStore(options: WorkerOptions, send: Send, sendNow: S
    * append as IDEMPOTENCY_KEY_REUSED whatever else is wrong with it.
    */
   function writeAppend(args: AppendArgs): number[] {
-    const { decisionId, generation, length, events, header, status, idempotency, routerResult } = args;
+    const { decisionId, generation, length, events, header, status, idempotency, routerResult, lease } = args;
     if (idempotency !== undefined) {
       // The store records the log it appends to: the one the writer expected (checked below).
       try {
@@ -319,6 +325,8 @@ export function createWorkerStore(options: WorkerOptions, send: Send, sendNow: S
     }
     const positions = insertEvents(decisionId, generation, length, events, status);
     if (routerResult !== undefined) w.upsertRouterResult.run(decisionId, generation, routerResult[0], routerResult[1]);
+    // The run and its lease start and end in the same commit: a run never exists without its lease.
+    if (lease !== undefined) leases.applyInAppend(decisionId, generation, length, lease);
     return positions;
   }
 
@@ -451,6 +459,15 @@ export function createWorkerStore(options: WorkerOptions, send: Send, sendNow: S
       }
       return null;
     },
+    renewLease(_id, { decisionId, owner, expiresAt }) {
+      return leases.renew(decisionId, owner, expiresAt);
+    },
+    takeOverLease(_id, { decisionId, fromOwner, now, owner, expiresAt }) {
+      return leases.takeOver(decisionId, fromOwner, now, owner, expiresAt);
+    },
+    releaseLease(_id, { decisionId, owner }) {
+      return leases.release(decisionId, owner);
+    },
   };
 
   /** One write in its own transaction, which may stay open across a round trip to the caller. */
@@ -490,6 +507,8 @@ export function createWorkerStore(options: WorkerOptions, send: Send, sendNow: S
       for (const label of JSON.parse(oldLabels) as string[]) w.deleteLabel.run(label, listPosition);
       w.replaceDecision.run(header[1], header[2], header[3], header[4], generation, listPosition);
       for (const label of labels) w.insertLabel.run(label, listPosition);
+      // A run on the replaced log is gone with it.
+      leases.drop(decisionId);
     }
     const count = events.length / 6;
     const positions: number[] = [];

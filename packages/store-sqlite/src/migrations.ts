@@ -125,6 +125,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE router_results_v2 RENAME TO router_results;
     `,
   },
+  {
+    version: 3,
+    description: 'execution leases: who runs a decision\'s execution and until when',
+    sql: `
+      -- One row per decision with a run in progress, written in the transaction that starts the
+      -- run and deleted in the one that ends it; renewals and takeovers are conditional updates.
+      -- It only ever holds the runs in progress, so listing the lapsed ones scans it: an index
+      -- on the expiry would cost every start and end a second b-tree write for nothing.
+      CREATE TABLE execution_leases (
+        decision_id   TEXT    PRIMARY KEY,
+        generation    INTEGER NOT NULL,
+        requested_seq INTEGER NOT NULL,
+        owner         TEXT    NOT NULL,
+        expires_at    INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -37,7 +37,14 @@ export interface AppendArgs {
   readonly idempotency?: readonly [string, string];
   /** runId, responseJson. */
   readonly routerResult?: readonly [string, string];
+  /** The decision's execution lease, changed inside this append's transaction (its savepoint in a group). */
+  readonly lease?: LeaseArg;
 }
+
+/** A lease grant (owner, expires at in epoch ms), or 'release' to drop the decision's lease. */
+export type LeaseArg = readonly [string, number] | 'release';
+/** decision id, generation, requested seq, owner, expires at. */
+export type LeaseRow = [string, number, number, string, number];
 
 export interface ImportArgs {
   readonly header: readonly [string, string, string, string, string];
@@ -70,6 +77,16 @@ export interface Requests {
   createTemplate: { readonly row: TemplateRow };
   getTemplate: { readonly name: string };
   listTemplates: Record<string, never>;
+  renewLease: { readonly decisionId: string; readonly owner: string; readonly expiresAt: number };
+  listExpiredLeases: { readonly now: number; readonly limit: number };
+  takeOverLease: {
+    readonly decisionId: string;
+    readonly fromOwner: string;
+    readonly now: number;
+    readonly owner: string;
+    readonly expiresAt: number;
+  };
+  releaseLease: { readonly decisionId: string; readonly owner: string };
 }
 
 export interface Results {
@@ -88,12 +105,18 @@ export interface Results {
   createTemplate: null;
   getTemplate: TemplateRow | undefined;
   listTemplates: TemplateRow[];
+  /** Whether the owner still held the lease and it was extended. */
+  renewLease: boolean;
+  listExpiredLeases: LeaseRow[];
+  /** Whether the lease passed to the taker. */
+  takeOverLease: boolean;
+  releaseLease: boolean;
 }
 
 export type Op = keyof Requests;
 
 /** The operations that write: they go through the write queue, one transaction at a time. */
-export const WRITE_OPS = ['append', 'importDecision', 'createTemplate'] as const;
+export const WRITE_OPS = ['append', 'importDecision', 'createTemplate', 'renewLease', 'takeOverLease', 'releaseLease'] as const;
 export type WriteOp = (typeof WRITE_OPS)[number];
 export type ReadOp = Exclude<Op, WriteOp>;
 export const isWriteOp = (op: Op): op is WriteOp => (WRITE_OPS as readonly Op[]).includes(op);

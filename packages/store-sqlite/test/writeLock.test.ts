@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConcurrencyConflictError, newEvent, type EventStore } from '@nexus-control/core';
-import { approveRequest, createRequest } from '@nexus-control/store-conformance';
+import { approveRequest, createRequest, failRunRequest, startRunRequest } from '@nexus-control/store-conformance';
 import { createSqliteEventStore } from '../src/index.js';
 import { expectNexusError } from './fixtures/expectNexusError.js';
 import { holdWriteLock, type LockHolder } from './fixtures/holdWriteLock.js';
@@ -142,6 +142,29 @@ describe('appends that wait together commit together', () => {
     expect(feed.length).toBe(8 + 3);
     const positions = feed.map((event) => Number(event.checkpoint));
     expect([...positions].sort((x, y) => x - y)).toEqual(positions);
+  });
+
+  it('the lease an append takes or releases commits or rolls back with that append alone', async () => {
+    const path = newPath();
+    const store = open(path);
+    for (const id of ['a', 'b', 'c']) await store.append(createRequest(id));
+    await store.append(startRunRequest('c', 2, { owner: 'replica-c', expiresAt: 1_000 }));
+    const holder = await lock(path);
+    const outcomes = Promise.allSettled([
+      store.append(startRunRequest('a', 2, { owner: 'replica-a', expiresAt: 2_000 })),
+      // Stale: the group rolls it back to its savepoint, lease and all.
+      store.append(startRunRequest('b', 3, { owner: 'replica-b', expiresAt: 3_000 })),
+      store.append(failRunRequest('c', 4)),
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await holder.release();
+    const [a, stale, c] = await outcomes;
+    expect(a.status).toBe('fulfilled');
+    expect(stale.status === 'rejected' && stale.reason).toBeInstanceOf(ConcurrencyConflictError);
+    expect(c.status).toBe('fulfilled');
+    expect(await store.listExpiredLeases(Number.MAX_SAFE_INTEGER)).toEqual([
+      { decisionId: 'a', generation: 0, requestedSeq: 2, owner: 'replica-a', expiresAt: 2_000 },
+    ]);
   });
 
   it('a reopened store sees exactly what the group acknowledged', async () => {

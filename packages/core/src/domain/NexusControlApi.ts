@@ -1,3 +1,4 @@
+import type { RecoveryReport } from './commands/recoverExecutions.js';
 import type { Actor, Mode, StoredEvent } from '../events/DecisionEvent.js';
 import type { JsonObject } from '../json/JsonValue.js';
 import type { RouterResponse } from '../router/Router.js';
@@ -44,6 +45,11 @@ export interface ExecuteInput {
   /** Overrides the requested mode. */
   readonly mode?: Mode;
   readonly signal?: AbortSignal;
+}
+
+export interface FailExecutionInput {
+  /** Why the operator ends the run; recorded in the EXECUTION_FAILED error message. */
+  readonly reason: string;
 }
 
 export interface TemplateInput {
@@ -196,6 +202,13 @@ export interface NexusControl {
   approve(decisionId: string, input: ApproveInput, ctx: CommandContext): Promise<DecisionView>;
   revoke(decisionId: string, input: RevokeInput, ctx: CommandContext): Promise<DecisionView>;
   execute(decisionId: string, input: ExecuteInput, ctx: CommandContext): Promise<ExecutionResult>;
+  /** Ends the run of an executing decision now with EXECUTION_FAILED, the caller as its actor. */
+  failExecution(decisionId: string, input: FailExecutionInput, ctx: CommandContext): Promise<DecisionView>;
+  /**
+   * One recovery sweep: closes the runs whose lease lapsed (their process died) with
+   * EXECUTION_FAILED / EXECUTION_INTERRUPTED. A server runs it at start-up and periodically.
+   */
+  recoverExecutions(): Promise<RecoveryReport>;
 
   createTemplate(input: TemplateInput, ctx: CommandContext): Promise<TemplateRecord>;
   getTemplate(name: string): Promise<TemplateRecord>;

@@ -2,6 +2,7 @@ import type { Router } from '../router/Router.js';
 import type { EventStore } from '../store/EventStore.js';
 import type { Clock } from '../time/Clock.js';
 import type { DecisionCache } from './decisionCache.js';
+import type { LeaseConfig } from './executionLeases.js';
 
 /** What every command and query of the service is built from. */
 export interface ServiceDeps {
@@ -14,4 +15,6 @@ export interface ServiceDeps {
   readonly forbidSelfApproval: boolean;
   /** How often approve/revoke re-validate and retry after losing a race. */
   readonly maxConflictRetries: number;
+  /** This process's execution leases: its owner id, lease length and renewal interval. */
+  readonly leases: LeaseConfig;
 }

@@ -11,9 +11,12 @@ import { parseTimestamp } from '../time/timestamp.js';
 import { approveDecision } from './commands/approveDecision.js';
 import { createTemplate } from './commands/createTemplate.js';
 import { executeDecision } from './commands/executeDecision.js';
+import { failExecution } from './commands/failExecution.js';
+import { recoverExecutions } from './commands/recoverExecutions.js';
 import { requestDecision } from './commands/requestDecision.js';
 import { revokeApproval } from './commands/revokeApproval.js';
 import { createDecisionCache } from './decisionCache.js';
+import { leaseConfigOf, type ExecutionLeaseSettings } from './executionLeases.js';
 import { viewOf } from './decisionFold.js';
 import { lifecycleOf } from './lifecycle.js';
 import type { DecisionView, NexusControl, PointInTime } from './NexusControlApi.js';
@@ -35,6 +38,8 @@ export interface NexusControlOptions {
   readonly cacheSize?: number;
   /** Poll interval of the watches' shared feed reader, for appends the store cannot announce. */
   readonly watchPollMs?: number;
+  /** Execution leases: owner id, lease length, renewal interval (defaults in `executionLeases`). */
+  readonly executionLeases?: ExecutionLeaseSettings;
   /** Events buffered for one watch whose consumer falls behind, before it is ended (WATCH_BUFFER_FULL). */
   readonly watchBufferLimit?: number;
 }
@@ -54,7 +59,11 @@ export function createNexusControl(options: NexusControlOptions): NexusControl {
     newDecisionId: options.newDecisionId ?? newDecisionId,
     forbidSelfApproval: options.forbidSelfApproval ?? false,
     maxConflictRetries: 25,
+    leases: leaseConfigOf(options.executionLeases),
   };
+  /** Runs this process is executing now, so its own sweep leaves them to their keepers. */
+  const running = new Map<string, number>();
+
   // One feed reader for every watch of this service, whatever their number.
   const bufferLimit = options.watchBufferLimit ?? DEFAULT_WATCH_BUFFER_LIMIT;
   if (!Number.isSafeInteger(bufferLimit) || bufferLimit < 1) {
@@ -110,7 +119,18 @@ export function createNexusControl(options: NexusControlOptions): NexusControl {
     request: (input, ctx) => requestDecision(deps, input, ctx),
     approve: (id, input, ctx) => approveDecision(deps, id, input, ctx),
     revoke: (id, input, ctx) => revokeApproval(deps, id, input, ctx),
-    execute: (id, input, ctx) => executeDecision(deps, id, input, ctx),
+    async execute(id, input, ctx) {
+      running.set(id, (running.get(id) ?? 0) + 1);
+      try {
+        return await executeDecision(deps, id, input, ctx);
+      } finally {
+        const left = (running.get(id) ?? 1) - 1;
+        if (left === 0) running.delete(id);
+        else running.set(id, left);
+      }
+    },
+    failExecution: (id, input, ctx) => failExecution(deps, id, input, ctx),
+    recoverExecutions: () => recoverExecutions(deps, (id) => running.has(id)),
 
     createTemplate: (input, ctx) => createTemplate(deps, input, ctx),
     async getTemplate(name) {

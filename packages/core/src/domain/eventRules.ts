@@ -7,6 +7,7 @@ import { checkIdentifier } from '../text/identifier.js';
 import { checkFreeText, FIELD_LIMITS } from '../text/limits.js';
 import { quote } from '../text/quote.js';
 import { parseTimestamp } from '../time/timestamp.js';
+import { EXECUTION_FAILED_BY_OPERATOR } from './executionLeases.js';
 import { validatePolicyFields } from './policy.js';
 
 /*
@@ -132,6 +133,19 @@ export function checkGoal(goal: unknown): string {
 /** Who may write each event type: the control plane writes the execution's start and outcome. */
 const WRITTEN_BY_SYSTEM = new Set<DecisionEventType>(['EXECUTION_STARTED', 'EXECUTION_COMPLETED', 'EXECUTION_FAILED']);
 
+/**
+ * The one outcome a person writes: an operator failing a stuck run by hand records it under
+ * their own name, with this error code (README "Operations: runs that outlive their server").
+ */
+function operatorFailure(type: string, actor: Actor, payload: unknown): boolean {
+  return (
+    type === 'EXECUTION_FAILED' &&
+    actor.type === 'human' &&
+    isJsonObject(payload as JsonValue) &&
+    (payload as JsonObject)['error_code'] === EXECUTION_FAILED_BY_OPERATOR
+  );
+}
+
 /** An actor `{type: human|system, id}` whose id is an identifier. */
 export function checkActor(actor: unknown): Actor {
   if (!isJsonObject(actor as JsonValue)) throw new NexusError('INVALID_ACTOR', 'an actor {type, id} is required');
@@ -157,7 +171,11 @@ export function checkEvent(event: CheckableEvent): void {
   if (typeof event.ts !== 'string') throw new NexusError('INVALID_TIMESTAMP', 'ts must be a timestamp', { field: 'ts' });
   parseTimestamp(event.ts);
   const actor = checkActor(event.actor);
-  if (WRITTEN_BY_SYSTEM.has(event.type as DecisionEventType) && (actor.type !== SYSTEM_ACTOR.type || actor.id !== SYSTEM_ACTOR.id)) {
+  if (
+    WRITTEN_BY_SYSTEM.has(event.type as DecisionEventType) &&
+    (actor.type !== SYSTEM_ACTOR.type || actor.id !== SYSTEM_ACTOR.id) &&
+    !operatorFailure(event.type, actor, event.payload)
+  ) {
     throw new NexusError('INVALID_ACTOR', `${event.type} is written by the control plane itself (${SYSTEM_ACTOR.type}/${SYSTEM_ACTOR.id})`);
   }
   if (!isJsonObject(event.payload as JsonValue)) throw schema('payload must be an object', 'payload');

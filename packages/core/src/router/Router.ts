@@ -17,6 +17,11 @@ export interface RouterResponse extends JsonObject {
 export interface RunOptions {
   /** Aborted when the caller gives up (deadline, shutdown); adapters stop their work. */
   readonly signal?: AbortSignal;
+  /**
+   * Which run this is: `executionId` is stable for the run and new for a retry, so an adapter
+   * can refuse to repeat a side effect it already performed (see the README's operations section).
+   */
+  readonly execution?: { readonly decisionId: string; readonly executionId: string };
 }
 
 /** One way of executing: declares its capabilities (`dry_run`, `apply`, `timeout`, `external`, …). */

@@ -67,6 +67,44 @@ export interface AppendRequest {
   readonly idempotency?: Omit<IdempotencyRecord, 'decisionId' | 'generation' | 'seq'>;
   /** The full router response of a completed run, kept for embedded audit packages. */
   readonly routerResult?: RouterResultRecord;
+  /**
+   * The decision's execution lease, changed in this append's transaction. A `LeaseGrant`
+   * takes it for the run these events start (the lease's `generation` and `requestedSeq` are
+   * `expectedVersion`'s), replacing any lease the decision had: a run never exists without
+   * its lease. `'release'` drops it (these events end the run); without a lease it is a no-op.
+   */
+  readonly lease?: LeaseGrant | 'release';
+}
+
+/**
+ * Who runs a decision's execution and until when they are presumed alive. At most one per
+ * decision: a row (document) keyed by decision id, changed only by conditional updates, so
+ * the store, not a process, decides which of two contenders holds it.
+ */
+export interface ExecutionLease {
+  readonly decisionId: string;
+  /** The log the run was started on. */
+  readonly generation: number;
+  /** Seq of the run's EXECUTION_REQUESTED event. */
+  readonly requestedSeq: number;
+  /** Opaque id of the process that holds it (non-empty, at most 256 characters). */
+  readonly owner: string;
+  /** Epoch milliseconds by the holder's clock; at or before a reader's "now" it has lapsed. */
+  readonly expiresAt: number;
+}
+
+export interface LeaseGrant {
+  readonly owner: string;
+  readonly expiresAt: number;
+}
+
+export interface LeaseTakeover {
+  readonly decisionId: string;
+  /** The holder the taker saw lapse; the takeover fails if someone else holds it by now. */
+  readonly fromOwner: string;
+  /** The taker's clock (epoch ms): the lease must expire at or before it. */
+  readonly now: number;
+  readonly grant: LeaseGrant;
 }
 
 export interface RouterResultRecord {
@@ -157,7 +195,8 @@ export interface ImportRequest {
    * `reject`: fail with DECISION_EXISTS if the id exists. `overwrite`: replace its log atomically
    * with a new generation; the replaced events are kept as a superseded log (readable with
    * `readEvents(id, { generation })`), never deleted, and the new log enters the feed as new
-   * entries (seq 0 of a generation above 0 tells a reader it is a replacement).
+   * entries (seq 0 of a generation above 0 tells a reader it is a replacement). An overwrite
+   * also drops the decision's execution lease: it belonged to a run on the replaced log.
    */
   readonly conflictMode: ImportConflictMode;
   /**
@@ -229,6 +268,29 @@ export interface EventStore {
   getTemplate(name: string): Promise<TemplateRecord | undefined>;
   /** Sorted by name. */
   listTemplates(): Promise<TemplateRecord[]>;
+
+  /**
+   * Extends the decision's lease to `expiresAt` if `owner` still holds it (lapsed or not, as
+   * long as nobody took it over). False when the lease is gone or held by another: the run
+   * was ended or taken over, and its owner should stop.
+   */
+  renewLease(decisionId: string, owner: string, expiresAt: number): Promise<boolean>;
+
+  /**
+   * Leases that expired at or before `now` (epoch ms), earliest expiry first, at most `limit`
+   * (default 100). A listing only: act on one through `takeOverLease`.
+   */
+  listExpiredLeases(now: number, limit?: number): Promise<ExecutionLease[]>;
+
+  /**
+   * One conditional update: the lease passes to `grant` only if it is still held by
+   * `fromOwner` and expired at or before `now`. Of any number of concurrent takers (on any
+   * handle or process) exactly one gets true.
+   */
+  takeOverLease(takeover: LeaseTakeover): Promise<boolean>;
+
+  /** Drops the decision's lease if `owner` holds it (a lease whose run already ended); true when dropped. */
+  releaseLease(decisionId: string, owner: string): Promise<boolean>;
 
   /**
    * Optional push notification that new events may exist (the feed is still read with

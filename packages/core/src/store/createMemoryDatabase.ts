@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../events/DecisionEvent.js';
-import type { DecisionHeader, DecisionStatus, IdempotencyRecord, RouterResultRecord, TemplateRecord } from './EventStore.js';
+import type { DecisionHeader, ExecutionLease, DecisionStatus, IdempotencyRecord, RouterResultRecord, TemplateRecord } from './EventStore.js';
 
 /**
  * The data behind one or more memory store handles. Opaque to callers: pass it to
@@ -33,6 +33,8 @@ export interface MemoryState {
   /** decisionId → runId → result. */
   readonly routerResults: Map<string, Map<string, RouterResultRecord>>;
   readonly templates: Map<string, TemplateRecord>;
+  /** decisionId → its execution lease. */
+  readonly leases: Map<string, ExecutionLease>;
   /** Listeners of every handle: an append through any handle notifies them all. */
   readonly listeners: Set<{ readonly listener: () => void }>;
   lastListPosition: number;
@@ -54,6 +56,7 @@ export function createMemoryDatabase(): MemoryDatabase {
     idempotency: new Map(),
     routerResults: new Map(),
     templates: new Map(),
+    leases: new Map(),
     listeners: new Set(),
     lastListPosition: 0,
     commitSection: createSerialQueue(),

@@ -4,6 +4,7 @@ import { copyJson } from '../json/copyJson.js';
 import type { JsonObject } from '../json/JsonValue.js';
 import { compareCodePoints } from '../json/unicode.js';
 import { checkImportRequest } from './checkImportRequest.js';
+import { checkLeaseGrant, checkLeaseOwner, checkLeaseTakeover, checkLeaseTime, leaseListLimit } from './checkLease.js';
 import { checkReadEventsOptions } from './checkReadEventsOptions.js';
 import { checkReadFeedOptions, invalidCheckpoint } from './checkReadFeedOptions.js';
 import { copyNewEvent, copyStoredEvent } from './copyStoredEvent.js';
@@ -20,6 +21,8 @@ import {
   type DecisionStatus,
   type DecisionSummary,
   type EventStore,
+  type ExecutionLease,
+  type LeaseTakeover,
   type FeedPage,
   type IdempotencyRecord,
   type ImportRequest,
@@ -52,7 +55,7 @@ export interface MemoryEventStoreOptions {
  */
 export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): EventStore {
   const state = memoryStateOf(options.database ?? createMemoryDatabase());
-  const { decisions, listing, feed, idempotency, routerResults, templates } = state;
+  const { decisions, listing, feed, idempotency, routerResults, templates, leases } = state;
   const beforeCommit = options.beforeCommit;
   const subscriptions = new Set<{ readonly listener: () => void }>();
   const inFlight = new Set<Promise<unknown>>();
@@ -158,6 +161,7 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
       const header = request.header === undefined ? undefined : frozenHeader(request.header);
       const idem = request.idempotency === undefined ? undefined : { ...request.idempotency };
       const routerResult = request.routerResult === undefined ? undefined : Object.freeze({ ...request.routerResult });
+      const lease = request.lease === undefined ? undefined : checkLeaseGrant(request.lease);
       const creating = header !== undefined;
 
       const stored = await tracked(
@@ -189,6 +193,13 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
               let runs = routerResults.get(decisionId);
               if (runs === undefined) routerResults.set(decisionId, (runs = new Map()));
               runs.set(routerResult.runId, routerResult);
+            }
+            if (lease === 'release') leases.delete(decisionId);
+            else if (lease !== undefined) {
+              leases.set(
+                decisionId,
+                Object.freeze({ decisionId, generation: expectedVersion.generation, requestedSeq: expectedVersion.length, ...lease }),
+              );
             }
             return stored;
           });
@@ -308,6 +319,7 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
             entry.logs.push(stored);
             entry.header = header;
             entry.status = status;
+            leases.delete(decisionId);
           }
           return stored;
         }),
@@ -334,6 +346,51 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
     async listTemplates(): Promise<TemplateRecord[]> {
       ensureOpen();
       return [...templates.values()].sort((a, b) => compareCodePoints(a.name, b.name)).map(copyTemplate);
+    },
+
+    async renewLease(decisionId: string, owner: string, expiresAt: number): Promise<boolean> {
+      ensureOpen();
+      checkLeaseOwner(owner);
+      checkLeaseTime(expiresAt, 'expiresAt');
+      return state.commitSection(() => {
+        const lease = leases.get(decisionId);
+        if (lease === undefined || lease.owner !== owner) return false;
+        leases.set(decisionId, Object.freeze({ ...lease, expiresAt }));
+        return true;
+      });
+    },
+
+    async listExpiredLeases(now: number, limit?: number): Promise<ExecutionLease[]> {
+      ensureOpen();
+      checkLeaseTime(now, 'now');
+      const size = leaseListLimit(limit);
+      return [...leases.values()]
+        .filter((lease) => lease.expiresAt <= now)
+        .sort((a, b) => a.expiresAt - b.expiresAt || compareCodePoints(a.decisionId, b.decisionId))
+        .slice(0, size)
+        .map((lease) => ({ ...lease }));
+    },
+
+    async takeOverLease(takeover: LeaseTakeover): Promise<boolean> {
+      ensureOpen();
+      const { decisionId, fromOwner, now, grant } = checkLeaseTakeover(takeover);
+      return state.commitSection(() => {
+        const lease = leases.get(decisionId);
+        if (lease === undefined || lease.owner !== fromOwner || lease.expiresAt > now) return false;
+        leases.set(decisionId, Object.freeze({ ...lease, owner: grant.owner, expiresAt: grant.expiresAt }));
+        return true;
+      });
+    },
+
+    async releaseLease(decisionId: string, owner: string): Promise<boolean> {
+      ensureOpen();
+      checkLeaseOwner(owner);
+      return state.commitSection(() => {
+        const lease = leases.get(decisionId);
+        if (lease === undefined || lease.owner !== owner) return false;
+        leases.delete(decisionId);
+        return true;
+      });
     },
 
     onAppend(listener: () => void): () => void {

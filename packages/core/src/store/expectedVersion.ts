@@ -1,4 +1,5 @@
 import { ConcurrencyConflictError, NexusError } from '../errors/NexusError.js';
+import { checkLeaseGrant } from './checkLease.js';
 import type { AppendRequest } from './EventStore.js';
 
 /*
@@ -57,6 +58,7 @@ export function checkAppendRequest(request: AppendRequest): void {
   if (events.length === 0) {
     throw new NexusError('INVALID_ARGUMENT', 'an append needs at least one event', { decisionId });
   }
+  if (request.lease !== undefined) checkLeaseGrant(request.lease);
   if (header !== undefined) {
     if (!sameLogVersion(expectedVersion, NEW_DECISION)) {
       throw new NexusError('INVALID_ARGUMENT', 'a decision is created as generation 0 at seq 0: expectedVersion must be NEW_DECISION with a header', {

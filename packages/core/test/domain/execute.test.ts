@@ -121,7 +121,7 @@ describe('execute', () => {
     const rejected = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
     expect(fulfilled).toHaveLength(1);
     expect(rejected).toHaveLength(1);
-    expect(['CONCURRENCY_CONFLICT', 'INVALID_STATE']).toContain((rejected[0]!.reason as NexusError).code);
+    expect((rejected[0]!.reason as NexusError).code).toBe('INVALID_STATE');
     expect(calls).toHaveLength(1);
     const types = (await first.store.readEvents(decisionId)).map((e) => e.type);
     expect(types.filter((t) => t === 'EXECUTION_REQUESTED')).toHaveLength(1);

@@ -17,6 +17,7 @@ export const METHOD_PERMISSIONS: Readonly<Record<string, readonly Role[] | typeo
   'ApprovalService/Approve': ['approver'],
   'ApprovalService/Revoke': ['approver'],
   'ExecutionService/Execute': ['executor'],
+  'ExecutionService/FailExecution': ['admin'],
   'ExecutionService/ListAdapters': ANY_CALLER,
   'TemplateService/CreateTemplate': ['admin'],
   'TemplateService/GetTemplate': ANY_CALLER,

@@ -12,6 +12,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CliCommand
   approve: { summary: 'approve a decision', load: async () => (await import('./commands/approve.js')).approve },
   revoke: { summary: 'withdraw an approval', load: async () => (await import('./commands/revoke.js')).revoke },
   execute: { summary: 'execute an approved decision through a router adapter', load: async () => (await import('./commands/execute.js')).execute },
+  execution: { summary: 'operator commands on runs: fail a stuck run', load: async () => (await import('./commands/execution.js')).execution },
   template: { summary: 'create, get and list policy templates', load: async () => (await import('./commands/template.js')).template },
   bundle: { summary: 'export and import decision bundles', load: async () => (await import('./commands/bundle.js')).bundle },
   audit: { summary: 'export audit packages and verify them on the server', load: async () => (await import('./commands/audit.js')).audit },

@@ -98,11 +98,24 @@ export interface ServerConfig {
   /** How long shutdown waits for in-flight calls before cancelling them. */
   readonly shutdownGraceMs: number;
   readonly logLevel?: LogLevel;
+  /** Execution leases and the recovery sweep (README, operations). */
+  readonly executions: ExecutionSettings;
   /** Absent: no metrics listener. */
   readonly metrics?: MetricsConfig;
   /** Absent: no tracing (the SDK is not even loaded). */
   readonly tracing?: TracingConfig;
 }
+
+export interface ExecutionSettings {
+  /** How long a run's lease lasts without renewal. */
+  readonly leaseMs: number;
+  /** How often the server renews the lease of each run it executes. */
+  readonly renewMs: number;
+  /** How often the server looks for lapsed leases (also once at start-up). */
+  readonly sweepMs: number;
+}
+
+export const DEFAULT_EXECUTION_SETTINGS: ExecutionSettings = Object.freeze({ leaseMs: 30_000, renewMs: 10_000, sweepMs: 15_000 });
 
 export const DEFAULT_ADAPTER_CAPABILITIES: readonly string[] = Object.freeze(['apply', 'timeout', 'external']);
 export const DEFAULT_ADAPTER_TIMEOUT_MS = 30_000;

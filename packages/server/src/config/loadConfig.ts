@@ -6,9 +6,11 @@ import { isRole, ROLES, type Role } from '../auth/roles.js';
 import {
   DEFAULT_ADAPTER_CAPABILITIES,
   DEFAULT_ADAPTER_TIMEOUT_MS,
+  DEFAULT_EXECUTION_SETTINGS,
   DEFAULT_SHUTDOWN_GRACE_MS,
   DEFAULT_TRACE_EXPORT_INTERVAL_MS,
   DEFAULT_TRACING_SERVICE_NAME,
+  type ExecutionSettings,
   type AdapterConfig,
   type AuthConfig,
   type CertificateIdentity,
@@ -250,7 +252,7 @@ function tracingConfig(value: unknown): TracingConfig {
  * directories) are relative to `baseDir`, the file's directory.
  */
 export function parseConfig(value: unknown, baseDir: string): ServerConfig {
-  const root = object(value, 'config', ['listen', 'store', 'auth', 'tls', 'adapters', 'limits', 'shutdownGraceMs', 'logLevel', 'logging', 'metrics', 'tracing']);
+  const root = object(value, 'config', ['listen', 'store', 'auth', 'tls', 'adapters', 'limits', 'shutdownGraceMs', 'logLevel', 'logging', 'metrics', 'tracing', 'executions']);
   let auth: AuthConfig | undefined;
   let forbidSelfApproval = false;
   if (root['auth'] !== undefined) {
@@ -292,9 +294,21 @@ export function parseConfig(value: unknown, baseDir: string): ServerConfig {
     },
     shutdownGraceMs: positiveInt(root['shutdownGraceMs'], 'shutdownGraceMs', DEFAULT_SHUTDOWN_GRACE_MS),
     ...(logLevel === undefined ? {} : { logLevel: logLevel as LogLevel }),
+    executions: executionSettings(root['executions']),
     ...(metrics ? { metrics } : {}),
     ...(tracing ? { tracing } : {}),
   };
+}
+
+function executionSettings(value: unknown): ExecutionSettings {
+  if (value === undefined) return DEFAULT_EXECUTION_SETTINGS;
+  const entry = object(value, 'executions', ['leaseMs', 'renewMs', 'sweepMs']);
+  const leaseMs = positiveInt(entry['leaseMs'], 'executions.leaseMs', DEFAULT_EXECUTION_SETTINGS.leaseMs);
+  const renewMs = positiveInt(entry['renewMs'], 'executions.renewMs', Math.min(DEFAULT_EXECUTION_SETTINGS.renewMs, Math.floor(leaseMs / 3)));
+  const sweepMs = positiveInt(entry['sweepMs'], 'executions.sweepMs', Math.min(DEFAULT_EXECUTION_SETTINGS.sweepMs, Math.floor(leaseMs / 2)));
+  if (leaseMs < 100) fail('executions.leaseMs', 'must be at least 100');
+  if (renewMs >= leaseMs) fail('executions.renewMs', 'must be shorter than executions.leaseMs, or a live run loses its lease');
+  return { leaseMs, renewMs, sweepMs };
 }
 
 /** Reads and validates a JSON configuration file; ConfigError names the file and the problem. */

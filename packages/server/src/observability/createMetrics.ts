@@ -23,6 +23,7 @@ export interface ServerMetrics {
   readonly approvals: Counter<'action'>;
   readonly executions: Counter<'outcome'>;
   readonly executionsRecovered: Counter;
+  readonly recoveryFailures: Counter;
   /** Registers an open watch stream; the returned function unregisters it. */
   openWatch(stream: WatchStreamProbe): () => void;
 }
@@ -78,7 +79,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Serve
     executions: new Counter({ name: 'nexus_executions_total', help: 'Executions finished, by outcome (completed, failed).', labelNames: ['outcome'], registers: [registry] }),
     executionsRecovered: new Counter({
       name: 'nexus_executions_recovered_total',
-      help: 'Executions left running by a crashed process and closed as failed by the recovery sweep.',
+      help: 'Executions whose server died mid-run (lease lapsed), closed as failed by this server\'s recovery sweep.',
+      registers: [registry],
+    }),
+    recoveryFailures: new Counter({
+      name: 'nexus_execution_recovery_failures_total',
+      help: 'Interrupted executions the recovery sweep found but could not close yet (it retries on its next sweep).',
       registers: [registry],
     }),
     openWatch(stream) {

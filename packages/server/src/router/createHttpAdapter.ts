@@ -48,7 +48,21 @@ export function createHttpAdapter(options: HttpAdapterOptions): RouterAdapter {
       try {
         response = await fetch(options.url, {
           method: 'POST',
-          headers: { ...options.headers, 'content-type': 'application/json', accept: 'application/json', 'x-nexus-adapter-id': options.id, ...(traceparent ? { traceparent } : {}) },
+          headers: {
+            ...options.headers,
+            'content-type': 'application/json',
+            accept: 'application/json',
+            'x-nexus-adapter-id': options.id,
+            // Percent-encoded: ids may hold characters a header value cannot.
+            ...(runOptions.execution
+              ? {
+                  'x-nexus-decision-id': encodeURIComponent(runOptions.execution.decisionId),
+                  'x-nexus-execution-id': encodeURIComponent(runOptions.execution.executionId),
+                }
+              : {}),
+            // The executor's own work joins the call's trace (W3C trace context).
+            ...(traceparent ? { traceparent } : {}),
+          },
           body: canonicalJson(request),
           redirect: 'error',
           signal,

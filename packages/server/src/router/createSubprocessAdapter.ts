@@ -21,11 +21,40 @@ export interface SubprocessAdapterOptions {
 
 const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'TZ', 'SYSTEMROOT'];
 
+/** Exit status of the wrapper when the command cannot be started (as a shell reports it). */
+const NOT_STARTED = 127;
+
+/**
+ * The command runs under this small POSIX shell wrapper, which leads the run's process group.
+ * File descriptor 3 is a pipe whose other end only the server holds: when the server dies,
+ * even by SIGKILL, the kernel closes that end, `read` sees end of file, and the watcher kills
+ * the whole group, so no command outlives its server unnoticed. The command itself does not
+ * inherit fd 3. The wrapper exits as the command did (re-raising its signal).
+ */
+const PARENT_WATCH = [
+  'command -v "$1" >/dev/null 2>&1 || { echo "ENOENT: $1" >&2; exit 127; }',
+  'exec 4<&0',
+  '"$@" <&4 4<&- 3<&- &',
+  'cmd=$!',
+  'exec 4<&-',
+  '( read -r _ <&3; kill -KILL 0 ) &',
+  'watch=$!',
+  'exec 3<&-',
+  'wait "$cmd"',
+  'status=$?',
+  'kill "$watch" 2>/dev/null',
+  'if [ "$status" -gt 128 ] && [ "$status" -lt 160 ]; then kill -$((status - 128)) $$; fi',
+  'exit "$status"',
+].join('\n');
+
 /**
  * Runs a configured command per execution: the compiled router request as canonical JSON on
  * stdin, the router response as a JSON object on stdout, exit code 0. A non-zero exit, a
  * timeout or unreadable output fails the run (the decision records ROUTER_ERROR). The command
- * runs in its own process group so a timeout stops everything it started.
+ * runs in its own process group so a timeout, a cancellation or shutdown stops everything it
+ * started, and (on POSIX systems) under a wrapper that kills that group when the server process
+ * dies (see `PARENT_WATCH`). The environment names the run: `NEXUS_DECISION_ID` and
+ * `NEXUS_EXECUTION_ID` (stable for the run, new for a retry).
  */
 export function createSubprocessAdapter(options: SubprocessAdapterOptions): RouterAdapter {
   const [program, ...args] = options.command;
@@ -49,12 +78,24 @@ export function createSubprocessAdapter(options: SubprocessAdapterOptions): Rout
           reject(new Error(`${label} was cancelled before it started`));
           return;
         }
-        const child = spawn(program, args, {
-          cwd: options.cwd,
-          env: { ...baseEnv, ...options.env, NEXUS_ADAPTER_ID: options.id, NEXUS_DRY_RUN: request.dry_run ? '1' : '0', ...traceEnv() },
-          stdio: ['pipe', 'pipe', 'pipe'],
-          detached: process.platform !== 'win32',
-        });
+        const env: Record<string, string> = { ...baseEnv, ...options.env, NEXUS_ADAPTER_ID: options.id, NEXUS_DRY_RUN: request.dry_run ? '1' : '0' };
+        if (runOptions.execution) {
+          env['NEXUS_DECISION_ID'] = runOptions.execution.decisionId;
+          env['NEXUS_EXECUTION_ID'] = runOptions.execution.executionId;
+        }
+        Object.assign(env, traceEnv());
+        const posix = process.platform !== 'win32';
+        const child = posix
+          ? spawn('/bin/sh', ['-c', PARENT_WATCH, 'nexus-adapter', program, ...args], {
+              cwd: options.cwd,
+              env,
+              stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+              detached: true,
+            })
+          : spawn(program, args, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+        // The server's end of the parent-death pipe: never written, closed by the kernel when this process dies.
+        const lifeline = child.stdio[3] as NodeJS.ReadableStream | null | undefined;
+        lifeline?.on('error', () => undefined);
         const stdout: Buffer[] = [];
         let stdoutBytes = 0;
         let stderr = '';
@@ -100,6 +141,9 @@ export function createSubprocessAdapter(options: SubprocessAdapterOptions): Rout
           if (killTimer) clearTimeout(killTimer);
           signal?.removeEventListener('abort', onAbort);
           if (spawnError) return reject(new Error(`${label} could not run: ${spawnError.message}`));
+          if (posix && code === NOT_STARTED && stderr.startsWith('ENOENT: ')) {
+            return reject(new Error(`${label} could not run: spawn ${program} ENOENT`));
+          }
           if (failure !== undefined) return reject(new Error(failure));
           if (code !== 0) {
             const how = code === null ? `was killed by ${sig}` : `exited with code ${code}`;

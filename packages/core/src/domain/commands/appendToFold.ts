@@ -1,5 +1,5 @@
 import type { NewEvent } from '../../events/DecisionEvent.js';
-import type { RouterResultRecord } from '../../store/EventStore.js';
+import type { LeaseGrant, RouterResultRecord } from '../../store/EventStore.js';
 import { applyEvent, cloneFold, viewOf, type DecisionFold } from '../decisionFold.js';
 import type { IdempotencyClaim } from '../idempotency.js';
 import type { DecisionView } from '../NexusControlApi.js';
@@ -17,7 +17,12 @@ export async function appendToFold(
   deps: ServiceDeps,
   fold: DecisionFold,
   events: readonly NewEvent[],
-  extra: { claim?: IdempotencyClaim | undefined; routerResult?: RouterResultRecord; asOf?: number } = {},
+  extra: {
+    claim?: IdempotencyClaim | undefined;
+    routerResult?: RouterResultRecord;
+    asOf?: number;
+    lease?: LeaseGrant | 'release';
+  } = {},
 ): Promise<DecisionView> {
   // A command under an idempotency key answers as of its own instant (its events' time), so a
   // repeat or a twin that lost the race, replaying the log up to those events, answers the same.
@@ -32,6 +37,7 @@ export async function appendToFold(
     status: view.status,
     ...(extra.claim ? { idempotency: extra.claim } : {}),
     ...(extra.routerResult ? { routerResult: extra.routerResult } : {}),
+    ...(extra.lease ? { lease: extra.lease } : {}),
   });
   try {
     deps.cache.applyAppended(fold, stored.events);

@@ -1,21 +1,24 @@
-import { SYSTEM_ACTOR, type Mode, type NewEvent } from '../../events/DecisionEvent.js';
+import { SYSTEM_ACTOR, type Actor, type Mode, type NewEvent } from '../../events/DecisionEvent.js';
 import { commandEvent } from './commandEvent.js';
 import { isConcurrencyConflict, NexusError, type ErrorDetails } from '../../errors/NexusError.js';
 import { canonicalJson } from '../../json/canonicalJson.js';
 import { digestOf, sha256Hex } from '../../json/digest.js';
 import { isJsonObject } from '../../json/JsonValue.js';
 import { compileRouterRequest } from '../../router/compileRouterRequest.js';
-import type { RouterAdapter, RouterResponse } from '../../router/Router.js';
+import type { RouterAdapter, RouterRequest, RouterResponse } from '../../router/Router.js';
 import { identifierProblem } from '../../text/identifier.js';
 import { FIELD_LIMITS, storableText } from '../../text/limits.js';
 import { formatTimestamp } from '../../time/timestamp.js';
 import { activeApprovalCount, statusAt, viewOf, type DecisionFold } from '../decisionFold.js';
-import { definedFields, runIdempotent } from '../idempotency.js';
+import { executionIdOf, leaseNow } from '../executionLeases.js';
+import { definedFields, runIdempotent, type IdempotencyClaim } from '../idempotency.js';
 import type { BlockingReason, CommandContext, ExecuteInput, ExecutionResult } from '../NexusControlApi.js';
 import { replayDecision } from '../replay.js';
 import type { ServiceDeps } from '../ServiceDeps.js';
 import { validateActor, validateDecisionId, validateMode, validateName } from '../validation.js';
 import { appendToFold } from './appendToFold.js';
+import { keepLease } from './keepLease.js';
+import { retryOnConflict } from './retryOnConflict.js';
 
 /**
  * Every reason the policy forbids executing now, collected without short-circuiting
@@ -103,48 +106,26 @@ export async function executeDecision(
     'execute',
     definedFields({ decisionId, adapterId, mode: modeOverride }),
     async (claim) => {
-      const fold = await deps.cache.load(decisionId);
-      const now = deps.clock.now();
-      const status = statusAt(fold, now);
-      if (status !== 'approved' && status !== 'failed') {
-        throw new NexusError('INVALID_STATE', `decision ${decisionId} is ${status}: only an approved decision, or a failed one (retry), can execute`, {
-          decisionId,
-          status,
-        });
-      }
-      const mode = modeOverride ?? fold.requestedMode;
-      const adapter = deps.router.adapter(adapterId);
-      const violations = policyViolations(fold, adapter, adapterId, mode, now);
-      if (violations.length > 0) {
-        const details: ErrorDetails = { decisionId, violations };
-        const message = `decision ${decisionId} may not execute: ${violations.map((v) => v.message).join('; ')}`;
-        // An unknown adapter is one more violation, reported with the others (execution.proto).
-        throw new NexusError('POLICY_VIOLATION', message, details);
-      }
+      // Only the start is retried: a lost race re-reads and re-validates (a twin may have
+      // started the run meanwhile). Nothing is retried once the adapter was called.
+      const started = await retryOnConflict(deps.maxConflictRetries, () => startRun(deps, decisionId, adapterId, modeOverride, actor, claim));
+      const { fold, adapter, request, generation, requestedSeq } = started;
+      const execution = { decisionId, executionId: executionIdOf(decisionId, generation, requestedSeq) };
 
-      const request = compileRouterRequest(fold, adapterId, mode === 'dry_run');
-      const ts = formatTimestamp(now);
-      // REQUESTED and STARTED go in one append: once it lands the decision is `executing`, so no
-      // approval or revocation can slip between them, and a concurrent execute loses the race.
-      const started = await appendToFold(
-        deps,
-        fold,
-        [
-          commandEvent('EXECUTION_REQUESTED', { adapter_id: adapterId, dry_run: mode === 'dry_run' }, actor, ts),
-          commandEvent('EXECUTION_STARTED', { router_request_digest: digestOf(request) }, SYSTEM_ACTOR, ts),
-        ],
-        { claim },
-      );
-      const requestedSeq = started.executions[started.executions.length - 1]!.requestedSeq;
-      const generation = fold.generation;
-
+      const keeper = keepLease(deps.store, deps.clock, deps.leases, decisionId);
+      const signal = input.signal ? AbortSignal.any([input.signal, keeper.lost]) : keeper.lost;
       let outcome: Outcome;
       try {
-        const response = await adapter!.run(request, input.signal ? { signal: input.signal } : {});
+        const response = await adapter.run(request, { signal, execution });
         outcome = outcomeOf(response, fold.policy?.maxSteps ?? null, formatTimestamp(deps.clock.now()));
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        outcome = failure(null, 'ROUTER_ERROR', message || 'the router failed', formatTimestamp(deps.clock.now()));
+        const message = (error instanceof Error ? error.message : String(error)) || 'the router failed';
+        const ts = formatTimestamp(deps.clock.now());
+        // A stopped call (shutdown, deadline, lost lease) is still a router error, but it leaves
+        // the side effect unknown: the message says so.
+        outcome = failure(null, 'ROUTER_ERROR', signal.aborted ? `interrupted: outcome unknown: ${abortReason(signal)}; ${message}` : message, ts);
+      } finally {
+        keeper.stop();
       }
       const decision = await appendOutcome(deps, decisionId, { generation, requestedSeq }, outcome);
       return {
@@ -169,6 +150,67 @@ export async function executeDecision(
   );
 }
 
+interface StartedRun {
+  readonly fold: DecisionFold;
+  readonly adapter: RouterAdapter;
+  readonly request: RouterRequest;
+  readonly generation: number;
+  readonly requestedSeq: number;
+}
+
+/** State guard, policy check, then REQUESTED+STARTED appended together with the run's lease. */
+async function startRun(
+  deps: ServiceDeps,
+  decisionId: string,
+  adapterId: string,
+  modeOverride: Mode | undefined,
+  actor: Actor,
+  claim: IdempotencyClaim | undefined,
+): Promise<StartedRun> {
+  const fold = await deps.cache.load(decisionId);
+  const now = deps.clock.now();
+  const status = statusAt(fold, now);
+  if (status !== 'approved' && status !== 'failed') {
+    throw new NexusError('INVALID_STATE', `decision ${decisionId} is ${status}: only an approved decision, or a failed one (retry), can execute`, {
+      decisionId,
+      status,
+    });
+  }
+  const mode = modeOverride ?? fold.requestedMode;
+  const adapter = deps.router.adapter(adapterId);
+  const violations = policyViolations(fold, adapter, adapterId, mode, now);
+  if (violations.length > 0 || !adapter) {
+    const details: ErrorDetails = { decisionId, violations };
+    const message = `decision ${decisionId} may not execute: ${violations.map((v) => v.message).join('; ')}`;
+    // An unknown adapter is one more violation, reported with the others (execution.proto).
+    throw new NexusError('POLICY_VIOLATION', message, details);
+  }
+
+  const request = compileRouterRequest(fold, adapterId, mode === 'dry_run');
+  const ts = formatTimestamp(now);
+  // REQUESTED and STARTED go in one append: once it lands the decision is `executing`, so no
+  // approval or revocation can slip between them, and a concurrent execute loses the race.
+  // The lease is taken in the same transaction, so no started run is ever without an owner.
+  const started = await appendToFold(
+    deps,
+    fold,
+    [
+      commandEvent('EXECUTION_REQUESTED', { adapter_id: adapterId, dry_run: mode === 'dry_run' }, actor, ts),
+      commandEvent('EXECUTION_STARTED', { router_request_digest: digestOf(request) }, SYSTEM_ACTOR, ts),
+    ],
+    { claim, lease: { owner: deps.leases.owner, expiresAt: leaseNow(now) + deps.leases.leaseMs } },
+  );
+  // The view, not the shared fold: the fold may stay behind if applying the stored events to it failed.
+  const requestedSeq = started.executions[started.executions.length - 1]!.requestedSeq;
+  return { fold, adapter, request, generation: fold.generation, requestedSeq };
+}
+
+function abortReason(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.message) return reason.message;
+  return typeof reason === 'string' && reason !== '' ? reason : 'the call was cancelled';
+}
+
 /** Only this execution writes while the decision is `executing`; a conflict means a reload is due. */
 async function appendOutcome(
   deps: ServiceDeps,
@@ -188,6 +230,7 @@ async function appendOutcome(
     }
     try {
       return await appendToFold(deps, fold, [outcome.event], {
+        lease: 'release',
         ...(outcome.responseJson !== undefined
           ? { routerResult: { runId: (outcome.response as RouterResponse).run_id, responseJson: outcome.responseJson } }
           : {}),

@@ -21,7 +21,9 @@ options:
                        a schema that is not current; run 'nexus-control migrate' instead)
   --config FILE        JSON configuration: auth (tokens, mtls, forbidSelfApproval), tls,
                        adapters, limits, shutdownGraceMs, logging.level (or logLevel),
-                       metrics.listen (Prometheus /metrics), tracing (OTLP/HTTP endpoint)
+                       metrics.listen (Prometheus /metrics), tracing (OTLP/HTTP endpoint),
+                       executions (leaseMs, renewMs, sweepMs: execution leases and their
+                       recovery)
   --log-level LEVEL    debug, info (default), warn or error
   -h, --help           show this help
 
@@ -127,6 +129,7 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
       storeName: storeKind(storeSpec),
       ...(config.metrics ? { metrics: config.metrics } : {}),
       ...(config.tracing ? { tracing: config.tracing } : {}),
+      executions: config.executions,
     });
   } catch (error) {
     await store.close();

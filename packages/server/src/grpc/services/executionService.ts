@@ -1,4 +1,12 @@
-import type { ExecuteRequest, ExecuteResponse, ExecutionServiceServer, ListAdaptersRequest, ListAdaptersResponse } from '@nexus-control/client';
+import type {
+  ExecuteRequest,
+  ExecuteResponse,
+  ExecutionServiceServer,
+  FailExecutionRequest,
+  FailExecutionResponse,
+  ListAdaptersRequest,
+  ListAdaptersResponse,
+} from '@nexus-control/client';
 import { canonicalJson } from '@nexus-control/core';
 import { decisionOut, modeIn } from '../convert.js';
 import type { RpcRuntime } from '../createRpcRuntime.js';
@@ -20,6 +28,12 @@ export function executionService(rpc: RpcRuntime, { nexus, router }: ServerDeps)
         execution: decision.executions.find((e) => e.requestedSeq === result.execution.requestedSeq),
         routerResponseJson: result.response ? canonicalJson(result.response) : '',
       };
+    }),
+
+    failExecution: rpc.unary<FailExecutionRequest, FailExecutionResponse>('ExecutionService/FailExecution', async (req, ctx) => {
+      const view = await nexus.failExecution(req.decisionId, { reason: req.reason }, commandContext(ctx, req.idempotencyKey));
+      const decision = decisionOut(view);
+      return { decision, execution: decision.executions.at(-1) };
     }),
 
     listAdapters: rpc.unary<ListAdaptersRequest, ListAdaptersResponse>('ExecutionService/ListAdapters', async () => ({

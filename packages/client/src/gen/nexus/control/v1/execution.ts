@@ -61,6 +61,31 @@ export interface ExecuteResponse {
   routerResponseJson: string;
 }
 
+/** Fail the run of an executing decision. */
+export interface FailExecutionRequest {
+  /** The decision. */
+  decisionId: string;
+  /** Why the run is failed; required, recorded in the event's error_message. */
+  reason: string;
+  /**
+   * Repeating a command with the same key returns the first result and writes nothing
+   * new.
+   */
+  idempotencyKey: string;
+  /** Optional assertion of the caller's identity; see CreateDecisionRequest.actor. */
+  actor?: Actor | undefined;
+}
+
+/** The decision after its run was failed. */
+export interface FailExecutionResponse {
+  /** The decision's state afterwards (failed). */
+  decision?:
+    | Decision
+    | undefined;
+  /** The execution that was failed. */
+  execution?: Execution | undefined;
+}
+
 /** List the configured adapters. */
 export interface ListAdaptersRequest {
 }
@@ -333,6 +358,220 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
   },
 };
 
+function createBaseFailExecutionRequest(): FailExecutionRequest {
+  return { decisionId: "", reason: "", idempotencyKey: "", actor: undefined };
+}
+
+export const FailExecutionRequest: MessageFns<FailExecutionRequest> = {
+  encode(message: FailExecutionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.decisionId !== "") {
+      writer.uint32(10).string(message.decisionId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(26).string(message.idempotencyKey);
+    }
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FailExecutionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFailExecutionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.decisionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FailExecutionRequest {
+    return {
+      decisionId: isSet(object.decisionId)
+        ? globalThis.String(object.decisionId)
+        : isSet(object.decision_id)
+        ? globalThis.String(object.decision_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+    };
+  },
+
+  toJSON(message: FailExecutionRequest): unknown {
+    const obj: any = {};
+    if (message.decisionId !== "") {
+      obj.decisionId = message.decisionId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FailExecutionRequest>): FailExecutionRequest {
+    return FailExecutionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FailExecutionRequest>): FailExecutionRequest {
+    const message = createBaseFailExecutionRequest();
+    message.decisionId = object.decisionId ?? "";
+    message.reason = object.reason ?? "";
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    return message;
+  },
+};
+
+function createBaseFailExecutionResponse(): FailExecutionResponse {
+  return { decision: undefined, execution: undefined };
+}
+
+export const FailExecutionResponse: MessageFns<FailExecutionResponse> = {
+  encode(message: FailExecutionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.decision !== undefined) {
+      Decision.encode(message.decision, writer.uint32(10).fork()).join();
+    }
+    if (message.execution !== undefined) {
+      Execution.encode(message.execution, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FailExecutionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFailExecutionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.decision = Decision.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.execution = Execution.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FailExecutionResponse {
+    return {
+      decision: isSet(object.decision) ? Decision.fromJSON(object.decision) : undefined,
+      execution: isSet(object.execution) ? Execution.fromJSON(object.execution) : undefined,
+    };
+  },
+
+  toJSON(message: FailExecutionResponse): unknown {
+    const obj: any = {};
+    if (message.decision !== undefined) {
+      obj.decision = Decision.toJSON(message.decision);
+    }
+    if (message.execution !== undefined) {
+      obj.execution = Execution.toJSON(message.execution);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FailExecutionResponse>): FailExecutionResponse {
+    return FailExecutionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FailExecutionResponse>): FailExecutionResponse {
+    const message = createBaseFailExecutionResponse();
+    message.decision = (object.decision !== undefined && object.decision !== null)
+      ? Decision.fromPartial(object.decision)
+      : undefined;
+    message.execution = (object.execution !== undefined && object.execution !== null)
+      ? Execution.fromPartial(object.execution)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseListAdaptersRequest(): ListAdaptersRequest {
   return {};
 }
@@ -546,10 +785,13 @@ export type ExecutionServiceService = typeof ExecutionServiceService;
 export const ExecutionServiceService = {
   /**
    * Checks the policy now (every failure reported together as POLICY_VIOLATION), then
-   * runs the decision. Of two concurrent executes of one decision exactly one runs; the
-   * other fails with CONCURRENCY_CONFLICT (ABORTED) or INVALID_STATE, also across server
-   * replicas sharing a database. A router failure is not an RPC error: the response
-   * carries the failed execution. Role: executor.
+   * runs the decision. Of two concurrent executes of one decision exactly one runs, also
+   * across server replicas sharing a database; the other re-checks the decision after
+   * losing the race and fails with INVALID_STATE (or, repeating the winner's idempotency
+   * key, receives the winner's result). A router failure is not an RPC error: the response
+   * carries the failed execution. The run is owned by this server through a lease it
+   * renews; if the server dies mid-run, any replica records the run as failed with
+   * error_code EXECUTION_INTERRUPTED once the lease lapses. Role: executor.
    */
   execute: {
     path: "/nexus.control.v1.ExecutionService/Execute" as const,
@@ -559,6 +801,24 @@ export const ExecutionServiceService = {
     requestDeserialize: (value: Buffer): ExecuteRequest => ExecuteRequest.decode(value),
     responseSerialize: (value: ExecuteResponse): Buffer => Buffer.from(ExecuteResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExecuteResponse => ExecuteResponse.decode(value),
+  },
+  /**
+   * Ends the run of an executing decision now, for a run that is stuck or whose server is
+   * gone: records EXECUTION_FAILED with error_code EXECUTION_FAILED_BY_OPERATOR, the
+   * caller as the event's actor and the reason in its error_message, and drops the run's
+   * lease (a server still running it stops its adapter). The decision can then execute
+   * again under its policy. A decision that is not executing fails with INVALID_STATE.
+   * Role: admin.
+   */
+  failExecution: {
+    path: "/nexus.control.v1.ExecutionService/FailExecution" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FailExecutionRequest): Buffer => Buffer.from(FailExecutionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FailExecutionRequest => FailExecutionRequest.decode(value),
+    responseSerialize: (value: FailExecutionResponse): Buffer =>
+      Buffer.from(FailExecutionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FailExecutionResponse => FailExecutionResponse.decode(value),
   },
   /** The adapters this server can execute through, with their capabilities. Role: any. */
   listAdapters: {
@@ -576,12 +836,24 @@ export const ExecutionServiceService = {
 export interface ExecutionServiceServer extends UntypedServiceImplementation {
   /**
    * Checks the policy now (every failure reported together as POLICY_VIOLATION), then
-   * runs the decision. Of two concurrent executes of one decision exactly one runs; the
-   * other fails with CONCURRENCY_CONFLICT (ABORTED) or INVALID_STATE, also across server
-   * replicas sharing a database. A router failure is not an RPC error: the response
-   * carries the failed execution. Role: executor.
+   * runs the decision. Of two concurrent executes of one decision exactly one runs, also
+   * across server replicas sharing a database; the other re-checks the decision after
+   * losing the race and fails with INVALID_STATE (or, repeating the winner's idempotency
+   * key, receives the winner's result). A router failure is not an RPC error: the response
+   * carries the failed execution. The run is owned by this server through a lease it
+   * renews; if the server dies mid-run, any replica records the run as failed with
+   * error_code EXECUTION_INTERRUPTED once the lease lapses. Role: executor.
    */
   execute: handleUnaryCall<ExecuteRequest, ExecuteResponse>;
+  /**
+   * Ends the run of an executing decision now, for a run that is stuck or whose server is
+   * gone: records EXECUTION_FAILED with error_code EXECUTION_FAILED_BY_OPERATOR, the
+   * caller as the event's actor and the reason in its error_message, and drops the run's
+   * lease (a server still running it stops its adapter). The decision can then execute
+   * again under its policy. A decision that is not executing fails with INVALID_STATE.
+   * Role: admin.
+   */
+  failExecution: handleUnaryCall<FailExecutionRequest, FailExecutionResponse>;
   /** The adapters this server can execute through, with their capabilities. Role: any. */
   listAdapters: handleUnaryCall<ListAdaptersRequest, ListAdaptersResponse>;
 }
@@ -589,10 +861,13 @@ export interface ExecutionServiceServer extends UntypedServiceImplementation {
 export interface ExecutionServiceClient extends Client {
   /**
    * Checks the policy now (every failure reported together as POLICY_VIOLATION), then
-   * runs the decision. Of two concurrent executes of one decision exactly one runs; the
-   * other fails with CONCURRENCY_CONFLICT (ABORTED) or INVALID_STATE, also across server
-   * replicas sharing a database. A router failure is not an RPC error: the response
-   * carries the failed execution. Role: executor.
+   * runs the decision. Of two concurrent executes of one decision exactly one runs, also
+   * across server replicas sharing a database; the other re-checks the decision after
+   * losing the race and fails with INVALID_STATE (or, repeating the winner's idempotency
+   * key, receives the winner's result). A router failure is not an RPC error: the response
+   * carries the failed execution. The run is owned by this server through a lease it
+   * renews; if the server dies mid-run, any replica records the run as failed with
+   * error_code EXECUTION_INTERRUPTED once the lease lapses. Role: executor.
    */
   execute(
     request: ExecuteRequest,
@@ -608,6 +883,29 @@ export interface ExecutionServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ExecuteResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Ends the run of an executing decision now, for a run that is stuck or whose server is
+   * gone: records EXECUTION_FAILED with error_code EXECUTION_FAILED_BY_OPERATOR, the
+   * caller as the event's actor and the reason in its error_message, and drops the run's
+   * lease (a server still running it stops its adapter). The decision can then execute
+   * again under its policy. A decision that is not executing fails with INVALID_STATE.
+   * Role: admin.
+   */
+  failExecution(
+    request: FailExecutionRequest,
+    callback: (error: ServiceError | null, response: FailExecutionResponse) => void,
+  ): ClientUnaryCall;
+  failExecution(
+    request: FailExecutionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FailExecutionResponse) => void,
+  ): ClientUnaryCall;
+  failExecution(
+    request: FailExecutionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FailExecutionResponse) => void,
   ): ClientUnaryCall;
   /** The adapters this server can execute through, with their capabilities. Role: any. */
   listAdapters(

@@ -551,7 +551,11 @@ export interface Execution {
   stepsExecuted?:
     | number
     | undefined;
-  /** Failure code (e.g. "ROUTER_ERROR", "MAX_STEPS_EXCEEDED"); empty unless failed. */
+  /**
+   * Failure code: "ROUTER_ERROR", "MAX_STEPS_EXCEEDED", "EXECUTION_INTERRUPTED" (its server
+   * died mid-run; closed by a recovery sweep, outcome unknown) or
+   * "EXECUTION_FAILED_BY_OPERATOR" (see ExecutionService.FailExecution); empty unless failed.
+   */
   errorCode: string;
   /** Failure message; empty unless failed. */
   errorMessage: string;
