@@ -167,8 +167,13 @@ describe('--store', () => {
     expect(JSON.stringify({ message: (error as Error).message, details: (error as { details?: unknown }).details })).not.toContain('p4ssw0rd');
   });
 
-  it('mongodb is recognised but not available yet, with a clear error', async () => {
-    await expect(openStore('mongodb://localhost/db')).rejects.toThrow(/MongoDB store is not available/);
+  it('an unreachable MongoDB is STORE_UNAVAILABLE, and the error never holds its password', async () => {
+    const error = await openStore('mongodb://u:p4ssw0rd@127.0.0.1:1/db?serverSelectionTimeoutMS=500').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(JSON.stringify({ message: (error as Error).message, details: (error as { details?: unknown }).details })).not.toContain('p4ssw0rd');
+  });
+
+  it('an unknown scheme or an empty SQLite path is refused with a clear error', async () => {
     await expect(openStore('redis://localhost')).rejects.toThrow(StoreSpecError);
     await expect(openStore('sqlite:')).rejects.toThrow(/needs a path/);
   });

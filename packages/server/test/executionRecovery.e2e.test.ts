@@ -9,6 +9,7 @@ import { binPath, spawnServe, type ServeProcess } from './helpers/serveProcess.j
 import { tempDir } from './helpers/tempDir.js';
 import { executorScript } from './helpers/testServer.js';
 import { postgresSchema, TEST_POSTGRES_URL, type PostgresSchema } from './helpers/postgresSchema.js';
+import { freshDatabaseName, mongoAvailable, mongoUrlWith, testClient } from '../../store-mongo/test/support/mongoTestServer.js';
 
 const LEASE_MS = 1_500;
 const SWEEP_MS = 250;
@@ -177,6 +178,18 @@ describe('executions that survive their server', { timeout: 40_000 }, () => {
     schemas.push(schema);
     await survivorRecoversTheRun(schema.storeUrl, 'pg-replicas');
     expect(await schema.sql('SELECT decision_id FROM execution_leases')).toEqual([]);
+  });
+
+  it.skipIf(!mongoAvailable())('two replicas on one MongoDB database: the survivor recovers the killed one\'s run, and no lease is left', async () => {
+    const database = freshDatabaseName('nexus_recovery');
+    const mongo = await testClient();
+    try {
+      await survivorRecoversTheRun(mongoUrlWith(database), 'mongo-replicas');
+      expect(await mongo.db(database).collection('execution_leases').countDocuments()).toBe(0);
+    } finally {
+      await mongo.db(database).dropDatabase();
+      await mongo.close();
+    }
   });
 
   it('an admin fails a stuck run with `execution fail`: recorded with the operator as actor, and the running command is stopped', async () => {

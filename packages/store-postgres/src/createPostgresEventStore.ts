@@ -61,14 +61,14 @@ export interface PostgresEventStoreOptions {
   readonly listenConfig?: pg.ClientConfig;
   /**
    * How long a feed read that reached the visible head waits for committed events hidden
-   * behind a transaction still running elsewhere before answering without them; default 100 ms.
+   * behind a transaction still running elsewhere before answering without them; default 500 ms.
    */
   readonly feedSettleMs?: number;
   /** Test seam (see `BeforeCommitHook`); never set in production. */
   readonly beforeCommit?: BeforeCommitHook;
 }
 
-const DEFAULT_FEED_SETTLE_MS = 100;
+const DEFAULT_FEED_SETTLE_MS = 500;
 
 type EventRow = [
   seq: number,

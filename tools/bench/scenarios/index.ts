@@ -2,6 +2,8 @@ import type { Scenario } from '../scenario.js';
 import { commandScaling } from './commandScaling.js';
 import { grpcLifecycle } from './grpcLifecycle.js';
 import { grpcLifecyclePg } from './grpcLifecyclePg.js';
+import { mongoAppend } from './mongoAppend.js';
+import { mongoReplay } from './mongoReplay.js';
 import { observabilityOverhead } from './observabilityOverhead.js';
 import { pgAppend } from './pgAppend.js';
 import { pgAppendConcurrent } from './pgAppendConcurrent.js';
@@ -26,6 +28,8 @@ export const scenarios: readonly Scenario[] = [
   pgReplay,
   grpcLifecyclePg,
   parseFloats,
+  mongoAppend,
+  mongoReplay,
   watchFanout,
   observabilityOverhead,
 ];

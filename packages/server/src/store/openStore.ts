@@ -57,7 +57,10 @@ export async function openStore(spec: string, options: OpenStoreOptions = {}): P
       const { openPostgresStore } = await import('@nexus-control/store-postgres');
       return openPostgresStore(parsed.url, { migrate: options.migrate ?? true });
     }
-    case 'mongodb':
-      throw new StoreSpecError('the MongoDB store is not available in this version yet; use --store sqlite:PATH');
+    case 'mongodb': {
+      // Loaded only when used, so a server on another store never loads the driver.
+      const { openMongoStore } = await import('@nexus-control/store-mongo');
+      return openMongoStore(parsed.url);
+    }
   }
 }

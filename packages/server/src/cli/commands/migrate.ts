@@ -45,7 +45,7 @@ export const migrate: CliCommand = async (argv, io) => {
     return 2;
   }
   if (kind !== 'postgres') {
-    io.err(`nexus-control migrate: only PostgreSQL stores have explicit migrations (SQLite upgrades its file when opened)`);
+    io.err(`nexus-control migrate: only PostgreSQL stores have explicit migrations (SQLite and MongoDB stores set up their schema when opened)`);
     return 2;
   }
   const { migratePostgresStore } = await import('@nexus-control/store-postgres');

@@ -49,7 +49,8 @@ function untilSignal(onSecond: () => void): Promise<NodeJS.Signals> {
 
 /** The store spec for logs: user info and any `password=` parameter hidden. */
 export function redactStore(spec: string): string {
-  return spec.replace(/\/\/([^@/]*)@/, '//***@').replace(/([?&]password=)[^&#]*/gi, '$1***');
+  // Up to the last @ before the path: a password may hold an unescaped @.
+  return spec.replace(/\/\/[^/?#]*@/, '//***@').replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
 
 /** The `store` label of metrics: the spec's scheme. */
