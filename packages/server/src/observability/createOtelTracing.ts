@@ -56,10 +56,22 @@ export function createOtelTracing(config: TracingConfig): Tracing {
         },
       };
     },
-    async inSpan(name, attributes, fn) {
+    async inSpan(name, attributes, fn, leaf = false) {
       const scope = currentScope();
       if (!scope || !(scope.span as Span | undefined)?.spanContext) return fn();
       const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, trace.setSpan(ROOT_CONTEXT, scope.span as Span));
+      if (leaf) {
+        return fn().then(
+          (result) => {
+            finish(span, {});
+            return result;
+          },
+          (error: unknown) => {
+            finish(span, { error: error instanceof Error ? error.message : String(error) });
+            throw error;
+          },
+        );
+      }
       try {
         const result = await runInScope({ call: scope.call, traceparent: traceparentOf(span), span }, fn);
         finish(span, {});

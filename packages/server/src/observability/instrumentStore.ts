@@ -44,13 +44,15 @@ export function instrumentStore(store: EventStore, storeName: string, metrics: S
   for (const operation of MEASURED) {
     const original = (store[operation] as (...args: unknown[]) => Promise<unknown>).bind(store);
     const seconds = metrics?.storeSeconds.labels({ store: storeName, operation });
+    const spanName = `store.${operation}`;
+    const attributes = Object.freeze({ 'db.system': storeName, 'db.operation': operation });
     wrapped[operation] = async (...args: unknown[]) => {
       const scope = currentScope();
       if (operation === 'append' && scope && scope.call.conflicts > 0) metrics?.conflictRetries.inc({ store: storeName });
       const started = process.hrtime.bigint();
       const run = () => original(...args);
       try {
-        const result = tracing.enabled ? await tracing.inSpan(`store.${operation}`, { 'db.system': storeName, 'db.operation': operation }, run) : await run();
+        const result = tracing.enabled ? await tracing.inSpan(spanName, attributes, run, true) : await run();
         if (operation === 'append' && metrics) countCommitted(metrics, args[0] as AppendRequest);
         return result;
       } catch (error) {
