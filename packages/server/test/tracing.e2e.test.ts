@@ -111,6 +111,19 @@ describe('tracing over OTLP/HTTP', () => {
   });
 });
 
+describe('sampling', () => {
+  it('a caller’s unsampled traceparent records no span for its call, yet its trace id still reaches the log', async () => {
+    const unsampled = hex(16);
+    const sampled = hex(16);
+    await alice.getDecision({ decisionId: 'missing-two' }, { metadata: { traceparent: `00-${unsampled}-${hex(8)}-00` } }).catch(() => undefined);
+    await alice.getDecision({ decisionId: 'missing-three' }, { metadata: { traceparent: `00-${sampled}-${hex(8)}-01` } }).catch(() => undefined);
+    // Spans are exported in order: once the later sampled call's span arrived, the earlier one would have too.
+    await spansOf(sampled, (found) => found.length > 0);
+    expect(receiver.spans.filter((s) => s.traceId === unsampled)).toEqual([]);
+    expect(t.logs.some((l) => l['msg'] === 'rpc' && l['trace_id'] === unsampled)).toBe(true);
+  });
+});
+
 describe('tracing off', () => {
   it('the OpenTelemetry SDK is imported only by the module the server loads on demand', () => {
     const root = fileURLToPath(new URL('../src', import.meta.url));
