@@ -1,5 +1,6 @@
 import { canonicalJson, type RouterAdapter, type RouterRequest, type RouterResponse, type RunOptions } from '@nexus-control/core';
 import { DEFAULT_ADAPTER_CAPABILITIES } from '../config/ServerConfig.js';
+import { currentTraceparent } from '../observability/callScope.js';
 import { readRouterResponse, tail } from './readRouterResponse.js';
 
 export interface HttpAdapterOptions {
@@ -42,6 +43,8 @@ export function createHttpAdapter(options: HttpAdapterOptions): RouterAdapter {
       const signal = runOptions.signal ? AbortSignal.any([timeout, runOptions.signal]) : timeout;
       let response: Response;
       let text: string;
+      // The executor's own work joins the call's trace (W3C trace context).
+      const traceparent = currentTraceparent();
       try {
         response = await fetch(options.url, {
           method: 'POST',
@@ -57,6 +60,8 @@ export function createHttpAdapter(options: HttpAdapterOptions): RouterAdapter {
                   'x-nexus-execution-id': encodeURIComponent(runOptions.execution.executionId),
                 }
               : {}),
+            // The executor's own work joins the call's trace (W3C trace context).
+            ...(traceparent ? { traceparent } : {}),
           },
           body: canonicalJson(request),
           redirect: 'error',

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { currentTraceparent } from '../observability/callScope.js';
 import { canonicalJson, type RouterAdapter, type RouterRequest, type RouterResponse, type RunOptions } from '@nexus-control/core';
 import { DEFAULT_ADAPTER_CAPABILITIES } from '../config/ServerConfig.js';
 import { readRouterResponse, tail } from './readRouterResponse.js';
@@ -82,6 +83,7 @@ export function createSubprocessAdapter(options: SubprocessAdapterOptions): Rout
           env['NEXUS_DECISION_ID'] = runOptions.execution.decisionId;
           env['NEXUS_EXECUTION_ID'] = runOptions.execution.executionId;
         }
+        Object.assign(env, traceEnv());
         const posix = process.platform !== 'win32';
         const child = posix
           ? spawn('/bin/sh', ['-c', PARENT_WATCH, 'nexus-adapter', program, ...args], {
@@ -156,4 +158,10 @@ export function createSubprocessAdapter(options: SubprocessAdapterOptions): Rout
       });
     },
   };
+}
+
+/** `TRACEPARENT` for the executor, so that its own work joins the call's trace. */
+function traceEnv(): { TRACEPARENT?: string } {
+  const traceparent = currentTraceparent();
+  return traceparent ? { TRACEPARENT: traceparent } : {};
 }

@@ -5,7 +5,7 @@ import { createNullAdapter, createRouter, type Clock, type EventStore, type Nexu
 import { createSqliteEventStore } from '@nexus-control/store-sqlite';
 import { sha256OfToken } from '../../src/auth/createAuthenticator.js';
 import type { Role } from '../../src/auth/roles.js';
-import type { AuthConfig, MessageLimits, TlsConfig } from '../../src/config/ServerConfig.js';
+import type { AuthConfig, MessageLimits, MetricsConfig, TlsConfig, TracingConfig } from '../../src/config/ServerConfig.js';
 import { createLogger } from '../../src/logging/createLogger.js';
 import { createSubprocessAdapter } from '../../src/router/createSubprocessAdapter.js';
 import { startServer, type RunningServer } from '../../src/startServer.js';
@@ -60,6 +60,10 @@ export interface TestServerOptions {
   readonly nexus?: (real: NexusControl) => NexusControl;
   /** Wraps the real store (e.g. to line up a race deterministically). */
   readonly wrapStore?: (store: EventStore) => EventStore;
+  readonly metrics?: MetricsConfig;
+  readonly tracing?: TracingConfig;
+  /** Receives every log line as written (besides `logs`). */
+  readonly logSink?: (line: string) => void;
 }
 
 /** A real server on a loopback port over a SQLite file, with clients that close with it. */
@@ -68,7 +72,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const sqlite = createSqliteEventStore({ path: join(dir.path, 'nexus.db') });
   const store = options.wrapStore ? options.wrapStore(sqlite) : sqlite;
   const logs: Record<string, unknown>[] = [];
-  const logger = createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = createLogger({
+    level: 'debug',
+    write: (line) => {
+      options.logSink?.(line);
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    },
+  });
   const auth = options.auth === 'none' ? undefined : (options.auth ?? tokenAuth);
   const router = options.router ?? testRouter();
   const server = await startServer({
@@ -81,6 +91,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.forbidSelfApproval === undefined ? {} : { forbidSelfApproval: options.forbidSelfApproval }),
+    ...(options.metrics ? { metrics: options.metrics, storeName: 'sqlite' } : {}),
+    ...(options.tracing ? { tracing: options.tracing, storeName: 'sqlite' } : {}),
   });
   let nexus = server.nexus;
   let running = server;
