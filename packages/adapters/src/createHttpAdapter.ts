@@ -11,6 +11,11 @@ export interface HttpAdapterOptions {
   readonly capabilities?: readonly string[];
   /** A larger response body is an error (default 16 MiB). */
   readonly maxResponseBytes?: number;
+  /**
+   * The W3C \`traceparent\` of the call the run belongs to, if any: passed on to the executor
+   * (a `traceparent` header) so that its own work joins the call's trace.
+   */
+  readonly traceparent?: () => string | undefined;
 }
 
 /**
@@ -42,6 +47,8 @@ export function createHttpAdapter(options: HttpAdapterOptions): RouterAdapter {
       const signal = runOptions.signal ? AbortSignal.any([timeout, runOptions.signal]) : timeout;
       let response: Response;
       let text: string;
+      // The executor's own work joins the call's trace (W3C trace context).
+      const traceparent = options.traceparent?.();
       try {
         response = await fetch(options.url, {
           method: 'POST',
@@ -57,6 +64,8 @@ export function createHttpAdapter(options: HttpAdapterOptions): RouterAdapter {
                   'x-nexus-execution-id': encodeURIComponent(runOptions.execution.executionId),
                 }
               : {}),
+            // The executor's own work joins the call's trace (W3C trace context).
+            ...(traceparent ? { traceparent } : {}),
           },
           body: canonicalJson(request),
           redirect: 'error',

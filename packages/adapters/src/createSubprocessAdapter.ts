@@ -16,6 +16,11 @@ export interface SubprocessAdapterOptions {
   readonly maxOutputBytes?: number;
   /** Between SIGTERM and SIGKILL when the run is stopped (default 2 s). */
   readonly killGraceMs?: number;
+  /**
+   * The W3C \`traceparent\` of the call the run belongs to, if any: passed on to the executor
+   * (the `TRACEPARENT` environment variable) so that its own work joins the call's trace.
+   */
+  readonly traceparent?: () => string | undefined;
 }
 
 const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'TZ', 'SYSTEMROOT'];
@@ -82,6 +87,8 @@ export function createSubprocessAdapter(options: SubprocessAdapterOptions): Rout
           env['NEXUS_DECISION_ID'] = runOptions.execution.decisionId;
           env['NEXUS_EXECUTION_ID'] = runOptions.execution.executionId;
         }
+        const traceparent = options.traceparent?.();
+        if (traceparent) env['TRACEPARENT'] = traceparent;
         const posix = process.platform !== 'win32';
         const child = posix
           ? spawn('/bin/sh', ['-c', PARENT_WATCH, 'nexus-adapter', program, ...args], {
@@ -157,3 +164,4 @@ export function createSubprocessAdapter(options: SubprocessAdapterOptions): Rout
     },
   };
 }
+

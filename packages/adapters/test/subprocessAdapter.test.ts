@@ -39,7 +39,7 @@ describe('subprocess adapter', () => {
       expect(canonicalJson(response)).toContain('"big":12345678901234567890');
       expect(canonicalJson(response)).toContain('"ratio":1.0');
       expect(response['request']).toEqual(request('ship it'));
-      expect(response['env']).toEqual({ adapter: 'deploy', dryRun: '0', custom: 'yes', leaked: null, decisionId: null, executionId: null, cwd: dir });
+      expect(response['env']).toEqual({ adapter: 'deploy', dryRun: '0', custom: 'yes', leaked: null, traceparent: null, decisionId: null, executionId: null, cwd: dir });
     } finally {
       delete process.env['SERVER_SECRET'];
     }

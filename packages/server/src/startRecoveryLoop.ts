@@ -1,5 +1,6 @@
 import type { NexusControl } from '@nexus-control/core';
 import type { Logger } from './logging/createLogger.js';
+import type { ServerMetrics } from './observability/createMetrics.js';
 
 export interface RecoveryLoop {
   /** Stops sweeping; resolves once a sweep under way has finished. */
@@ -11,7 +12,7 @@ export interface RecoveryLoop {
  * `sweepMs`, closing each with EXECUTION_FAILED / EXECUTION_INTERRUPTED. Every replica runs
  * one; the store lets exactly one of them take over each lapsed run.
  */
-export function startRecoveryLoop(nexus: NexusControl, sweepMs: number, logger: Logger): RecoveryLoop {
+export function startRecoveryLoop(nexus: NexusControl, sweepMs: number, logger: Logger, metrics?: ServerMetrics): RecoveryLoop {
   let stopped = false;
   let current: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
@@ -19,6 +20,8 @@ export function startRecoveryLoop(nexus: NexusControl, sweepMs: number, logger: 
   const sweep = async (): Promise<void> => {
     try {
       const report = await nexus.recoverExecutions();
+      metrics?.executionsRecovered.inc(report.recovered.length);
+      metrics?.recoveryFailures.inc(report.failures.length);
       for (const decisionId of report.recovered) {
         logger.warn('recovered an interrupted execution: its server stopped renewing the lease; recorded EXECUTION_FAILED', {
           decision_id: decisionId,

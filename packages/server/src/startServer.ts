@@ -13,7 +13,7 @@ import {
 import { createNexusControl, createNullAdapter, createRouter, systemClock, type Clock, type EventStore, type NexusControl, type Router } from '@nexus-control/core';
 import { HealthImplementation } from 'grpc-health-check';
 import { createAuthenticator } from './auth/createAuthenticator.js';
-import { DEFAULT_EXECUTION_SETTINGS, type AuthConfig, type ExecutionSettings, type MessageLimits, type TlsConfig } from './config/ServerConfig.js';
+import { DEFAULT_EXECUTION_SETTINGS, type AuthConfig, type ExecutionSettings, type MessageLimits, type MetricsConfig, type TlsConfig, type TracingConfig } from './config/ServerConfig.js';
 import { startRecoveryLoop } from './startRecoveryLoop.js';
 import { createDocumentRunner, type DocumentRunnerOptions } from './documents/createDocumentRunner.js';
 import { createRpcRuntime } from './grpc/createRpcRuntime.js';
@@ -31,6 +31,15 @@ import { executionService } from './grpc/services/executionService.js';
 import { templateService } from './grpc/services/templateService.js';
 import { DEFAULT_LISTEN, ListenAddressError, formatAddress, parseListenAddress } from './listenAddress.js';
 import { silentLogger, type Logger } from './logging/createLogger.js';
+import { createMetrics, type ServerMetrics } from './observability/createMetrics.js';
+import { createRpcObserver } from './observability/createRpcObserver.js';
+import { instrumentNexus } from './observability/instrumentNexus.js';
+import { instrumentRouter } from './observability/instrumentRouter.js';
+import { instrumentStore } from './observability/instrumentStore.js';
+import { noTracing } from './observability/noTracing.js';
+import { scopedLogger } from './observability/scopedLogger.js';
+import { startMetricsListener, type MetricsListener } from './observability/startMetricsListener.js';
+import type { Tracing } from './observability/Tracing.js';
 import { watchStoreHealth } from './store/watchStoreHealth.js';
 
 export interface StartServerOptions {
@@ -58,6 +67,12 @@ export interface StartServerOptions {
   readonly executions?: Partial<ExecutionSettings> & { readonly owner?: string };
   /** Where large client documents are processed (default: worker threads above 256 KiB). */
   readonly documents?: DocumentRunnerOptions;
+  /** Prometheus metrics on their own HTTP listener; absent: none. */
+  readonly metrics?: MetricsConfig;
+  /** OpenTelemetry traces over OTLP/HTTP; absent: no SDK is loaded and no span is created. */
+  readonly tracing?: TracingConfig;
+  /** The `store` label of store metrics and spans (`sqlite`, `postgres`, `mongodb`, …); default `store`. */
+  readonly storeName?: string;
 }
 
 export interface RunningServer {
@@ -66,6 +81,10 @@ export interface RunningServer {
   readonly port: number;
   readonly grpcServer: Server;
   readonly nexus: NexusControl;
+  /** The metrics listener's `HOST:PORT`, when metrics are on. */
+  readonly metricsAddress?: string;
+  /** The metrics registry, when metrics are on (the recovery sweep and embedders count into it). */
+  readonly metrics?: ServerMetrics;
   /**
    * Stops accepting calls, ends open watch streams with UNAVAILABLE, lets in-flight calls
    * finish for up to `graceMs`, then cancels the rest and waits for their handlers to settle.
@@ -100,24 +119,30 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       `refusing to listen on ${listen.target} without authentication: configure auth.tokens or auth.mtls, or listen on a loopback address`,
     );
   }
-  const logger = options.logger ?? silentLogger;
+  const logger = scopedLogger(options.logger ?? silentLogger);
   const clock = options.clock ?? systemClock;
-  const router = options.router ?? createRouter([createNullAdapter()]);
+  const metrics = options.metrics ? createMetrics() : undefined;
+  // Loaded only when configured: with tracing off the SDK never enters the process.
+  const tracing: Tracing = options.tracing ? (await import('./observability/createOtelTracing.js')).createOtelTracing(options.tracing) : noTracing;
+  const store = instrumentStore(options.store, options.storeName ?? 'store', metrics, tracing);
+  const router = instrumentRouter(options.router ?? createRouter([createNullAdapter()]), tracing);
   const executions = { ...DEFAULT_EXECUTION_SETTINGS, ...options.executions };
-  const nexus =
+  const nexus = instrumentNexus(
     options.nexus ??
-    createNexusControl({
-      store: options.store,
-      router,
-      clock,
-      executionLeases: {
-        leaseMs: executions.leaseMs,
-        renewMs: executions.renewMs,
-        ...(executions.owner === undefined ? {} : { owner: executions.owner }),
-      },
-      ...(options.forbidSelfApproval === undefined ? {} : { forbidSelfApproval: options.forbidSelfApproval }),
-    });
-  const deps: ServerDeps = { nexus, store: options.store, router, clock, documents: createDocumentRunner(options.documents) };
+      createNexusControl({
+        store,
+        router,
+        clock,
+        executionLeases: {
+          leaseMs: executions.leaseMs,
+          renewMs: executions.renewMs,
+          ...(executions.owner === undefined ? {} : { owner: executions.owner }),
+        },
+        ...(options.forbidSelfApproval === undefined ? {} : { forbidSelfApproval: options.forbidSelfApproval }),
+      }),
+    tracing,
+  );
+  const deps: ServerDeps = { nexus, store, router, clock, documents: createDocumentRunner(options.documents), ...(metrics ? { metrics } : {}) };
 
   const server = new Server({
     'grpc.max_receive_message_length': options.limits?.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
@@ -132,7 +157,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     AuditServiceService,
     DiagnosticsServiceService,
   ] as const;
-  const rpc = createRpcRuntime({ authenticate: createAuthenticator(options.auth), logger, encoders: responseEncoders(definitions) });
+  const rpc = createRpcRuntime({
+    authenticate: createAuthenticator(options.auth),
+    logger,
+    encoders: responseEncoders(definitions),
+    observer: createRpcObserver({ tracing, ...(metrics ? { metrics } : {}) }),
+  });
   server.addService(checkedDefinition(DecisionServiceService), decisionService(rpc, deps));
   server.addService(checkedDefinition(ApprovalServiceService), approvalService(rpc, deps));
   server.addService(checkedDefinition(ExecutionServiceService), executionService(rpc, deps));
@@ -160,8 +190,19 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   );
   refuseRepeatedAuthorization(server);
   const address = listen.target.startsWith('unix:') ? listen.target : formatAddress(listen.host, port);
+  let metricsListener: MetricsListener | undefined;
+  if (metrics && options.metrics) {
+    try {
+      metricsListener = await startMetricsListener(metrics, options.metrics.listen);
+    } catch (error) {
+      server.forceShutdown();
+      storeHealth.stop();
+      await tracing.shutdown();
+      throw error instanceof ListenAddressError ? error : new ListenAddressError(`cannot listen for metrics on ${options.metrics.listen}: ${(error as Error).message}`);
+    }
+  }
 
-  const recovery = startRecoveryLoop(nexus, executions.sweepMs, logger);
+  const recovery = startRecoveryLoop(nexus, executions.sweepMs, logger, metrics);
 
   let stopping: Promise<void> | undefined;
   async function shutdown(graceMs = 10_000): Promise<void> {
@@ -185,9 +226,19 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       // Cancelled handlers still record their outcome (e.g. a failed execution) before the store closes.
       const until = Date.now() + 5_000;
       while (rpc.active() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      await metricsListener?.close();
+      await tracing.shutdown().catch((error: unknown) => logger.warn('could not export the last spans', { error: (error as Error).message }));
     })();
     return stopping;
   }
 
-  return { address, port, grpcServer: server, nexus, shutdown };
+  return {
+    address,
+    port,
+    grpcServer: server,
+    nexus,
+    shutdown,
+    ...(metricsListener ? { metricsAddress: metricsListener.address } : {}),
+    ...(metrics ? { metrics } : {}),
+  };
 }

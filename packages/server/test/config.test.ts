@@ -104,6 +104,31 @@ describe('configuration file', () => {
     expect(problem({ executions: { lease: 1 } })).toMatch(/^executions: unknown key 'lease'/);
   });
 
+  it('metrics, tracing and logging are off or default unless configured, and checked when they are', () => {
+    const plain = parseConfig({}, dir);
+    expect(plain.metrics).toBeUndefined();
+    expect(plain.tracing).toBeUndefined();
+    const full = parseConfig(
+      { logging: { level: 'warn' }, metrics: { listen: '127.0.0.1:9464' }, tracing: { endpoint: 'http://127.0.0.1:4318/v1/traces', headers: { 'x-api-key': 'k' } } },
+      dir,
+    );
+    expect(full).toMatchObject({
+      logLevel: 'warn',
+      metrics: { listen: '127.0.0.1:9464' },
+      tracing: { endpoint: 'http://127.0.0.1:4318/v1/traces', headers: { 'x-api-key': 'k' }, serviceName: 'nexus-control', exportIntervalMs: 1_000 },
+    });
+    expect(problem({ logging: { level: 'loud' } })).toMatch(/^logging\.level: must be one of/);
+    expect(problem({ logging: { level: 'info' }, logLevel: 'info' })).toMatch(/^logging\.level: logLevel says the same/);
+    expect(problem({ metrics: {} })).toMatch(/^metrics\.listen/);
+    expect(problem({ metrics: { listen: 'unix:metrics.sock' } })).toMatch(/^metrics\.listen: must be HOST:PORT/);
+    expect(problem({ metrics: { listen: 'nowhere' } })).toMatch(/^metrics\.listen: /);
+    expect(problem({ listen: '127.0.0.1:50051', metrics: { listen: '127.0.0.1:50051' } })).toMatch(/^metrics\.listen: must not be the gRPC listen address/);
+    expect(problem({ tracing: { endpoint: 'udp://collector:4318' } })).toMatch(/^tracing\.endpoint: must be an http/);
+    expect(problem({ tracing: { endpoint: 'not a url' } })).toMatch(/^tracing\.endpoint: must be an http/);
+    expect(problem({ tracing: { endpoint: 'http://c/v1/traces', exportIntervalMs: 0 } })).toMatch(/^tracing\.exportIntervalMs/);
+    expect(problem({ tracing: { endpoint: 'http://c/v1/traces', sampler: 'always' } })).toMatch(/^tracing: unknown key 'sampler'/);
+  });
+
   it('mistakes are reported with their path in the file', () => {
     expect(problem({ auth: { tokens: [{ sha256: 'alice-token', actor: 'a', roles: ['admin'] }] } })).toMatch(/^auth\.tokens\[0\]\.sha256: .*never the token itself/);
     expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'a', roles: ['root'] }] } })).toMatch(/^auth\.tokens\[0\]\.roles\[0\]: unknown role 'root'/);

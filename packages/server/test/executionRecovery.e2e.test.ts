@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ActorType, createNexusClient, DecisionStatus, EventType, ExecutionStatus, type NexusClient } from '@nexus-control/client';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { sha256OfToken } from '../src/auth/createAuthenticator.js';
+import { scrape } from './helpers/scrape.js';
 import { binPath, spawnServe, type ServeProcess } from './helpers/serveProcess.js';
 import { tempDir } from './helpers/tempDir.js';
 import { executorScript } from './helpers/testServer.js';
@@ -121,7 +122,7 @@ async function survivorRecoversTheRun(store: string, name: string): Promise<void
 describe('executions that survive their server', { timeout: 40_000 }, () => {
   it('kill -9 mid-run: the adapter command dies with the server, and after a restart the run is failed as interrupted and the decision can run again', async () => {
     const store = `sqlite:${join(dir.path, 'restart.db')}`;
-    const { configPath, pidFile } = writeConfig('restart');
+    const { configPath, pidFile } = writeConfig('restart', { metrics: { listen: '127.0.0.1:0' } });
     const first = await serveOn(store, configPath);
     const { decisionId, commandPid } = await startStuckRun(first.client, pidFile);
     expect(alive(commandPid)).toBe(true);
@@ -143,6 +144,9 @@ describe('executions that survive their server', { timeout: 40_000 }, () => {
     const { events } = await second.client.listEvents({ decisionId });
     expect(events.filter((e) => e.type === EventType.EVENT_TYPE_EXECUTION_FAILED)).toHaveLength(1);
     expect(second.serve.logs.some((l) => l['msg']?.toString().startsWith('recovered an interrupted execution') && l['decision_id'] === decisionId)).toBe(true);
+    const metrics = await scrape(second.serve.logs.find((l) => l['msg'] === 'listening')!['metrics'] as string);
+    expect(metrics.value('nexus_executions_recovered_total')).toBe(1);
+    expect(metrics.value('nexus_executions_total', { outcome: 'failed' })).toBe(1);
 
     // Retryable under its policy: the approval still holds, so it executes again.
     const retried = await second.client.execute({ decisionId, adapterId: 'null' });

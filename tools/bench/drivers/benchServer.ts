@@ -8,6 +8,8 @@ const serverBin = join(repoRoot, 'packages', 'server', 'bin', 'nexus-control.js'
 export interface BenchServer {
   readonly child: ChildProcess;
   readonly address: string;
+  /** The readiness line. */
+  readonly ready: Readonly<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -43,7 +45,7 @@ export function startBenchServer(args: readonly string[]): Promise<BenchServer> 
             ready = true;
             pending = '';
             clearTimeout(timer);
-            resolve({ child, address: entry.address, stop });
+            resolve({ child, address: entry.address, ready: entry, stop });
             return;
           }
         } catch {

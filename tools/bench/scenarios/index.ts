@@ -5,6 +5,7 @@ import { grpcLifecycle } from './grpcLifecycle.js';
 import { grpcLifecyclePg } from './grpcLifecyclePg.js';
 import { mongoAppend } from './mongoAppend.js';
 import { mongoReplay } from './mongoReplay.js';
+import { observabilityOverhead } from './observabilityOverhead.js';
 import { pgAppend } from './pgAppend.js';
 import { pgAppendConcurrent } from './pgAppendConcurrent.js';
 import { pgReplay } from './pgReplay.js';
@@ -32,4 +33,5 @@ export const scenarios: readonly Scenario[] = [
   mongoAppend,
   mongoReplay,
   watchFanout,
+  observabilityOverhead,
 ];

@@ -67,6 +67,24 @@ export interface MessageLimits {
   readonly maxSendMessageBytes: number;
 }
 
+/** Prometheus metrics on their own HTTP listener. */
+export interface MetricsConfig {
+  /** `HOST:PORT` of the HTTP listener serving `GET /metrics`; never the gRPC address. */
+  readonly listen: string;
+}
+
+/** OpenTelemetry traces exported over OTLP/HTTP (JSON). */
+export interface TracingConfig {
+  /** The collector's traces URL, e.g. `http://127.0.0.1:4318/v1/traces`. */
+  readonly endpoint: string;
+  /** Extra export headers (e.g. the collector's authorization); never logged. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** `service.name` of the exported resource. */
+  readonly serviceName: string;
+  /** How long finished spans wait to be exported together. */
+  readonly exportIntervalMs: number;
+}
+
 /** The validated configuration file. */
 export interface ServerConfig {
   readonly listen?: string;
@@ -82,6 +100,10 @@ export interface ServerConfig {
   readonly logLevel?: LogLevel;
   /** Execution leases and the recovery sweep (README, operations). */
   readonly executions: ExecutionSettings;
+  /** Absent: no metrics listener. */
+  readonly metrics?: MetricsConfig;
+  /** Absent: no tracing (the SDK is not even loaded). */
+  readonly tracing?: TracingConfig;
 }
 
 export interface ExecutionSettings {
@@ -98,3 +120,5 @@ export const DEFAULT_EXECUTION_SETTINGS: ExecutionSettings = Object.freeze({ lea
 export { DEFAULT_ADAPTER_CAPABILITIES } from '@nexus-control/adapters';
 export const DEFAULT_ADAPTER_TIMEOUT_MS = 30_000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+export const DEFAULT_TRACING_SERVICE_NAME = 'nexus-control';
+export const DEFAULT_TRACE_EXPORT_INTERVAL_MS = 1_000;

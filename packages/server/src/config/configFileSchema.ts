@@ -89,7 +89,25 @@ export const configFileSchema = z
       .describe('gRPC message size limits in bytes')
       .optional(),
     shutdownGraceMs: positiveInt.describe('how long shutdown waits for calls in flight (default 10000)').optional(),
-    logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' }).optional(),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' }).describe('the same as logging.level (give one of them)').optional(),
+    logging: z
+      .strictObject({
+        level: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' }).describe('the least severe level logged (default info)').optional(),
+      })
+      .optional(),
+    metrics: z
+      .strictObject({ listen: text.describe('HOST:PORT of the HTTP listener serving GET /metrics (never the gRPC address)') })
+      .describe('Prometheus metrics on their own HTTP listener; absent: none')
+      .optional(),
+    tracing: z
+      .strictObject({
+        endpoint: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).describe("the collector's OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces"),
+        headers: stringMap.describe("extra export headers (e.g. the collector's authorization); never logged").optional(),
+        serviceName: text.describe('service.name of the exported resource (default nexus-control)').optional(),
+        exportIntervalMs: positiveInt.describe('how long finished spans wait to be exported together, in milliseconds (default 1000)').optional(),
+      })
+      .describe('OpenTelemetry traces exported over OTLP/HTTP (JSON); absent: no tracing')
+      .optional(),
     executions: z
       .strictObject({
         leaseMs: positiveInt.describe("how long a run's lease lasts without renewal, in milliseconds (default 30000, at least 100)").optional(),

@@ -9,16 +9,21 @@ import {
   DEFAULT_ADAPTER_TIMEOUT_MS,
   DEFAULT_EXECUTION_SETTINGS,
   DEFAULT_SHUTDOWN_GRACE_MS,
+  DEFAULT_TRACE_EXPORT_INTERVAL_MS,
+  DEFAULT_TRACING_SERVICE_NAME,
   type ExecutionSettings,
   type AdapterConfig,
   type AuthConfig,
   type CertificateIdentity,
   type LogLevel,
+  type MetricsConfig,
   type MtlsConfig,
   type ServerConfig,
   type TlsConfig,
   type TokenIdentity,
+  type TracingConfig,
 } from './ServerConfig.js';
+import { ListenAddressError, parseListenAddress } from '../listenAddress.js';
 
 /** A configuration problem, named by its path in the file (e.g. `auth.tokens[0].sha256`). */
 export class ConfigError extends Error {
@@ -211,6 +216,38 @@ function adapters(value: unknown, path: string, baseDir: string): AdapterConfig[
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
+function metricsConfig(value: unknown, grpcListen: unknown): MetricsConfig {
+  const entry = object(value, 'metrics', ['listen']);
+  const listen = string(entry['listen'], 'metrics.listen');
+  try {
+    const address = parseListenAddress(listen);
+    if (address.target.startsWith('unix:')) fail('metrics.listen', 'must be HOST:PORT');
+  } catch (error) {
+    if (error instanceof ListenAddressError) fail('metrics.listen', error.message.replace(/^--listen /, ''));
+    throw error;
+  }
+  if (listen === grpcListen) fail('metrics.listen', 'must not be the gRPC listen address');
+  return { listen };
+}
+
+function tracingConfig(value: unknown): TracingConfig {
+  const entry = object(value, 'tracing', ['endpoint', 'headers', 'serviceName', 'exportIntervalMs']);
+  const endpoint = string(entry['endpoint'], 'tracing.endpoint');
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    fail('tracing.endpoint', 'must be an http:// or https:// URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('tracing.endpoint', 'must be an http:// or https:// URL');
+  return {
+    endpoint,
+    headers: entry['headers'] === undefined ? {} : stringMap(entry['headers'], 'tracing.headers'),
+    serviceName: optionalString(entry['serviceName'], 'tracing.serviceName') ?? DEFAULT_TRACING_SERVICE_NAME,
+    exportIntervalMs: positiveInt(entry['exportIntervalMs'], 'tracing.exportIntervalMs', DEFAULT_TRACE_EXPORT_INTERVAL_MS),
+  };
+}
+
 /**
  * Validates a parsed configuration file. Paths inside it (certificates, adapter working
  * directories) are relative to `baseDir`, the file's directory.
@@ -218,7 +255,7 @@ const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 export function parseConfig(value: unknown, baseDir: string): ServerConfig {
   const problem = configProblem(value);
   if (problem !== undefined) throw new ConfigError(problem);
-  const root = object(value, 'config', ['$schema', 'listen', 'store', 'auth', 'tls', 'adapters', 'limits', 'shutdownGraceMs', 'logLevel', 'executions']);
+  const root = object(value, 'config', ['$schema', 'listen', 'store', 'auth', 'tls', 'adapters', 'limits', 'shutdownGraceMs', 'logLevel', 'logging', 'metrics', 'tracing', 'executions']);
   let auth: AuthConfig | undefined;
   let forbidSelfApproval = false;
   if (root['auth'] !== undefined) {
@@ -238,8 +275,13 @@ export function parseConfig(value: unknown, baseDir: string): ServerConfig {
     tls = { cert: pem(entry['cert'], 'tls.cert', baseDir), key: pem(entry['key'], 'tls.key', baseDir) };
   }
   const limits = root['limits'] === undefined ? {} : object(root['limits'], 'limits', ['maxReceiveMessageBytes', 'maxSendMessageBytes']);
-  const logLevel = root['logLevel'];
-  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel as LogLevel)) fail('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
+  const logging = root['logging'] === undefined ? {} : object(root['logging'], 'logging', ['level']);
+  if (logging['level'] !== undefined && root['logLevel'] !== undefined) fail('logging.level', 'logLevel says the same: keep one of them');
+  const logLevelPath = logging['level'] !== undefined ? 'logging.level' : 'logLevel';
+  const logLevel = logging['level'] ?? root['logLevel'];
+  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel as LogLevel)) fail(logLevelPath, `must be one of ${LOG_LEVELS.join(', ')}`);
+  const metrics = root['metrics'] === undefined ? undefined : metricsConfig(root['metrics'], root['listen']);
+  const tracing = root['tracing'] === undefined ? undefined : tracingConfig(root['tracing']);
   const listen = optionalString(root['listen'], 'listen');
   const store = optionalString(root['store'], 'store');
   return {
@@ -256,6 +298,8 @@ export function parseConfig(value: unknown, baseDir: string): ServerConfig {
     shutdownGraceMs: positiveInt(root['shutdownGraceMs'], 'shutdownGraceMs', DEFAULT_SHUTDOWN_GRACE_MS),
     ...(logLevel === undefined ? {} : { logLevel: logLevel as LogLevel }),
     executions: executionSettings(root['executions']),
+    ...(metrics ? { metrics } : {}),
+    ...(tracing ? { tracing } : {}),
   };
 }
 

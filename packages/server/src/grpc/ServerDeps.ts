@@ -1,5 +1,6 @@
 import type { Clock, EventStore, NexusControl, Router } from '@nexus-control/core';
 import type { DocumentRunner } from '../documents/createDocumentRunner.js';
+import type { ServerMetrics } from '../observability/createMetrics.js';
 
 /** What the service handlers are built from. */
 export interface ServerDeps {
@@ -10,4 +11,6 @@ export interface ServerDeps {
   readonly clock: Clock;
   /** Parses and checks client documents without stalling the event loop. */
   readonly documents: DocumentRunner;
+  /** Present when metrics are exported. */
+  readonly metrics?: ServerMetrics;
 }

@@ -13,6 +13,8 @@ import type { Authenticator, Identity } from '../auth/createAuthenticator.js';
 import { isAllowed, rolesFor } from '../auth/permissions.js';
 import { toServiceError } from '../errors/toServiceError.js';
 import type { Logger } from '../logging/createLogger.js';
+import { createRpcObserver, type ObservedCall, type RpcObserver } from '../observability/createRpcObserver.js';
+import { noTracing } from '../observability/noTracing.js';
 import { assertedActor } from './convert.js';
 import { INVALID_UTF8, MALFORMED } from './wireChecks.js';
 
@@ -67,8 +69,11 @@ export function createRpcRuntime(options: {
   logger: Logger;
   /** Response encoders by method: a unary response is encoded before its call is logged OK. */
   encoders?: ReadonlyMap<string, (value: unknown) => Buffer>;
+  /** Metrics, tracing and the call scope; default: request ids and the caller's trace id only. */
+  observer?: RpcObserver;
 }): RpcRuntime {
   const { authenticate, logger, encoders } = options;
+  const observer = options.observer ?? createRpcObserver({ tracing: noTracing });
   const streams = new Set<{ abort(reason: string): void }>();
   let inFlight = 0;
 
@@ -136,9 +141,20 @@ export function createRpcRuntime(options: {
     };
   }
 
-  function logCall(method: string, call: AnyCall, started: bigint, ctx: RpcContext | undefined, code: status, error?: { code: string; unexpected?: unknown }) {
+  function logCall(
+    observed: ObservedCall,
+    method: string,
+    call: AnyCall,
+    started: bigint,
+    ctx: RpcContext | undefined,
+    code: status,
+    error?: { code: string; unexpected?: unknown },
+  ) {
+    observed.end(code, error?.code);
     const fields = {
       method,
+      request_id: observed.requestId,
+      trace_id: observed.traceId ?? null,
       actor: ctx?.identity.actor.id ?? null,
       status: status[code],
       duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
@@ -157,6 +173,7 @@ export function createRpcRuntime(options: {
     unary<Req, Res>(method: string, handler: UnaryHandler<Req, Res>): handleUnaryCall<Req, Res> {
       return (call, callback) => {
         const started = process.hrtime.bigint();
+        const observed = observer.start(method, 'unary', call.metadata);
         inFlight++;
         let ctx: RpcContext | undefined;
         let begun: Begun | undefined;
@@ -179,35 +196,38 @@ export function createRpcRuntime(options: {
                 encoded = encode(response);
               } catch (encodeError) {
                 const failed = toServiceError(encodeError);
-                logCall(method, call as AnyCall, started, ctx, abortedBy ?? failed.grpcCode, failed);
+                logCall(observed, method, call as AnyCall, started, ctx, abortedBy ?? failed.grpcCode, failed);
                 callback(failed.response);
                 return;
               }
             }
-            logCall(method, call as AnyCall, started, ctx, abortedBy ?? status.OK);
+            logCall(observed, method, call as AnyCall, started, ctx, abortedBy ?? status.OK);
             callback(null, (encoded ?? response) as Res);
             return;
           }
           const mapped = toServiceError(error);
-          logCall(method, call as AnyCall, started, ctx, abortedBy ?? mapped.grpcCode, mapped);
+          logCall(observed, method, call as AnyCall, started, ctx, abortedBy ?? mapped.grpcCode, mapped);
           callback(mapped.response);
         };
-        try {
-          begun = begin(method, call as AnyCall, call.request);
-          ctx = begun.ctx;
-          handler(call.request, ctx).then(
-            (response) => finish(undefined, response),
-            (error: unknown) => finish(error),
-          );
-        } catch (error) {
-          finish(error);
-        }
+        observed.run(() => {
+          try {
+            begun = begin(method, call as AnyCall, call.request);
+            ctx = begun.ctx;
+            handler(call.request, ctx).then(
+              (response) => finish(undefined, response),
+              (error: unknown) => finish(error),
+            );
+          } catch (error) {
+            finish(error);
+          }
+        });
       };
     },
 
     serverStream<Req, Res>(method: string, handler: StreamHandler<Req, Res>): handleServerStreamingCall<Req, Res> {
       return (call) => {
         const started = process.hrtime.bigint();
+        const observed = observer.start(method, 'server_stream', call.metadata);
         inFlight++;
         let ctx: RpcContext | undefined;
         let shutdownReason: string | undefined;
@@ -223,27 +243,28 @@ export function createRpcRuntime(options: {
           streams.delete(entry);
           begun?.cleanup();
           if (shutdownReason !== undefined) {
-            logCall(method, call as AnyCall, started, ctx, status.UNAVAILABLE);
+            logCall(observed, method, call as AnyCall, started, ctx, status.UNAVAILABLE);
             call.emit('error', { code: status.UNAVAILABLE, details: shutdownReason, metadata: new Metadata() } satisfies Partial<ServerErrorResponse>);
             return;
           }
           const abortedBy = begun?.abortedBy();
           if (abortedBy !== undefined) {
             // The client went away or its deadline passed: it has its status already.
-            logCall(method, call as AnyCall, started, ctx, abortedBy);
+            logCall(observed, method, call as AnyCall, started, ctx, abortedBy);
             if (!call.cancelled) call.end();
             return;
           }
           if (error === undefined) {
-            logCall(method, call as AnyCall, started, ctx, status.OK);
+            logCall(observed, method, call as AnyCall, started, ctx, status.OK);
             call.end();
             return;
           }
           const mapped = toServiceError(error);
-          logCall(method, call as AnyCall, started, ctx, mapped.grpcCode, mapped);
+          logCall(observed, method, call as AnyCall, started, ctx, mapped.grpcCode, mapped);
           call.emit('error', mapped.response);
         };
-        try {
+        observed.run(() => {
+          try {
           begun = begin(method, call as AnyCall, call.request);
           ctx = begun.ctx;
           streams.add(entry);
@@ -270,9 +291,10 @@ export function createRpcRuntime(options: {
             () => finish(undefined),
             (error: unknown) => finish(error),
           );
-        } catch (error) {
-          finish(error);
-        }
+          } catch (error) {
+            finish(error);
+          }
+        });
       };
     },
 

@@ -5,8 +5,9 @@ import { createNullAdapter, createRouter, type Clock, type EventStore, type Nexu
 import { createSqliteEventStore } from '@nexus-control/store-sqlite';
 import { sha256OfToken } from '../../src/auth/createAuthenticator.js';
 import type { Role } from '../../src/auth/roles.js';
-import type { AuthConfig, MessageLimits, TlsConfig } from '../../src/config/ServerConfig.js';
+import type { AuthConfig, MessageLimits, MetricsConfig, TlsConfig, TracingConfig } from '../../src/config/ServerConfig.js';
 import { createLogger } from '../../src/logging/createLogger.js';
+import { currentTraceparent } from '../../src/observability/callScope.js';
 import { createSubprocessAdapter } from '@nexus-control/adapters';
 import { startServer, type RunningServer } from '../../src/startServer.js';
 import { tempDir } from './tempDir.js';
@@ -36,7 +37,7 @@ export const tokenAuth: AuthConfig = {
 export function testRouter(): Router {
   return createRouter([
     createNullAdapter(),
-    createSubprocessAdapter({ id: 'deploy', command: [process.execPath, executorScript], timeoutMs: 20_000, capabilities: ['dry_run', 'apply', 'timeout', 'external'] }),
+    createSubprocessAdapter({ id: 'deploy', command: [process.execPath, executorScript], timeoutMs: 20_000, capabilities: ['dry_run', 'apply', 'timeout', 'external'], traceparent: currentTraceparent }),
   ]);
 }
 
@@ -60,6 +61,10 @@ export interface TestServerOptions {
   readonly nexus?: (real: NexusControl) => NexusControl;
   /** Wraps the real store (e.g. to line up a race deterministically). */
   readonly wrapStore?: (store: EventStore) => EventStore;
+  readonly metrics?: MetricsConfig;
+  readonly tracing?: TracingConfig;
+  /** Receives every log line as written (besides `logs`). */
+  readonly logSink?: (line: string) => void;
 }
 
 /** A real server on a loopback port over a SQLite file, with clients that close with it. */
@@ -68,7 +73,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const sqlite = createSqliteEventStore({ path: join(dir.path, 'nexus.db') });
   const store = options.wrapStore ? options.wrapStore(sqlite) : sqlite;
   const logs: Record<string, unknown>[] = [];
-  const logger = createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = createLogger({
+    level: 'debug',
+    write: (line) => {
+      options.logSink?.(line);
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    },
+  });
   const auth = options.auth === 'none' ? undefined : (options.auth ?? tokenAuth);
   const router = options.router ?? testRouter();
   const server = await startServer({
@@ -81,6 +92,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.forbidSelfApproval === undefined ? {} : { forbidSelfApproval: options.forbidSelfApproval }),
+    ...(options.metrics ? { metrics: options.metrics, storeName: 'sqlite' } : {}),
+    ...(options.tracing ? { tracing: options.tracing, storeName: 'sqlite' } : {}),
   });
   let nexus = server.nexus;
   let running = server;

@@ -22,8 +22,10 @@ options:
   --no-migrate         PostgreSQL: do not apply pending schema migrations at start (refuse
                        a schema that is not current; run 'nexus-control migrate' instead)
   --config FILE        JSON configuration: auth (tokens, mtls, forbidSelfApproval), tls,
-                       adapters, limits, shutdownGraceMs, logLevel, executions (leaseMs,
-                       renewMs, sweepMs: execution leases and their recovery)
+                       adapters, limits, shutdownGraceMs, logging.level (or logLevel),
+                       metrics.listen (Prometheus /metrics), tracing (OTLP/HTTP endpoint),
+                       executions (leaseMs, renewMs, sweepMs: execution leases and their
+                       recovery)
   --log-level LEVEL    debug, info (default), warn or error
   -h, --help           show this help
 
@@ -63,6 +65,12 @@ function untilSignal(onSecond: () => void): Promise<NodeJS.Signals> {
 export function redactStore(spec: string): string {
   // Up to the last @ before the path: a password may hold an unescaped @.
   return spec.replace(/\/\/[^/?#]*@/, '//***@').replace(/([?&]password=)[^&#]*/gi, '$1***');
+}
+
+/** The `store` label of metrics: the spec's scheme. */
+function storeKind(spec: string): string {
+  const scheme = /^([a-z]+)(?:\+[a-z]+)?:/i.exec(spec)?.[1]?.toLowerCase();
+  return scheme === 'postgresql' ? 'postgres' : scheme === 'mongodb' ? 'mongodb' : (scheme ?? 'store');
 }
 
 function describeAuth(config: ServerConfig): string {
@@ -136,6 +144,9 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
       ...(config.tls ? { tls: config.tls } : {}),
       limits: config.limits,
       logger,
+      storeName: storeKind(storeSpec),
+      ...(config.metrics ? { metrics: config.metrics } : {}),
+      ...(config.tracing ? { tracing: config.tracing } : {}),
       executions: config.executions,
     });
   } catch (error) {
@@ -159,6 +170,8 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
     auth: describeAuth(config),
     tls: Boolean(config.tls || config.auth?.mtls),
     adapters: router.adapters().map((adapter) => adapter.id),
+    metrics: server.metricsAddress ?? null,
+    tracing: config.tracing ? redactStore(config.tracing.endpoint) : null,
     pid: process.pid,
   });
 

@@ -62,7 +62,7 @@ function countWithin<T>(items: readonly T[], size: (item: T) => number, budget: 
   return items.length;
 }
 
-export function decisionService(rpc: RpcRuntime, { nexus, store }: ServerDeps): DecisionServiceServer {
+export function decisionService(rpc: RpcRuntime, { nexus, store, metrics }: ServerDeps): DecisionServiceServer {
   return {
     createDecision: rpc.unary<CreateDecisionRequest, CreateDecisionResponse>('DecisionService/CreateDecision', async (req, ctx) => {
       const mode = modeIn(req.mode, 'mode');
@@ -157,10 +157,20 @@ export function decisionService(rpc: RpcRuntime, { nexus, store }: ServerDeps): 
         signal: ctx.signal,
         ...(req.decisionId === '' ? {} : { decisionId: req.decisionId }),
       });
-      for await (const item of items) {
-        if (item.type === 'event') await sink.write({ event: eventOut(item.event) });
-        else if (item.type === 'checkpoint') await sink.write({ checkpoint: { checkpoint: item.checkpoint } });
-        else await sink.write({ caughtUp: { checkpoint: item.checkpoint } });
+      // The lag gauge reads the time of the event this stream is handing over (none while it waits).
+      let delivering: number | undefined;
+      const closeWatch = metrics?.openWatch({ delivering: () => delivering });
+      try {
+        for await (const item of items) {
+          if (item.type === 'event') {
+            delivering = Date.parse(item.event.ts);
+            await sink.write({ event: eventOut(item.event) });
+            delivering = undefined;
+          } else if (item.type === 'checkpoint') await sink.write({ checkpoint: { checkpoint: item.checkpoint } });
+          else await sink.write({ caughtUp: { checkpoint: item.checkpoint } });
+        }
+      } finally {
+        closeWatch?.();
       }
     }),
   };

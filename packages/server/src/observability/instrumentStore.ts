@@ -1,0 +1,71 @@
+import { NexusError, isConcurrencyConflict, type AppendRequest, type EventStore } from '@nexus-control/core';
+import { currentScope } from './callScope.js';
+import type { ServerMetrics } from './createMetrics.js';
+import type { Tracing } from './Tracing.js';
+
+const MEASURED = [
+  'append',
+  'readEvents',
+  'getDecision',
+  'listDecisions',
+  'readFeed',
+  'headCheckpoint',
+  'getIdempotency',
+  'getRouterResult',
+  'importDecision',
+  'createTemplate',
+  'getTemplate',
+  'listTemplates',
+] as const;
+
+function countCommitted(metrics: ServerMetrics, request: AppendRequest): void {
+  for (const event of request.events) {
+    if (event.type === 'DECISION_CREATED') metrics.decisionsCreated.inc();
+    else if (event.type === 'APPROVAL_GRANTED') metrics.approvals.inc({ action: 'granted' });
+    else if (event.type === 'APPROVAL_REVOKED') metrics.approvals.inc({ action: 'revoked' });
+    else if (event.type === 'EXECUTION_COMPLETED') metrics.executions.inc({ outcome: 'completed' });
+    else if (event.type === 'EXECUTION_FAILED') metrics.executions.inc({ outcome: 'failed' });
+  }
+}
+
+/**
+ * Measures every store operation (latency by store and operation, failures by code), counts
+ * conflicts and the retries after them, and counts the domain's decisions, approvals and
+ * executions from what appends actually commit: an idempotent repeat commits nothing and so
+ * counts nothing. Inside a traced call each operation is a span. The store itself is untouched.
+ */
+export function instrumentStore(store: EventStore, storeName: string, metrics: ServerMetrics | undefined, tracing: Tracing): EventStore {
+  if (!metrics && !tracing.enabled) return store;
+  const wrapped: Record<string, unknown> = {};
+  for (const key of Object.keys(store)) {
+    const value = (store as unknown as Record<string, unknown>)[key];
+    wrapped[key] = typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(store) : value;
+  }
+  for (const operation of MEASURED) {
+    const original = (store[operation] as (...args: unknown[]) => Promise<unknown>).bind(store);
+    const seconds = metrics?.storeSeconds.labels({ store: storeName, operation });
+    const spanName = `store.${operation}`;
+    const attributes = Object.freeze({ 'db.system': storeName, 'db.operation': operation });
+    wrapped[operation] = async (...args: unknown[]) => {
+      const scope = currentScope();
+      if (operation === 'append' && scope && scope.call.conflicts > 0) metrics?.conflictRetries.inc({ store: storeName });
+      const started = process.hrtime.bigint();
+      const run = () => original(...args);
+      try {
+        const result = tracing.enabled ? await tracing.inSpan(spanName, attributes, run, true) : await run();
+        if (operation === 'append' && metrics) countCommitted(metrics, args[0] as AppendRequest);
+        return result;
+      } catch (error) {
+        if (isConcurrencyConflict(error)) {
+          metrics?.storeConflicts.inc({ store: storeName });
+          if (scope) scope.call.conflicts++;
+        }
+        metrics?.storeErrors.inc({ store: storeName, operation, code: error instanceof NexusError ? error.code : 'UNEXPECTED' });
+        throw error;
+      } finally {
+        seconds?.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      }
+    };
+  }
+  return wrapped as unknown as EventStore;
+}

@@ -1,0 +1,162 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { withBenchDir } from '../benchDir.js';
+import { repoRoot, startBenchServer, type BenchServer } from '../drivers/benchServer.js';
+import type { ObservabilityDriverOptions, ObservabilityDriverResult } from '../drivers/observabilityDriver.js';
+import type { Scenario } from '../scenario.js';
+
+const driverScript = join(repoRoot, 'tools', 'bench', 'drivers', 'observabilityDriver.ts');
+const CONCURRENCY = 8;
+/** Prometheus scrapes every 15 s to 1 min by default; this is harsher. */
+const SCRAPE_INTERVAL_MS = 5_000;
+const SPAN_ID = Buffer.from('"spanId"');
+/** `metrics` or `tracing` turns on only that one in the observed server (to see what each costs); default both. */
+const ONLY_ENV = 'NEXUS_BENCH_OBSERVE';
+const TOKENS = { requester: 'bench-requester', approvers: ['bench-approver-1', 'bench-approver-2'], executor: 'bench-executor' } as const;
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+function writeConfig(path: string, extra: Record<string, unknown>): string {
+  const token = (text: string, actor: string, roles: string[], type = 'human') => ({ sha256: sha256(text), actor, type, roles });
+  writeFileSync(
+    path,
+    JSON.stringify({
+      auth: {
+        tokens: [
+          token(TOKENS.requester, 'bench-requester', ['requester'], 'system'),
+          token(TOKENS.approvers[0], 'approver-1', ['approver']),
+          token(TOKENS.approvers[1], 'approver-2', ['approver']),
+          token(TOKENS.executor, 'bench-executor', ['executor'], 'system'),
+        ],
+      },
+      ...extra,
+    }),
+  );
+  return path;
+}
+
+/**
+ * A collector stand-in in this process: accepts OTLP/HTTP JSON exports and counts their spans
+ * without parsing them (it shares the machine's cores with the servers).
+ */
+async function startReceiver() {
+  let spans = 0;
+  let exports = 0;
+  const server = createServer((req, res) => {
+    req.on('data', (chunk: Buffer) => {
+      // A key split across two chunks goes uncounted: the count is a lower bound.
+      for (let at = chunk.indexOf(SPAN_ID); at !== -1; at = chunk.indexOf(SPAN_ID, at + SPAN_ID.length)) spans++;
+    });
+    req.on('end', () => {
+      exports++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`,
+    counts: () => ({ spans, exports }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function runDriver(options: ObservabilityDriverOptions): Promise<ObservabilityDriverResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', driverScript, JSON.stringify(options)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`the load driver failed (exit ${code}): ${stderr.trim()}`));
+      else resolve(JSON.parse(stdout) as ObservabilityDriverResult);
+    });
+  });
+}
+
+const rate = (value: number) => Math.round(value).toLocaleString('en-US');
+
+export const observabilityOverhead: Scenario = {
+  name: 'observability-overhead',
+  description: 'lifecycle RPCs with metrics (scraped every 5 s) and tracing (every call sampled, exported over OTLP/HTTP to a local receiver) vs both off',
+  target: 0.9,
+  async run({ seconds, log }) {
+    const only = process.env[ONLY_ENV] === 'metrics' || process.env[ONLY_ENV] === 'tracing' ? process.env[ONLY_ENV] : undefined;
+    return withBenchDir(async (dir) => {
+      const receiver = await startReceiver();
+      let baseline: BenchServer | undefined;
+      let observed: BenchServer | undefined;
+      let scrapes = 0;
+      let scraper: NodeJS.Timeout | undefined;
+      try {
+        log('starting two nexus-control serve processes (SQLite synchronous=normal, token auth): one plain, one with metrics and tracing...');
+        const store = (name: string) => `sqlite:${join(dir, name)}?synchronous=normal`;
+        baseline = await startBenchServer(['--store', store('plain.db'), '--config', writeConfig(join(dir, 'plain.json'), {})]);
+        observed = await startBenchServer([
+          '--store',
+          store('observed.db'),
+          '--config',
+          writeConfig(join(dir, 'observed.json'), {
+            ...(only === 'tracing' ? {} : { metrics: { listen: '127.0.0.1:0' } }),
+            ...(only === 'metrics' ? {} : { tracing: { endpoint: receiver.endpoint, serviceName: 'nexus-bench', exportIntervalMs: 1_000 } }),
+          }),
+        ]);
+        const metricsAddress = only === 'tracing' ? undefined : metricsAddressOf(observed);
+        scraper = setInterval(() => {
+          if (metricsAddress === undefined) return;
+          void fetch(`http://${metricsAddress}/metrics`).then(async (response) => {
+            await response.text();
+            scrapes++;
+          });
+        }, SCRAPE_INTERVAL_MS);
+        const budgetMs = Math.max(6_000, seconds * 1000 - 8_000);
+        const rounds = 10;
+        // JIT and SQLite caches take a while: a short warm-up makes the first rounds of either look slow.
+        const warmupMs = budgetMs / 4;
+        log(`driving ${CONCURRENCY} concurrent lifecycles, ${rounds} alternating rounds per server...`);
+        const result = await runDriver({
+          baseline: baseline.address,
+          observed: observed.address,
+          tokens: { requester: TOKENS.requester, approvers: [TOKENS.approvers[0], TOKENS.approvers[1]], executor: TOKENS.executor },
+          concurrency: CONCURRENCY,
+          warmupMs,
+          roundMs: (budgetMs - warmupMs) / (2 * rounds),
+          rounds,
+        });
+        clearInterval(scraper);
+        await observed.stop();
+        const { spans, exports } = receiver.counts();
+        const ratio = result.pairedRatio;
+        return {
+          ratio,
+          lines: [
+            `setting: two serve processes on SQLite (synchronous=NORMAL, so the server's own CPU is what counts), bearer-token auth, info logs;`,
+            `         every call carries a sampled traceparent; ${CONCURRENCY} lifecycles in flight from a separate node process`,
+            `both off     ${rate(result.baseline.rpcsPerSecond)} RPC/s  [rounds ${result.baseline.rounds.map(rate).join(', ')}]`,
+            `${only === undefined ? 'metrics+traces' : `${only} only (${ONLY_ENV})`} ${rate(result.observed.rpcsPerSecond)} RPC/s  [rounds ${result.observed.rounds.map(rate).join(', ')}]`,
+            `             ${spans.toLocaleString('en-US')} spans (at least) received in ${exports} OTLP exports; ${scrapes} scrapes of /metrics`,
+            `medians: observed / plain ${(result.observed.rpcsPerSecond / result.baseline.rpcsPerSecond).toFixed(3)}; ratio = median over back-to-back round pairs of observed / plain: ${ratio.toFixed(3)}`,
+          ],
+        };
+      } finally {
+        if (scraper) clearInterval(scraper);
+        await Promise.all([baseline?.stop(), observed?.stop()]);
+        await receiver.close();
+      }
+    });
+  },
+};
+
+/** The metrics address from the observed server's readiness line (kept by the bench server helper). */
+function metricsAddressOf(server: BenchServer): string {
+  if (!server.ready['metrics'] || typeof server.ready['metrics'] !== 'string') throw new Error('the observed server did not report a metrics address');
+  return server.ready['metrics'];
+}
