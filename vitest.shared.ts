@@ -14,8 +14,12 @@ export const TEST_RESULTS_DIR = fileURLToPath(new URL('./.test-results/', import
 export const TEST_TIERS = ['unit', 'store', 'e2e'] as const;
 export type TestTier = (typeof TEST_TIERS)[number];
 
-/** Workspace packages resolve to their TypeScript sources, so tests need no build of their dependencies. */
-const conditions = ['@nexus-control/source', ...defaultServerConditions];
+/**
+ * Workspace packages resolve to their TypeScript sources, so tests need no build of their dependencies.
+ * Without vite's `module` condition: it is a bundlers' one, and dependencies run by Node itself
+ * (OpenTelemetry's API, say) would otherwise resolve to builds only a bundler can load.
+ */
+const conditions = ['@nexus-control/source', ...defaultServerConditions.filter((condition) => condition !== 'module')];
 
 function selectedTier(): TestTier | undefined {
   const tier = process.env['NEXUS_TEST_TIER'];
