@@ -4,6 +4,7 @@ import {
   NEW_DECISION,
   NexusError,
   assertExpectedVersion,
+  assertStorableText,
   canonicalJson,
   checkAppendRequest,
   checkImportRequest,
@@ -54,7 +55,6 @@ import { createAppendNotifier } from './createAppendNotifier.js';
 import { decodeFeedCheckpoint, encodeFeedCheckpoint } from './feedCheckpoint.js';
 import { isDuplicateKey, toStoreError } from './mongoErrors.js';
 import { runTransaction } from './runTransaction.js';
-import { assertStorableText } from './storableText.js';
 
 export interface MongoEventStoreOptions {
   /** A connected client; the store closes it on `close()` only when `ownsClient`. */

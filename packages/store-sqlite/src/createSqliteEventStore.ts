@@ -1,4 +1,5 @@
 import {
+  assertStorableText,
   checkAppendRequest,
   checkImportRequest,
   checkReadEventsOptions,
@@ -45,7 +46,6 @@ import { openDatabase, type SynchronousMode } from './openDatabase.js';
 import type { AppendArgs, DecisionRow, EventRow, FeedRow, TemplateRow } from './protocol.js';
 import { startWorker } from './startWorker.js';
 import { StoreFault } from './storeFault.js';
-import { assertStorableText } from './storedText.js';
 
 export interface SqliteEventStoreOptions {
   /** A database file (created when absent), or `':memory:'` for a private in-memory database. */
