@@ -15,6 +15,7 @@ export * from './store/copyStoredEvent.js';
 export * from './store/parsePayload.js';
 export * from './store/checkLease.js';
 export * from './store/assertStorableText.js';
+export * from './store/storedEventOf.js';
 export * from './router/Router.js';
 export * from './router/createRouter.js';
 export * from './router/createNullAdapter.js';

@@ -20,6 +20,7 @@ import {
   leaseListLimit,
   pageSizeOf,
   parsePayload,
+  storedEventOf,
   type ActorType,
   type AppendRequest,
   type AppendResult,
@@ -103,22 +104,6 @@ function eventDocument(decisionId: string, generation: number, seq: number, posi
     ai: event.actor.id,
     j: event.payloadJson,
     h: event.digest,
-  };
-}
-
-/** The stored form of an event just written, without parsing its payload back. */
-function storedFromWritten(doc: EventDocument, event: NewEvent): StoredEvent {
-  return {
-    decisionId: doc.d,
-    seq: doc.s,
-    generation: doc.g,
-    checkpoint: encodeFeedCheckpoint(doc._id),
-    type: event.type,
-    ts: event.ts,
-    actor: { type: event.actor.type, id: event.actor.id },
-    payload: event.payload,
-    payloadJson: event.payloadJson,
-    digest: event.digest,
   };
 }
 
@@ -355,7 +340,7 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
       );
     }
     if (beforeCommit !== undefined) await beforeCommit(decisionId);
-    return docs.map((doc, i) => storedFromWritten(doc, newEvents[i]!));
+    return docs.map((doc, i) => storedEventOf(newEvents[i]!, doc.d, doc.s, doc.g, encodeFeedCheckpoint(doc._id)));
   }
 
   async function importInTransaction(request: ImportRequest, session: ClientSession): Promise<StoredEvent[]> {

@@ -16,6 +16,7 @@ import {
   NexusError,
   pageSizeOf,
   parsePayload,
+  storedEventOf,
   type ActorType,
   type AppendRequest,
   type AppendResult,
@@ -134,18 +135,7 @@ function storedEvents(decisionId: string, generation: number, firstSeq: number, 
   const stored = new Array<StoredEvent>(events.length);
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
-    stored[i] = {
-      decisionId,
-      seq: firstSeq + i,
-      generation,
-      checkpoint: checkpointOf(positions[i]!),
-      type: event.type,
-      ts: event.ts,
-      actor: { type: event.actor.type, id: event.actor.id },
-      payload: event.payload,
-      payloadJson: event.payloadJson,
-      digest: event.digest,
-    };
+    stored[i] = storedEventOf(event, decisionId, firstSeq + i, generation, checkpointOf(positions[i]!));
   }
   return stored;
 }
