@@ -16,6 +16,7 @@ export * from './store/parsePayload.js';
 export * from './store/checkLease.js';
 export * from './store/assertStorableText.js';
 export * from './store/storedEventOf.js';
+export * from './store/callListeners.js';
 export * from './router/Router.js';
 export * from './router/createRouter.js';
 export * from './router/createNullAdapter.js';

@@ -18,6 +18,7 @@ import {
   encodeDecisionCursor,
   pageSizeOf,
   parsePayload,
+  callListeners,
   storedEventOf,
   type ActorType,
   type AppendRequest,
@@ -368,13 +369,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
   let closed = false;
 
   function wakeLocal(): void {
-    for (const listener of listeners) {
-      try {
-        listener();
-      } catch {
-        // A listener's failure is its own.
-      }
-    }
+    callListeners(listeners);
   }
 
   function assertOpen(): void {

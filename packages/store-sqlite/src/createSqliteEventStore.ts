@@ -16,6 +16,7 @@ import {
   NexusError,
   pageSizeOf,
   parsePayload,
+  callListeners,
   storedEventOf,
   type ActorType,
   type AppendRequest,
@@ -239,13 +240,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   let closing: Promise<void> | undefined;
 
   function notify(): void {
-    for (const listener of listeners) {
-      try {
-        listener();
-      } catch {
-        // A listener's failure is its own; the append has committed.
-      }
-    }
+    callListeners(listeners);
   }
 
   function assertOpen(): void {
