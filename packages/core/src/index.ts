@@ -15,6 +15,8 @@ export * from './store/copyStoredEvent.js';
 export * from './store/parsePayload.js';
 export * from './store/checkLease.js';
 export * from './store/assertStorableText.js';
+export * from './store/assertStorableEvent.js';
+export * from './store/assertStorableHeader.js';
 export * from './store/storedEventOf.js';
 export * from './store/callListeners.js';
 export * from './router/Router.js';

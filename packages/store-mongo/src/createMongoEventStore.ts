@@ -4,6 +4,8 @@ import {
   NEW_DECISION,
   NexusError,
   assertExpectedVersion,
+  assertStorableEvent,
+  assertStorableHeader,
   assertStorableText,
   canonicalJson,
   checkAppendRequest,
@@ -133,22 +135,8 @@ function templateFromDocument(doc: TemplateDocument): TemplateRecord {
 
 function checkEvents(events: readonly NewEvent[]): void {
   for (const event of events) {
-    assertStorableText(event.type, 'event type');
-    assertStorableText(event.ts, 'event ts');
-    assertStorableText(event.actor.type, 'actor type');
-    assertStorableText(event.actor.id, 'actor id');
-    assertStorableText(event.payloadJson, 'event payload');
-    assertStorableText(event.digest, 'event digest');
+    assertStorableEvent(event);
   }
-}
-
-function checkHeader(header: DecisionHeader): void {
-  assertStorableText(header.decisionId, 'decision id');
-  assertStorableText(header.createdAt, 'createdAt');
-  assertStorableText(header.goal, 'goal');
-  assertStorableText(header.requestedMode, 'requestedMode');
-  if (!Array.isArray(header.labels)) throw new NexusError('INVALID_ARGUMENT', 'labels must be an array', {});
-  for (const label of header.labels) assertStorableText(label, 'label');
 }
 
 function leaseFromDocument(doc: LeaseDocument): ExecutionLease {
@@ -436,7 +424,7 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
   function checkAppend(request: AppendRequest): void {
     checkAppendRequest(request);
     assertStorableText(request.decisionId, 'decision id');
-    if (request.header !== undefined) checkHeader(request.header);
+    if (request.header !== undefined) assertStorableHeader(request.header);
     assertStorableText(request.status, 'status');
     checkEvents(request.events);
     if (request.idempotency !== undefined) {
@@ -452,7 +440,7 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
 
   function checkImport(request: ImportRequest): void {
     checkImportRequest(request);
-    checkHeader(request.header);
+    assertStorableHeader(request.header);
     assertStorableText(request.status, 'status');
     checkEvents(request.events);
   }

@@ -1,4 +1,6 @@
 import {
+  assertStorableEvent,
+  assertStorableHeader,
   assertStorableText,
   checkAppendRequest,
   checkImportRequest,
@@ -146,12 +148,7 @@ function eventStrings(events: readonly NewEvent[]): string[] {
   const flat = new Array<string>(events.length * 6);
   let at = 0;
   for (const event of events) {
-    assertStorableText(event.type, 'event type');
-    assertStorableText(event.ts, 'event ts');
-    assertStorableText(event.actor.type, 'actor type');
-    assertStorableText(event.actor.id, 'actor id');
-    assertStorableText(event.payloadJson, 'event payload');
-    assertStorableText(event.digest, 'event digest');
+    assertStorableEvent(event);
     flat[at++] = event.type;
     flat[at++] = event.ts;
     flat[at++] = event.actor.type;
@@ -163,11 +160,7 @@ function eventStrings(events: readonly NewEvent[]): string[] {
 }
 
 function headerStrings(header: DecisionHeader): [string, string, string, string, string] {
-  assertStorableText(header.decisionId, 'decision id');
-  assertStorableText(header.createdAt, 'createdAt');
-  assertStorableText(header.goal, 'goal');
-  assertStorableText(header.requestedMode, 'requestedMode');
-  for (const label of header.labels) assertStorableText(label, 'label');
+  assertStorableHeader(header);
   return [header.decisionId, header.createdAt, header.goal, header.requestedMode, JSON.stringify(header.labels)];
 }
 
