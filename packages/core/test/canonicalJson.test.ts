@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { NexusError } from '../src/errors/NexusError.js';
 import { canonicalJson, digestOf, JsonFloat, parseJson, pythonFloatRepr, type JsonValue } from '../src/json/index.js';
+import { seededRandom } from './seededRandom.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -257,18 +258,6 @@ function runPython(floats: string[], docs: string[]): { floats: string[]; docs: 
   return JSON.parse(result.stdout.toString('utf8')) as { floats: string[]; docs: string[] };
 }
 
-/** A small deterministic PRNG (mulberry32), so a failure can be reproduced. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const view = new DataView(new ArrayBuffer(8));
 function toHex(x: number): string {
   view.setFloat64(0, x);
@@ -371,7 +360,7 @@ function looseJson(value: JsonValue, random: () => number): string {
 
 describe.skipIf(!hasPython)('canonical JSON agrees with Python json.dumps', () => {
   it('prints thousands of doubles exactly as Python repr does', () => {
-    const doubles = sampleDoubles(prng(20250101));
+    const doubles = sampleDoubles(seededRandom(20250101));
     const python = runPython(doubles.map(toHex), []);
     const mismatches = doubles
       .map((x, i) => ({ x, ours: pythonFloatRepr(x), theirs: python.floats[i] }))
@@ -381,7 +370,7 @@ describe.skipIf(!hasPython)('canonical JSON agrees with Python json.dumps', () =
   });
 
   it('canonicalizes random documents exactly as Python does, from canonical and from loose text', () => {
-    const random = prng(7);
+    const random = seededRandom(7);
     const values = Array.from({ length: 400 }, () => randomValue(random, 0));
     const canonical = values.map((v) => canonicalJson(v));
     const loose = values.map((v) => looseJson(v, random));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NexusError } from '../src/errors/NexusError.js';
 import { canonicalJson, parseJson, parseJsonStrict, type JsonValue } from '../src/json/index.js';
+import { seededRandom } from './seededRandom.js';
 
 /*
  * The fast parser (JSON.parse plus a walk over the text) must read every document exactly as
@@ -10,18 +11,7 @@ import { canonicalJson, parseJson, parseJsonStrict, type JsonValue } from '../sr
 
 const SEED = Number(process.env['PARSE_SEED'] ?? 20261130);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const random = mulberry32(SEED);
+const random = seededRandom(SEED);
 const int = (n: number) => Math.floor(random() * n);
 const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
 

@@ -1,4 +1,5 @@
 import type { ChangeStream, Collection } from 'mongodb';
+import { callListeners } from '@nexus-control/core';
 import type { MetaDocument } from './collections.js';
 
 export interface AppendNotifier {
@@ -37,13 +38,7 @@ export function createAppendNotifier(options: AppendNotifierOptions): AppendNoti
   let closed = false;
 
   function wake(): void {
-    for (const { listener } of [...listeners]) {
-      try {
-        listener();
-      } catch {
-        // A listener's failure is its own; the append has committed.
-      }
-    }
+    callListeners([...listeners].map(({ listener }) => listener));
   }
 
   function startStream(): void {

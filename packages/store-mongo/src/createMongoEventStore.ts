@@ -4,6 +4,9 @@ import {
   NEW_DECISION,
   NexusError,
   assertExpectedVersion,
+  assertStorableEvent,
+  assertStorableHeader,
+  assertStorableText,
   canonicalJson,
   checkAppendRequest,
   checkImportRequest,
@@ -19,6 +22,7 @@ import {
   leaseListLimit,
   pageSizeOf,
   parsePayload,
+  storedEventOf,
   type ActorType,
   type AppendRequest,
   type AppendResult,
@@ -54,7 +58,6 @@ import { createAppendNotifier } from './createAppendNotifier.js';
 import { decodeFeedCheckpoint, encodeFeedCheckpoint } from './feedCheckpoint.js';
 import { isDuplicateKey, toStoreError } from './mongoErrors.js';
 import { runTransaction } from './runTransaction.js';
-import { assertStorableText } from './storableText.js';
 
 export interface MongoEventStoreOptions {
   /** A connected client; the store closes it on `close()` only when `ownsClient`. */
@@ -106,22 +109,6 @@ function eventDocument(decisionId: string, generation: number, seq: number, posi
   };
 }
 
-/** The stored form of an event just written, without parsing its payload back. */
-function storedFromWritten(doc: EventDocument, event: NewEvent): StoredEvent {
-  return {
-    decisionId: doc.d,
-    seq: doc.s,
-    generation: doc.g,
-    checkpoint: encodeFeedCheckpoint(doc._id),
-    type: event.type,
-    ts: event.ts,
-    actor: { type: event.actor.type, id: event.actor.id },
-    payload: event.payload,
-    payloadJson: event.payloadJson,
-    digest: event.digest,
-  };
-}
-
 function summaryFromDocument(doc: DecisionDocument): DecisionSummary {
   return {
     decisionId: doc._id,
@@ -148,22 +135,8 @@ function templateFromDocument(doc: TemplateDocument): TemplateRecord {
 
 function checkEvents(events: readonly NewEvent[]): void {
   for (const event of events) {
-    assertStorableText(event.type, 'event type');
-    assertStorableText(event.ts, 'event ts');
-    assertStorableText(event.actor.type, 'actor type');
-    assertStorableText(event.actor.id, 'actor id');
-    assertStorableText(event.payloadJson, 'event payload');
-    assertStorableText(event.digest, 'event digest');
+    assertStorableEvent(event);
   }
-}
-
-function checkHeader(header: DecisionHeader): void {
-  assertStorableText(header.decisionId, 'decision id');
-  assertStorableText(header.createdAt, 'createdAt');
-  assertStorableText(header.goal, 'goal');
-  assertStorableText(header.requestedMode, 'requestedMode');
-  if (!Array.isArray(header.labels)) throw new NexusError('INVALID_ARGUMENT', 'labels must be an array', {});
-  for (const label of header.labels) assertStorableText(label, 'label');
 }
 
 function leaseFromDocument(doc: LeaseDocument): ExecutionLease {
@@ -355,7 +328,7 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
       );
     }
     if (beforeCommit !== undefined) await beforeCommit(decisionId);
-    return docs.map((doc, i) => storedFromWritten(doc, newEvents[i]!));
+    return docs.map((doc, i) => storedEventOf(newEvents[i]!, doc.d, doc.s, doc.g, encodeFeedCheckpoint(doc._id)));
   }
 
   async function importInTransaction(request: ImportRequest, session: ClientSession): Promise<StoredEvent[]> {
@@ -451,7 +424,7 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
   function checkAppend(request: AppendRequest): void {
     checkAppendRequest(request);
     assertStorableText(request.decisionId, 'decision id');
-    if (request.header !== undefined) checkHeader(request.header);
+    if (request.header !== undefined) assertStorableHeader(request.header);
     assertStorableText(request.status, 'status');
     checkEvents(request.events);
     if (request.idempotency !== undefined) {
@@ -467,7 +440,7 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
 
   function checkImport(request: ImportRequest): void {
     checkImportRequest(request);
-    checkHeader(request.header);
+    assertStorableHeader(request.header);
     assertStorableText(request.status, 'status');
     checkEvents(request.events);
   }

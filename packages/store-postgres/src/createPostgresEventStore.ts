@@ -18,6 +18,8 @@ import {
   encodeDecisionCursor,
   pageSizeOf,
   parsePayload,
+  callListeners,
+  storedEventOf,
   type ActorType,
   type AppendRequest,
   type AppendResult,
@@ -367,13 +369,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
   let closed = false;
 
   function wakeLocal(): void {
-    for (const listener of listeners) {
-      try {
-        listener();
-      } catch {
-        // A listener's failure is its own.
-      }
-    }
+    callListeners(listeners);
   }
 
   function assertOpen(): void {
@@ -577,19 +573,8 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
         throw mapError(error);
       }
       if (written.length !== events.length) throw await explainEmptyAppend(request);
-      const stored = events.map(
-        (event, i): StoredEvent => ({
-          decisionId,
-          seq: written[i]![0],
-          generation: expectedVersion.generation,
-          checkpoint: `${written[i]![1]}.${written[i]![2]}`,
-          type: event.type,
-          ts: event.ts,
-          actor: { type: event.actor.type, id: event.actor.id },
-          payload: event.payload,
-          payloadJson: event.payloadJson,
-          digest: event.digest,
-        }),
+      const stored = events.map((event, i) =>
+        storedEventOf(event, decisionId, written[i]![0], expectedVersion.generation, `${written[i]![1]}.${written[i]![2]}`),
       );
       notifyAppended();
       return { events: stored };

@@ -1,4 +1,7 @@
 import {
+  assertStorableEvent,
+  assertStorableHeader,
+  assertStorableText,
   checkAppendRequest,
   checkImportRequest,
   checkReadEventsOptions,
@@ -15,6 +18,8 @@ import {
   NexusError,
   pageSizeOf,
   parsePayload,
+  callListeners,
+  storedEventOf,
   type ActorType,
   type AppendRequest,
   type AppendResult,
@@ -45,7 +50,6 @@ import { openDatabase, type SynchronousMode } from './openDatabase.js';
 import type { AppendArgs, DecisionRow, EventRow, FeedRow, TemplateRow } from './protocol.js';
 import { startWorker } from './startWorker.js';
 import { StoreFault } from './storeFault.js';
-import { assertStorableText } from './storedText.js';
 
 export interface SqliteEventStoreOptions {
   /** A database file (created when absent), or `':memory:'` for a private in-memory database. */
@@ -134,18 +138,7 @@ function storedEvents(decisionId: string, generation: number, firstSeq: number, 
   const stored = new Array<StoredEvent>(events.length);
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
-    stored[i] = {
-      decisionId,
-      seq: firstSeq + i,
-      generation,
-      checkpoint: checkpointOf(positions[i]!),
-      type: event.type,
-      ts: event.ts,
-      actor: { type: event.actor.type, id: event.actor.id },
-      payload: event.payload,
-      payloadJson: event.payloadJson,
-      digest: event.digest,
-    };
+    stored[i] = storedEventOf(event, decisionId, firstSeq + i, generation, checkpointOf(positions[i]!));
   }
   return stored;
 }
@@ -155,12 +148,7 @@ function eventStrings(events: readonly NewEvent[]): string[] {
   const flat = new Array<string>(events.length * 6);
   let at = 0;
   for (const event of events) {
-    assertStorableText(event.type, 'event type');
-    assertStorableText(event.ts, 'event ts');
-    assertStorableText(event.actor.type, 'actor type');
-    assertStorableText(event.actor.id, 'actor id');
-    assertStorableText(event.payloadJson, 'event payload');
-    assertStorableText(event.digest, 'event digest');
+    assertStorableEvent(event);
     flat[at++] = event.type;
     flat[at++] = event.ts;
     flat[at++] = event.actor.type;
@@ -172,11 +160,7 @@ function eventStrings(events: readonly NewEvent[]): string[] {
 }
 
 function headerStrings(header: DecisionHeader): [string, string, string, string, string] {
-  assertStorableText(header.decisionId, 'decision id');
-  assertStorableText(header.createdAt, 'createdAt');
-  assertStorableText(header.goal, 'goal');
-  assertStorableText(header.requestedMode, 'requestedMode');
-  for (const label of header.labels) assertStorableText(label, 'label');
+  assertStorableHeader(header);
   return [header.decisionId, header.createdAt, header.goal, header.requestedMode, JSON.stringify(header.labels)];
 }
 
@@ -249,13 +233,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   let closing: Promise<void> | undefined;
 
   function notify(): void {
-    for (const listener of listeners) {
-      try {
-        listener();
-      } catch {
-        // A listener's failure is its own; the append has committed.
-      }
-    }
+    callListeners(listeners);
   }
 
   function assertOpen(): void {

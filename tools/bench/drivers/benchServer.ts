@@ -16,9 +16,10 @@ export interface BenchServer {
 /**
  * Starts `nexus-control serve <args>` on a free loopback port in its own process; resolves
  * with the address from its readiness line. Its per-RPC log lines are drained and dropped.
+ * `nodeArgs` go to node itself (e.g. `--cpu-prof`).
  */
-export function startBenchServer(args: readonly string[]): Promise<BenchServer> {
-  const child = spawn(process.execPath, [serverBin, 'serve', '--listen', '127.0.0.1:0', ...args], {
+export function startBenchServer(args: readonly string[], nodeArgs: readonly string[] = []): Promise<BenchServer> {
+  const child = spawn(process.execPath, [...nodeArgs, serverBin, 'serve', '--listen', '127.0.0.1:0', ...args], {
     cwd: repoRoot,
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -1,14 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { withBenchDir } from '../benchDir.js';
+import { repoRoot, startBenchServer } from '../drivers/benchServer.js';
 import type { KindResult, LoadDriverOptions, LoadDriverResult } from '../drivers/grpcLoadDriver.js';
 import type { Scenario, ScenarioResult } from '../scenario.js';
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const serverBin = join(repoRoot, 'packages', 'server', 'bin', 'nexus-control.js');
 const driverScript = join(repoRoot, 'tools', 'bench', 'drivers', 'grpcLoadDriver.ts');
 
 /** Calls in flight at any moment, for both kinds of load. */
@@ -38,54 +36,6 @@ function writeConfig(dir: string): string {
   };
   writeFileSync(path, JSON.stringify(config, null, 2));
   return path;
-}
-
-/** Starts `nexus-control serve` on a free loopback port; resolves with the address from its readiness line. */
-function startServer(config: string, profileDir: string | undefined, store: string): Promise<{ child: ChildProcess; address: string }> {
-  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, serverBin, 'serve', '--listen', '127.0.0.1:0', '--store', store, '--config', config],
-    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  return new Promise((resolve, reject) => {
-    let pending = '';
-    let ready = false;
-    const timer = setTimeout(() => reject(new Error(`the server did not report readiness within 30 s: ${pending.slice(-2000)}`)), 30_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      // One JSON line per RPC follows readiness: keep draining, keep nothing.
-      if (ready) return;
-      pending += chunk.toString();
-      for (const line of pending.split('\n')) {
-        if (!line.includes('"listening"')) continue;
-        try {
-          const entry = JSON.parse(line) as { msg?: string; address?: string };
-          if (entry.msg === 'listening' && typeof entry.address === 'string') {
-            ready = true;
-            pending = '';
-            clearTimeout(timer);
-            resolve({ child, address: entry.address });
-            return;
-          }
-        } catch {
-          // A line still arriving.
-        }
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      if (!ready) reject(new Error(`the server exited with ${code} before it was ready: ${pending.slice(-2000)}`));
-    });
-  });
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 function runDriver(options: LoadDriverOptions): Promise<LoadDriverResult> {
@@ -124,7 +74,8 @@ export interface LifecycleRun {
 export async function runLifecycle({ seconds, log, dir, store, storeLabel, setting }: LifecycleRun): Promise<ScenarioResult> {
   const profileDir = process.env[CPU_PROFILE_ENV] || undefined;
   log(`starting nexus-control serve (own process, ${storeLabel}, token auth)...`);
-  const server = await startServer(writeConfig(dir), profileDir, store);
+  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const server = await startBenchServer(['--store', store, '--config', writeConfig(dir)], nodeArgs);
   let result: LoadDriverResult;
   try {
     // Process start-ups take a few seconds of the budget; the driver gets the rest.
@@ -142,7 +93,7 @@ export async function runLifecycle({ seconds, log, dir, store, storeLabel, setti
     log(`driving ${CONCURRENCY} concurrent calls from a separate process at ${server.address}, ${rounds} alternating rounds...`);
     result = await runDriver(options);
   } finally {
-    await stopServer(server.child);
+    await server.stop();
   }
   const { echo, lifecycle } = result;
   const ratio = lifecycle.rpcsPerSecond / echo.rpcsPerSecond;

@@ -1,10 +1,8 @@
-import { NEW_DECISION, newEvent } from '@nexus-control/core';
 import { openMongoStore } from '@nexus-control/store-mongo';
+import { benchApproval, createBenchDecision } from '../fixtures/benchDecision.js';
 import { compareThroughput, describeComparison } from '../measure.js';
 import type { Scenario } from '../scenario.js';
 import { benchDatabase, benchMongoServer } from './mongoServer.js';
-
-const TS = '2025-01-01T00:01:00+00:00';
 
 export const mongoAppend: Scenario = {
   name: 'mongo-append',
@@ -16,26 +14,8 @@ export const mongoAppend: Scenario = {
     const store = await openMongoStore(url, { client, database });
     try {
       const decisionId = 'dec_bench_append';
-      const created = newEvent(
-        'DECISION_CREATED',
-        { goal: 'rotate the signing keys', plan: null, requested_mode: 'apply', labels: ['prod'] },
-        { type: 'human', id: 'requester' },
-        TS,
-      );
-      await store.append({
-        decisionId,
-        expectedVersion: NEW_DECISION,
-        header: { decisionId, createdAt: TS, goal: 'rotate the signing keys', requestedMode: 'apply', labels: ['prod'] },
-        events: [created],
-        status: 'draft',
-      });
-      // Built once: canonical JSON and the digest are the caller's cost, not the store's.
-      const event = newEvent(
-        'APPROVAL_GRANTED',
-        { expires_at: '2025-01-02T00:00:00+00:00', comment: 'looks good to me' },
-        { type: 'human', id: 'approver-1' },
-        TS,
-      );
+      await createBenchDecision(store, decisionId);
+      const event = benchApproval();
 
       let length = 1;
       const ours = async () => {

@@ -1,38 +1,10 @@
 import type pg from 'pg';
-import { NEW_DECISION, newEvent, type EventStore, type NewEvent } from '@nexus-control/core';
+import type { NewEvent } from '@nexus-control/core';
 import { openPostgresStore } from '@nexus-control/store-postgres';
+import { benchApproval, createBenchDecision } from '../fixtures/benchDecision.js';
 import { compareThroughput, describeComparison } from '../measure.js';
 import { durabilityLine, withPostgresSchema } from '../postgresBench.js';
 import type { Scenario } from '../scenario.js';
-
-const TS = '2025-01-01T00:01:00+00:00';
-
-/** Creates `decisionId` with one event, as a request would. */
-export async function createBenchDecision(store: EventStore, decisionId: string): Promise<void> {
-  const created = newEvent(
-    'DECISION_CREATED',
-    { goal: 'rotate the signing keys', plan: null, requested_mode: 'apply', labels: ['prod'] },
-    { type: 'human', id: 'requester' },
-    TS,
-  );
-  await store.append({
-    decisionId,
-    expectedVersion: NEW_DECISION,
-    header: { decisionId, createdAt: TS, goal: 'rotate the signing keys', requestedMode: 'apply', labels: ['prod'] },
-    events: [created],
-    status: 'draft',
-  });
-}
-
-/** The event both sides write, built once: canonical JSON and digest are the caller's cost, not the store's. */
-export function benchApproval(): NewEvent {
-  return newEvent(
-    'APPROVAL_GRANTED',
-    { expires_at: '2025-01-02T00:00:00+00:00', comment: 'looks good to me' },
-    { type: 'human', id: 'approver-1' },
-    TS,
-  );
-}
 
 /** The raw baseline: the same row into the same table (same indexes), one INSERT in its own transaction. */
 export const RAW_INSERT =

@@ -4,7 +4,8 @@ import { compareThroughput, describeComparison, formatThroughput } from '../meas
 import { compareConcurrentThroughput } from '../measureConcurrent.js';
 import { durabilityLine, withPostgresSchema } from '../postgresBench.js';
 import type { Scenario } from '../scenario.js';
-import { benchApproval, createBenchDecision, rawInsert } from './pgAppend.js';
+import { benchApproval, createBenchDecision } from '../fixtures/benchDecision.js';
+import { rawInsert } from './pgAppend.js';
 
 const WRITERS = 8;
 

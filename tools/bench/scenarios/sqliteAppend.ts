@@ -1,12 +1,11 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { NEW_DECISION, newEvent, type EventStore } from '@nexus-control/core';
+import type { EventStore } from '@nexus-control/core';
 import { createSqliteEventStore, type SynchronousMode } from '@nexus-control/store-sqlite';
 import { withBenchDir } from '../benchDir.js';
+import { benchApproval, createBenchDecision } from '../fixtures/benchDecision.js';
 import { compareThroughput, describeComparison, type Comparison } from '../measure.js';
 import type { Scenario } from '../scenario.js';
-
-const TS = '2025-01-01T00:01:00+00:00';
 
 /**
  * One setting: our append of a single event (optimistic version check) against a
@@ -21,26 +20,8 @@ async function compareAt(dir: string, synchronous: SynchronousMode, budgetMs: nu
     raw.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
 
     const decisionId = 'dec_bench_append';
-    const created = newEvent(
-      'DECISION_CREATED',
-      { goal: 'rotate the signing keys', plan: null, requested_mode: 'apply', labels: ['prod'] },
-      { type: 'human', id: 'requester' },
-      TS,
-    );
-    await store.append({
-      decisionId,
-      expectedVersion: NEW_DECISION,
-      header: { decisionId, createdAt: TS, goal: 'rotate the signing keys', requestedMode: 'apply', labels: ['prod'] },
-      events: [created],
-      status: 'draft',
-    });
-    // The event is built once: canonical JSON and its digest are the caller's cost, not the store's.
-    const event = newEvent(
-      'APPROVAL_GRANTED',
-      { expires_at: '2025-01-02T00:00:00+00:00', comment: 'looks good to me' },
-      { type: 'human', id: 'approver-1' },
-      TS,
-    );
+    await createBenchDecision(store, decisionId);
+    const event = benchApproval();
 
     let seq = 1;
     const ours = async () => {

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { NEW_DECISION, newEvent, type EventStore } from '@nexus-control/core';
+import { newEvent, type EventStore } from '@nexus-control/core';
 import { createSqliteEventStore } from '@nexus-control/store-sqlite';
 import { withBenchDir } from '../benchDir.js';
+import { BENCH_TS, createBenchDecision } from '../fixtures/benchDecision.js';
 import { describeComparison, median, type Comparison } from '../measure.js';
 import type { Scenario } from '../scenario.js';
 
-const TS = '2025-01-01T00:01:00+00:00';
 const APPENDERS = 16;
 const ROUNDS = 5;
 
@@ -15,7 +15,7 @@ const ROUNDS = 5;
  * returns appends per second over all of them.
  */
 async function round(store: EventStore, decisions: { id: string; length: number }[], ms: number): Promise<{ perSecond: number; appends: number }> {
-  const event = newEvent('APPROVAL_GRANTED', { expires_at: null, comment: 'looks good to me' }, { type: 'human', id: 'approver-1' }, TS);
+  const event = newEvent('APPROVAL_GRANTED', { expires_at: null, comment: 'looks good to me' }, { type: 'human', id: 'approver-1' }, BENCH_TS);
   const start = performance.now();
   const end = start + ms;
   let appends = 0;
@@ -40,19 +40,7 @@ async function createDecisions(store: EventStore, prefix: string, count: number)
   const decisions = [];
   for (let i = 0; i < count; i++) {
     const id = `${prefix}-${i}`;
-    const created = newEvent(
-      'DECISION_CREATED',
-      { goal: 'rotate the signing keys', plan: null, requested_mode: 'apply', labels: ['prod'] },
-      { type: 'human', id: 'requester' },
-      TS,
-    );
-    await store.append({
-      decisionId: id,
-      expectedVersion: NEW_DECISION,
-      header: { decisionId: id, createdAt: TS, goal: 'rotate the signing keys', requestedMode: 'apply', labels: ['prod'] },
-      events: [created],
-      status: 'draft',
-    });
+    await createBenchDecision(store, id);
     decisions.push({ id, length: 1 });
   }
   return decisions;

@@ -3,6 +3,7 @@ import type { NewEvent, StoredEvent } from '../events/DecisionEvent.js';
 import { copyJson } from '../json/copyJson.js';
 import type { JsonObject } from '../json/JsonValue.js';
 import { compareCodePoints } from '../json/unicode.js';
+import { callListeners } from './callListeners.js';
 import { checkImportRequest } from './checkImportRequest.js';
 import { checkLeaseGrant, checkLeaseOwner, checkLeaseTakeover, checkLeaseTime, leaseListLimit } from './checkLease.js';
 import { checkReadEventsOptions } from './checkReadEventsOptions.js';
@@ -76,13 +77,7 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
   }
 
   function notify(): void {
-    for (const { listener } of [...state.listeners]) {
-      try {
-        listener();
-      } catch {
-        // A listener's failure is its own; the append has already succeeded.
-      }
-    }
+    callListeners([...state.listeners].map(({ listener }) => listener));
   }
 
   function headCheckpointNow(): Checkpoint {

@@ -1,9 +1,9 @@
-import { NexusError } from '@nexus-control/core';
+import { NexusError } from '../errors/NexusError.js';
 
 const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /**
- * SQLite text is UTF-8, which cannot hold a lone UTF-16 surrogate: it would come back as
+ * A store that keeps text as UTF-8 cannot hold a lone UTF-16 surrogate: it would come back as
  * U+FFFD. Such strings are refused rather than silently changed.
  */
 export function assertStorableText(value: unknown, field: string): asserts value is string {
