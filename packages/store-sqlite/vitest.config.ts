@@ -1,8 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { defineNexusProject } from '../../vitest.shared.js';
 
-export default defineProject({
-  test: {
-    name: 'store-sqlite',
-    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-  },
-});
+export default defineNexusProject('store-sqlite', { kind: 'store' });

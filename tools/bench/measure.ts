@@ -35,7 +35,7 @@ async function timeSlice(operation: Operation, ms: number): Promise<{ opsPerSeco
   const start = performance.now();
   const end = start + ms;
   let operations = 0;
-  let now = start;
+  let now: number;
   do {
     const result = operation();
     if (result instanceof Promise) await result;

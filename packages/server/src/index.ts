@@ -6,8 +6,6 @@ export { METHOD_PERMISSIONS, isAllowed } from './auth/permissions.js';
 export { ROLES, isRole, type Role } from './auth/roles.js';
 export { GRPC_STATUS_BY_KIND, toServiceError } from './errors/toServiceError.js';
 export { createLogger, silentLogger, type Logger } from './logging/createLogger.js';
-export { createSubprocessAdapter, type SubprocessAdapterOptions } from './router/createSubprocessAdapter.js';
-export { createHttpAdapter, type HttpAdapterOptions } from './router/createHttpAdapter.js';
 export { createAdapter, createRouterFromConfig } from './router/createRouterFromConfig.js';
 export { DEFAULT_STORE, openStore, parseStoreSpec, StoreSpecError } from './store/openStore.js';
 export { DEFAULT_LISTEN, ListenAddressError, parseListenAddress } from './listenAddress.js';

@@ -107,7 +107,7 @@ describe('the real binary (exit codes)', () => {
     expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/^nexus-control verify: cannot read file .*missing\.json: ENOENT/);
+    expect(result.stderr).toMatch(/^error \[USAGE\]: cannot read file .*missing\.json: ENOENT/);
   });
 });
 
@@ -163,16 +163,16 @@ describe('nexus-control verify', () => {
       ['verify'],
       ['verify', file('package.json'), file('bundle.json')],
       ['verify', '--frobnicate', file('package.json')],
-      ['verify', file('bundle.json'), '--key', file('package.json')],
-      ['verify', file('package.json'), '--key', file('missing.pem')],
-      ['verify', file('package.json'), '--key', file('other.json')],
+      ['verify', file('bundle.json'), '--public-key', file('package.json')],
+      ['verify', file('package.json'), '--public-key', file('missing.pem')],
+      ['verify', file('package.json'), '--public-key', file('other.json')],
     ];
     for (const argv of cases) {
       const { code, out, err } = await run(...argv);
       expect(code, argv.join(' ')).toBe(2);
       expect(out).toBe('');
       expect(err.split('\n'), argv.join(' ')).toHaveLength(1);
-      expect(err).toMatch(/^nexus-control verify: /);
+      expect(err).toMatch(/^error \[[A-Z_]+\]: /);
     }
   });
 
@@ -205,10 +205,10 @@ describe('nexus-control keygen and sign', () => {
     expect(out).toMatch(/^key id: ed25519:[0-9a-f]{16}$/m);
   });
 
-  it('sign attaches an attestation; verify --key then requires it', async () => {
+  it('sign attaches an attestation; verify --public-key then requires it', async () => {
     await run('keygen', '--out', file('a'));
     await run('keygen', '--out', file('b'));
-    const signed = await run('sign', file('package.json'), '--key', file('a.key'), '--out', file('signed.json'));
+    const signed = await run('sign', file('package.json'), '--signing-key', file('a.key'), '--out', file('signed.json'));
     expect(signed.code).toBe(0);
     expect(signed.err).toMatch(/^signed by ed25519:[0-9a-f]{16}; wrote /);
 
@@ -220,8 +220,8 @@ describe('nexus-control keygen and sign', () => {
     expect(document['attestations']).toHaveLength(1);
 
     expect((await run('verify', file('signed.json'))).code).toBe(0);
-    expect((await run('verify', file('signed.json'), '--key', file('a.pub'))).code).toBe(0);
-    const wrong = await run('verify', file('signed.json'), '--key', file('b.pub'), '--json');
+    expect((await run('verify', file('signed.json'), '--public-key', file('a.pub'))).code).toBe(0);
+    const wrong = await run('verify', file('signed.json'), '--public-key', file('b.pub'), '--json');
     expect(wrong.code).toBe(1);
     const failed = (JSON.parse(wrong.out) as { checks: { name: string; ok: boolean }[] }).checks.filter((c) => !c.ok).map((c) => c.name);
     expect(failed).toEqual([expect.stringMatching(/^attestation\[0\]:ed25519:/), expect.stringMatching(/^attestation_required:ed25519:/)]);
@@ -230,28 +230,28 @@ describe('nexus-control keygen and sign', () => {
   it('sign writes to stdout without --out, and a second signer adds a second attestation', async () => {
     await run('keygen', '--out', file('c'));
     await run('keygen', '--out', file('d'));
-    const first = await run('sign', file('package.json'), '--key', file('c.key'), '--signed-at', '2025-05-01T00:00:00+00:00');
+    const first = await run('sign', file('package.json'), '--signing-key', file('c.key'), '--signed-at', '2025-05-01T00:00:00+00:00');
     expect(first.code).toBe(0);
     writeFileSync(file('once.json'), first.out);
-    const second = await run('sign', file('once.json'), '--key', file('d.key'), '--out', file('twice.json'));
+    const second = await run('sign', file('once.json'), '--signing-key', file('d.key'), '--out', file('twice.json'));
     expect(second.code).toBe(0);
     const twice = parseJson(readFileSync(file('twice.json'), 'utf8')) as JsonObject;
     expect(twice['attestations']).toHaveLength(2);
-    expect((await run('verify', file('twice.json'), '--key', file('c.pub'), '--key', file('d.pub'))).code).toBe(0);
+    expect((await run('verify', file('twice.json'), '--public-key', file('c.pub'), '--public-key', file('d.pub'))).code).toBe(0);
   });
 
   it('sign refuses a package that fails verification (exit 1) and bad input (exit 2)', async () => {
     await run('keygen', '--out', file('e'));
-    const refused = await run('sign', file('tampered.json'), '--key', file('e.key'), '--out', file('nope.json'));
+    const refused = await run('sign', file('tampered.json'), '--signing-key', file('e.key'), '--out', file('nope.json'));
     expect(refused.code).toBe(1);
     expect(existsSync(file('nope.json'))).toBe(false);
     for (const argv of [
       ['sign', file('package.json')],
-      ['sign', file('package.json'), '--key', file('e.pub')],
-      ['sign', file('package.json'), '--key', file('missing.key')],
-      ['sign', file('bundle.json'), '--key', file('e.key')],
-      ['sign', file('broken.json'), '--key', file('e.key')],
-      ['sign', file('package.json'), '--key', file('e.key'), '--signed-at', 'yesterday'],
+      ['sign', file('package.json'), '--signing-key', file('e.pub')],
+      ['sign', file('package.json'), '--signing-key', file('missing.key')],
+      ['sign', file('bundle.json'), '--signing-key', file('e.key')],
+      ['sign', file('broken.json'), '--signing-key', file('e.key')],
+      ['sign', file('package.json'), '--signing-key', file('e.key'), '--signed-at', 'yesterday'],
     ]) {
       const { code, err } = await run(...argv);
       expect(code, argv.join(' ')).toBe(2);

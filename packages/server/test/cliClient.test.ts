@@ -94,7 +94,7 @@ describe('nexus-control client commands over gRPC', () => {
 
     const readable = await cli(server, 'alice', ['decision', 'get', decisionId]);
     expect(readable.code).toBe(0);
-    expect(readable.stdout).toContain(`decision ${decisionId}  PENDING_APPROVAL`);
+    expect(readable.stdout).toContain(`decision ${decisionId}  pending_approval`);
     expect(readable.stdout).toContain('blocked by:');
 
     const first = await cli(server, 'bob', ['approve', decisionId, '--comment', 'looks right']);
@@ -231,7 +231,7 @@ describe('nexus-control client commands over gRPC', () => {
 
     const missing = await cli(server, 'alice', ['decision', 'get', 'dec_does_not_exist', '--json']);
     expect(missing).toMatchObject({ code: 1, stdout: '' });
-    expect(missing.stderr).toMatch(/^error \[DECISION_NOT_FOUND\]: /);
+    expect(JSON.parse(missing.stderr)).toEqual({ error: { code: 'DECISION_NOT_FOUND', message: expect.stringContaining('dec_does_not_exist') } });
 
     const wrongRole = await cli(server, 'bob', ['decision', 'create', '--goal', 'g']);
     expect(wrongRole.code).toBe(1);
@@ -336,18 +336,18 @@ describe('nexus-control client commands over mutual TLS', () => {
     dir.remove();
   });
 
-  it('--ca, --cert and --key authenticate the caller by its client certificate', async () => {
-    const tls = ['--ca', file('ca.crt'), '--cert', file('bot.crt'), '--key', file('bot.key'), '--server-name', 'localhost'];
+  it('--tls-ca, --tls-cert and --tls-key authenticate the caller by its client certificate', async () => {
+    const tls = ['--tls-ca', file('ca.crt'), '--tls-cert', file('bot.crt'), '--tls-key', file('bot.key'), '--tls-server-name', 'localhost'];
     const created = json(await cli(server, undefined, ['decision', 'create', '--goal', 'ship release 1.2', ...tls, '--json']));
     expect(created['requester']).toEqual({ type: 'system', id: 'release-bot' });
 
-    const withoutCertificate = await cli(server, undefined, ['decision', 'list', '--ca', file('ca.crt'), '--server-name', 'localhost', '--timeout', '5s']);
+    const withoutCertificate = await cli(server, undefined, ['decision', 'list', '--tls-ca', file('ca.crt'), '--tls-server-name', 'localhost', '--timeout', '5s']);
     expect(withoutCertificate.code).toBe(1);
     expect(withoutCertificate.stderr).toMatch(/^error \[UNAVAILABLE\]: /);
 
-    const halfPair = await cli(server, undefined, ['decision', 'list', '--ca', file('ca.crt'), '--cert', file('bot.crt')]);
+    const halfPair = await cli(server, undefined, ['decision', 'list', '--tls-ca', file('ca.crt'), '--tls-cert', file('bot.crt')]);
     expect(halfPair.code).toBe(2);
-    expect(halfPair.stderr).toMatch(/^error \[USAGE\]: --cert and --key go together/);
+    expect(halfPair.stderr).toMatch(/^error \[USAGE\]: --tls-cert and --tls-key go together/);
   });
 });
 

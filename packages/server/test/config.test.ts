@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EventStore } from '@nexus-control/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256OfToken } from '../src/auth/createAuthenticator.js';
 import { ConfigError, loadConfig, parseConfig } from '../src/config/loadConfig.js';
 import { ListenAddressError, parseListenAddress } from '../src/listenAddress.js';
-import { StoreSpecError, openStore, parseStoreSpec } from '../src/store/openStore.js';
+import { STORE_PACKAGES, StoreSpecError, openStore, parseStoreSpec } from '../src/store/openStore.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nexus-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -192,6 +193,15 @@ describe('--store', () => {
     expect(JSON.stringify({ message: (error as Error).message, details: (error as { details?: unknown }).details })).not.toContain('p4ssw0rd');
   });
 
+  it('names the store package to install when it is missing', async () => {
+    const load = async (name: string) => {
+      throw Object.assign(new Error(`Cannot find package '${name}' imported from the server`), { code: 'ERR_MODULE_NOT_FOUND' });
+    };
+    await expect(openStore('mongodb://localhost/db', { load })).rejects.toThrow(
+      'a mongodb store needs the package @nexus-control/store-mongo, which is not installed: npm install @nexus-control/store-mongo',
+    );
+  });
+
   it('an unreachable MongoDB is STORE_UNAVAILABLE, and the error never holds its password', async () => {
     const error = await openStore('mongodb://u:p4ssw0rd@127.0.0.1:1/db?serverSelectionTimeoutMS=500').catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE' });
@@ -201,5 +211,25 @@ describe('--store', () => {
   it('an unknown scheme or an empty SQLite path is refused with a clear error', async () => {
     await expect(openStore('redis://localhost')).rejects.toThrow(StoreSpecError);
     await expect(openStore('sqlite:')).rejects.toThrow(/needs a path/);
+  });
+
+  it('loads only the package of the scheme it opens, and hands it the URL', async () => {
+    const loaded: string[] = [];
+    const fakeStore = { close: async () => {} } as unknown as EventStore;
+    const load = async (name: string) => {
+      loaded.push(name);
+      return {
+        openPostgresStore: (url: unknown, options: unknown) => (expect([url, options]).toEqual(['postgres://db.internal/nexus', { migrate: false }]), fakeStore),
+      };
+    };
+    expect(await openStore('postgres://db.internal/nexus', { load, migrate: false })).toBe(fakeStore);
+    expect(loaded).toEqual([STORE_PACKAGES.postgres.packageName]);
+    await expect(openStore('mongodb://db.internal/nexus', { load })).rejects.toThrow('@nexus-control/store-mongo does not export openMongoStore');
+  });
+
+  it('opens the SQLite store through its package', async () => {
+    const store = await openStore('sqlite::memory:');
+    expect(await store.listDecisions({ limit: 1 })).toMatchObject({ items: [] });
+    await store.close();
   });
 });

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
@@ -5,7 +7,7 @@ import { createNexusClient, DecisionStatus, type NexusClient } from '@nexus-cont
 import { createSqliteEventStore } from '@nexus-control/store-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256OfToken } from '../src/auth/createAuthenticator.js';
-import { serveFailure, spawnServe, type ServeProcess } from './helpers/serveProcess.js';
+import { binPath, serveFailure, spawnServe, type ServeProcess } from './helpers/serveProcess.js';
 import { tempDir } from './helpers/tempDir.js';
 import { executorScript } from './helpers/testServer.js';
 
@@ -133,15 +135,13 @@ describe('nexus-control serve refuses to start', () => {
   it('on a non-loopback address without auth', async () => {
     const result = await serveFailure(['--store', 'sqlite::memory:', '--listen', '0.0.0.0:0']);
     expect(result.code).toBe(2);
-    expect(result.logs.at(-1)).toMatchObject({ level: 'error', msg: 'cannot start the server' });
-    expect(String(result.logs.at(-1)?.['error'])).toMatch(/without authentication/);
+    expect(result.stderr).toMatch(/^error \[USAGE\]: cannot listen on 0\.0\.0\.0:0: .*without authentication.*\n$/);
   });
 
   it('with a PostgreSQL store it cannot reach, printing no password', async () => {
     const result = await serveFailure(['--store', 'postgres://user:secret@127.0.0.1:1/nexus?connect_timeout_ms=1000']);
     expect(result.code).toBe(1);
-    expect(result.logs.at(-1)).toMatchObject({ msg: 'cannot open the store', store: 'postgres://***@127.0.0.1:1/nexus?connect_timeout_ms=1000' });
-    expect(String(result.logs.at(-1)?.['error'])).toMatch(/unreachable/);
+    expect(result.stderr).toMatch(/^error \[STORE_UNAVAILABLE\]: cannot open the store postgres:\/\/\*\*\*@127\.0\.0\.1:1\/nexus\?connect_timeout_ms=1000: .*unreachable/);
     expect(result.stderr).not.toContain('secret');
   });
 
@@ -150,12 +150,51 @@ describe('nexus-control serve refuses to start', () => {
     writeFileSync(bad, JSON.stringify({ auth: { tokens: [{ sha256: 'plaintext-token', actor: 'x', roles: ['admin'] }] } }));
     const result = await serveFailure(['--config', bad]);
     expect(result.code).toBe(2);
-    expect(String(result.logs.at(-1)?.['error'])).toMatch(/auth\.tokens\[0\]\.sha256/);
+    expect(result.stderr).toMatch(/^error \[CONFIG_INVALID\]: .*auth\.tokens\[0\]\.sha256.*\n$/);
   });
 
-  it('with an unknown option, printing usage', async () => {
+  it('with an unknown option, pointing at the usage', async () => {
     const result = await serveFailure(['--port', '1']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('usage: nexus-control serve');
+    expect(result.stderr).toMatch(/^error \[USAGE\]: Unknown option '--port'.*\nrun 'nexus-control help serve' for usage\n$/);
+  });
+
+  it('on an address already in use, with one line that says so', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(taken.address() as AddressInfo).port}`;
+    try {
+      const result = await serveFailure(['--store', 'sqlite::memory:', '--listen', address]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `error [ADDRESS_IN_USE]: ${address} is already in use (another server is listening there): stop it, or choose another address with --listen\n`,
+      );
+    } finally {
+      taken.close();
+    }
+  });
+});
+
+describe('nexus-control serve under a wrapper (as with npx)', () => {
+  it('stops when the shell that started it goes away', async () => {
+    const shell = spawn('sh', ['-c', `"${process.execPath}" "${binPath}" serve --store sqlite::memory: --listen 127.0.0.1:0; exit 0`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    shell.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    await expect.poll(() => /"msg":"listening".*"pid":(\d+)/.exec(stderr), { timeout: 20_000 }).not.toBeNull();
+    const pid = Number(/"msg":"listening".*"pid":(\d+)/.exec(stderr)![1]);
+    // Under npx a SIGTERM kills the shell without reaching the server; SIGKILL does the same here
+    // whatever signal dispositions the test runner passed down.
+    shell.kill('SIGKILL');
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await expect.poll(alive, { timeout: 15_000 }).toBe(false);
   });
 });

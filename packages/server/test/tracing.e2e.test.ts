@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { Mode, type NexusClient } from '@nexus-control/client';
 import { createNullAdapter, createRouter } from '@nexus-control/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpAdapter } from '../src/router/createHttpAdapter.js';
-import { createSubprocessAdapter } from '../src/router/createSubprocessAdapter.js';
+import { createHttpAdapter, createSubprocessAdapter } from '@nexus-control/adapters';
+import { currentTraceparent } from '../src/observability/callScope.js';
 import { startOtlpReceiver, type ReceivedSpan } from './helpers/otlpReceiver.js';
 import { castOf, executorScript, startTestServer, type TestServer } from './helpers/testServer.js';
 
@@ -28,8 +28,8 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => executor.listen(0, '127.0.0.1', resolve));
   const router = createRouter([
     createNullAdapter(),
-    createSubprocessAdapter({ id: 'deploy', command: [process.execPath, executorScript], timeoutMs: 20_000, capabilities: ['dry_run'] }),
-    createHttpAdapter({ id: 'hook', url: `http://127.0.0.1:${(executor.address() as AddressInfo).port}/run`, timeoutMs: 5_000, capabilities: ['dry_run'] }),
+    createSubprocessAdapter({ id: 'deploy', command: [process.execPath, executorScript], timeoutMs: 20_000, capabilities: ['dry_run'], traceparent: currentTraceparent }),
+    createHttpAdapter({ id: 'hook', url: `http://127.0.0.1:${(executor.address() as AddressInfo).port}/run`, timeoutMs: 5_000, capabilities: ['dry_run'], traceparent: currentTraceparent }),
   ]);
   t = await startTestServer({ router, tracing: { endpoint: receiver.endpoint, headers: {}, serviceName: 'nexus-under-test', exportIntervalMs: 50 } });
   ({ alice, bob, deployer } = castOf(t));

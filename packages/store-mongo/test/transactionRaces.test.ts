@@ -14,7 +14,7 @@ import { approval, creation, gate } from './support/requests.js';
  */
 describe.skipIf(!mongoAvailable())('MongoDB store: transactions racing on the server', () => {
   let clients: MongoClient[] = [];
-  let stores: EventStore[] = [];
+  const stores: EventStore[] = [];
   let database = '';
 
   beforeAll(async () => {

@@ -39,7 +39,7 @@ function writeConfig(dir: string): string {
 }
 
 function runDriver(options: LoadDriverOptions): Promise<LoadDriverResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', driverScript, JSON.stringify(options)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=@nexus-control/source', '--import', 'tsx', driverScript, JSON.stringify(options)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

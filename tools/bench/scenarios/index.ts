@@ -1,4 +1,5 @@
 import type { Scenario } from '../scenario.js';
+import { cliStartup } from './cliStartup.js';
 import { commandScaling } from './commandScaling.js';
 import { grpcLifecycle } from './grpcLifecycle.js';
 import { grpcLifecyclePg } from './grpcLifecyclePg.js';
@@ -28,6 +29,7 @@ export const scenarios: readonly Scenario[] = [
   pgReplay,
   grpcLifecyclePg,
   parseFloats,
+  cliStartup,
   mongoAppend,
   mongoReplay,
   watchFanout,

@@ -5,7 +5,6 @@ const MAX_OWNER_LENGTH = 256;
 
 /** An owner id every store can keep as given: non-empty, bounded, no control characters. */
 export function checkLeaseOwner(owner: unknown, what = 'lease owner'): string {
-  // eslint-disable-next-line no-control-regex
   if (typeof owner !== 'string' || owner === '' || owner.length > MAX_OWNER_LENGTH || /[\u0000-\u001f\u007f]/.test(owner)) {
     throw new NexusError('INVALID_ARGUMENT', `${what} must be 1 to ${MAX_OWNER_LENGTH} characters without control characters`);
   }

@@ -4,6 +4,8 @@ export interface CliIo {
   err(text: string): void;
   /** Environment variables (for defaults such as the server address or a token). */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** --json was given: errors are reported as JSON too. */
+  readonly json?: boolean;
 }
 
 /** A CLI command: parses its own arguments and returns the process exit code. */

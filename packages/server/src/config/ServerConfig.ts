@@ -117,7 +117,7 @@ export interface ExecutionSettings {
 
 export const DEFAULT_EXECUTION_SETTINGS: ExecutionSettings = Object.freeze({ leaseMs: 30_000, renewMs: 10_000, sweepMs: 15_000 });
 
-export const DEFAULT_ADAPTER_CAPABILITIES: readonly string[] = Object.freeze(['apply', 'timeout', 'external']);
+export { DEFAULT_ADAPTER_CAPABILITIES } from '@nexus-control/adapters';
 export const DEFAULT_ADAPTER_TIMEOUT_MS = 30_000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 export const DEFAULT_TRACING_SERVICE_NAME = 'nexus-control';

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '@nexus-control/client';
 import { identifierProblem, type Actor } from '@nexus-control/core';
 import { isRole, ROLES, type Role } from '../auth/roles.js';
+import { configProblem } from './configFileSchema.js';
 import {
   DEFAULT_ADAPTER_CAPABILITIES,
   DEFAULT_ADAPTER_TIMEOUT_MS,
@@ -252,7 +253,9 @@ function tracingConfig(value: unknown): TracingConfig {
  * directories) are relative to `baseDir`, the file's directory.
  */
 export function parseConfig(value: unknown, baseDir: string): ServerConfig {
-  const root = object(value, 'config', ['listen', 'store', 'auth', 'tls', 'adapters', 'limits', 'shutdownGraceMs', 'logLevel', 'logging', 'metrics', 'tracing', 'executions']);
+  const problem = configProblem(value);
+  if (problem !== undefined) throw new ConfigError(problem);
+  const root = object(value, 'config', ['$schema', 'listen', 'store', 'auth', 'tls', 'adapters', 'limits', 'shutdownGraceMs', 'logLevel', 'logging', 'metrics', 'tracing', 'executions']);
   let auth: AuthConfig | undefined;
   let forbidSelfApproval = false;
   if (root['auth'] !== undefined) {

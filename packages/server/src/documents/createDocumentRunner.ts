@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NexusError } from '@nexus-control/core';
 import type { DocumentTasks } from './documentTasks.js';
 import { runTaskMessage, type TaskMessage, type TaskName, type TaskOutcome } from './runTaskMessage.js';
@@ -20,7 +21,24 @@ export interface DocumentRunner {
 }
 
 const BASE_HEAP_MB = 64;
-const WORKER_ENTRY = fileURLToPath(new URL('./documentWorker.mjs', import.meta.url));
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const WORKER_ENTRY = fileURLToPath(new URL(FROM_SOURCES ? './documentWorker.ts' : './documentWorker.js', import.meta.url));
+
+/**
+ * Built, the document process is plain JavaScript next to this module. From the TypeScript
+ * sources (tests, development) it needs tsx, and the workspace packages' source condition so
+ * that it runs the same code as its parent.
+ */
+function loaderArgs(): string[] {
+  if (!FROM_SOURCES) return [];
+  let tsx: string;
+  try {
+    tsx = createRequire(import.meta.url).resolve('tsx');
+  } catch (error) {
+    throw new NexusError('INTERNAL', 'running the server from its TypeScript sources needs the tsx package', {}, { cause: error });
+  }
+  return [`--import=${pathToFileURL(tsx).href}`, '--conditions=@nexus-control/source'];
+}
 
 /**
  * Runs document tasks so that no client's document can stall the others: small ones inline,
@@ -50,7 +68,7 @@ export function createDocumentRunner(options: DocumentRunnerOptions = {}): Docum
       // A process, not a worker thread: running out of a worker thread's heap can take the
       // whole process down, while a child's heap limit only ever ends the child.
       const child = fork(WORKER_ENTRY, [], {
-        execArgv: [`--max-old-space-size=${heapMb}`],
+        execArgv: [...loaderArgs(), `--max-old-space-size=${heapMb}`],
         serialization: 'advanced',
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       });

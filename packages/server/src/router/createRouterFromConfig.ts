@@ -1,16 +1,16 @@
+import { createHttpAdapter, createSubprocessAdapter } from '@nexus-control/adapters';
 import { createNullAdapter, createRouter, type Router, type RouterAdapter } from '@nexus-control/core';
 import type { AdapterConfig } from '../config/ServerConfig.js';
-import { createHttpAdapter } from './createHttpAdapter.js';
-import { createSubprocessAdapter } from './createSubprocessAdapter.js';
+import { currentTraceparent } from '../observability/callScope.js';
 
 export function createAdapter(config: AdapterConfig): RouterAdapter {
   switch (config.type) {
     case 'null':
       return createNullAdapter(config.id);
     case 'subprocess':
-      return createSubprocessAdapter(config);
+      return createSubprocessAdapter({ ...config, traceparent: currentTraceparent });
     case 'http':
-      return createHttpAdapter(config);
+      return createHttpAdapter({ ...config, traceparent: currentTraceparent });
   }
 }
 

@@ -1,13 +1,12 @@
 import { resolve } from 'node:path';
 import type { EventStore } from '@nexus-control/core';
-import { createSqliteEventStore } from '@nexus-control/store-sqlite';
 
 export const DEFAULT_STORE = 'sqlite:./nexus-control.db';
 
 /** A --store value that cannot be used; the message says why and what works. */
 export class StoreSpecError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'StoreSpecError';
   }
 }
@@ -42,25 +41,64 @@ export function parseStoreSpec(spec: string): StoreSpec {
   throw new StoreSpecError(`unknown store '${spec}': use sqlite:PATH, postgres://… or mongodb://…`);
 }
 
+/**
+ * The store package behind each scheme, loaded with a dynamic import only when a --store of its
+ * scheme is opened: a server on SQLite never loads a PostgreSQL or MongoDB driver, and a server
+ * installed without a store package fails with a message that names the package to install.
+ */
+export const STORE_PACKAGES = {
+  sqlite: { packageName: '@nexus-control/store-sqlite', factory: 'createSqliteEventStore' },
+  postgres: { packageName: '@nexus-control/store-postgres', factory: 'openPostgresStore' },
+  mongodb: { packageName: '@nexus-control/store-mongo', factory: 'openMongoStore' },
+} as const satisfies Readonly<Record<StoreSpec['kind'], { readonly packageName: string; readonly factory: string }>>;
+
+type StoreFactory = (...args: unknown[]) => EventStore | Promise<EventStore>;
+
+/** Overridable so a test can stand in for a package that is not installed. */
+export type ImportModule = (specifier: string) => Promise<Record<string, unknown>>;
+
+const importModule: ImportModule = (specifier) => import(specifier) as Promise<Record<string, unknown>>;
+
+/** The module of a scheme's store package; a missing package is a StoreSpecError naming it. */
+export async function loadStorePackage(kind: StoreSpec['kind'], load: ImportModule = importModule): Promise<Record<string, unknown>> {
+  const { packageName } = STORE_PACKAGES[kind];
+  try {
+    return await load(packageName);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(packageName)) {
+      throw new StoreSpecError(`a ${kind} store needs the package ${packageName}, which is not installed: npm install ${packageName}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+async function loadStoreFactory(kind: StoreSpec['kind'], load: ImportModule): Promise<StoreFactory> {
+  const { packageName, factory } = STORE_PACKAGES[kind];
+  const create = (await loadStorePackage(kind, load))[factory];
+  if (typeof create !== 'function') throw new StoreSpecError(`${packageName} does not export ${factory}: is its version compatible with this server?`);
+  return create as StoreFactory;
+}
+
 export interface OpenStoreOptions {
   /** Networked stores: apply pending schema migrations at open (default true). */
   readonly migrate?: boolean;
+  /** Loads a store package (tests stand in for one that is not installed). */
+  readonly load?: ImportModule;
 }
 
 export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<EventStore> {
   const parsed = parseStoreSpec(spec);
+  const create = await loadStoreFactory(parsed.kind, options.load ?? importModule);
   switch (parsed.kind) {
     case 'sqlite':
-      return createSqliteEventStore({ path: parsed.path, synchronous: parsed.synchronous });
-    case 'postgres': {
-      // Loaded only when used, so a server on another store never loads the driver.
-      const { openPostgresStore } = await import('@nexus-control/store-postgres');
-      return openPostgresStore(parsed.url, { migrate: options.migrate ?? true });
-    }
-    case 'mongodb': {
-      // Loaded only when used, so a server on another store never loads the driver.
-      const { openMongoStore } = await import('@nexus-control/store-mongo');
-      return openMongoStore(parsed.url);
-    }
+      return create({ path: parsed.path, synchronous: parsed.synchronous });
+    case 'postgres':
+      return create(parsed.url, { migrate: options.migrate ?? true });
+    case 'mongodb':
+      // The schema is set up (or checked) at open: MongoDB has no separate migration step.
+      return create(parsed.url);
   }
 }

@@ -7,7 +7,8 @@ import { sha256OfToken } from '../../src/auth/createAuthenticator.js';
 import type { Role } from '../../src/auth/roles.js';
 import type { AuthConfig, MessageLimits, MetricsConfig, TlsConfig, TracingConfig } from '../../src/config/ServerConfig.js';
 import { createLogger } from '../../src/logging/createLogger.js';
-import { createSubprocessAdapter } from '../../src/router/createSubprocessAdapter.js';
+import { currentTraceparent } from '../../src/observability/callScope.js';
+import { createSubprocessAdapter } from '@nexus-control/adapters';
 import { startServer, type RunningServer } from '../../src/startServer.js';
 import { tempDir } from './tempDir.js';
 
@@ -36,7 +37,7 @@ export const tokenAuth: AuthConfig = {
 export function testRouter(): Router {
   return createRouter([
     createNullAdapter(),
-    createSubprocessAdapter({ id: 'deploy', command: [process.execPath, executorScript], timeoutMs: 20_000, capabilities: ['dry_run', 'apply', 'timeout', 'external'] }),
+    createSubprocessAdapter({ id: 'deploy', command: [process.execPath, executorScript], timeoutMs: 20_000, capabilities: ['dry_run', 'apply', 'timeout', 'external'], traceparent: currentTraceparent }),
   ]);
 }
 

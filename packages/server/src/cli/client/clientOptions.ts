@@ -12,10 +12,10 @@ export const CLIENT_OPTIONS = {
   server: { type: 'string' },
   token: { type: 'string' },
   tls: { type: 'boolean' },
-  ca: { type: 'string' },
-  cert: { type: 'string' },
-  key: { type: 'string' },
-  'server-name': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-server-name': { type: 'string' },
   timeout: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -23,15 +23,15 @@ export const CLIENT_OPTIONS = {
 
 /** The help text of the common options, appended to every client command's usage. */
 export const CLIENT_OPTIONS_HELP = `connection:
-  --server HOST:PORT  the server (default: $${SERVER_ENV}, else ${DEFAULT_SERVER})
-  --token TOKEN       bearer token (default: $${TOKEN_ENV})
-  --tls               use TLS with the system's root certificates
-  --ca FILE           use TLS, trusting this CA certificate (PEM)
-  --cert FILE         client certificate for mutual TLS (PEM; needs --key)
-  --key FILE          private key of --cert (PEM)
-  --server-name NAME  name to expect on the server certificate (e.g. when --server is an IP)
-  --timeout DURATION  deadline of each call: 30, 30s, 500ms or 2m (default 30s; 0 for none)
-  --json              print JSON instead of text
+  --server HOST:PORT      the server (default: $${SERVER_ENV}, else ${DEFAULT_SERVER})
+  --token TOKEN           bearer token (default: $${TOKEN_ENV})
+  --tls                   use TLS with the system's root certificates
+  --tls-ca FILE           use TLS, trusting this CA certificate (PEM)
+  --tls-cert FILE         client certificate for mutual TLS (PEM; needs --tls-key)
+  --tls-key FILE          private key of --tls-cert (PEM)
+  --tls-server-name NAME  name to expect on the server certificate (e.g. when --server is an IP)
+  --timeout DURATION      deadline of each call, with a unit: 30s, 500ms, 2m (default 30s; 0 for none)
+  --json                  print JSON instead of text (errors too, on stderr)
 
 exit status: 0 success, 1 the server reported an error (printed as "error [CODE]: message"),
 2 bad arguments or unreadable input files`;
@@ -40,20 +40,28 @@ export interface ClientOptionValues {
   readonly server?: string | undefined;
   readonly token?: string | undefined;
   readonly tls?: boolean | undefined;
-  readonly ca?: string | undefined;
-  readonly cert?: string | undefined;
-  readonly key?: string | undefined;
-  readonly 'server-name'?: string | undefined;
+  readonly 'tls-ca'?: string | undefined;
+  readonly 'tls-cert'?: string | undefined;
+  readonly 'tls-key'?: string | undefined;
+  readonly 'tls-server-name'?: string | undefined;
   readonly timeout?: string | undefined;
 }
 
 const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Milliseconds of `30` or `30s` (seconds), `500ms`, `2m`, `1h` or `7d`. */
+/**
+ * Milliseconds of `500ms`, `30s`, `2m`, `8h` or `7d`. The unit is required: a bare `8` could mean
+ * seconds or hours, so it is refused; only `0` (none) needs no unit.
+ */
 export function parseDuration(text: string, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!match) throw new UsageError(`${flag} '${text}' is not a duration (e.g. 30, 30s, 500ms, 2m, 1h, 7d)`);
-  return Math.round(Number(match[1]) * (DURATION_UNITS_MS[match[2] ?? 's'] ?? 1000));
+  const trimmed = text.trim();
+  if (trimmed === '0') return 0;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(trimmed);
+  if (!match) {
+    const hint = /^\d+(?:\.\d+)?$/.test(trimmed) ? `: give a unit, e.g. ${trimmed}s, ${trimmed}m or ${trimmed}h` : ' (e.g. 500ms, 30s, 2m, 8h, 7d)';
+    throw new UsageError(`${flag} '${text}' is not a duration${hint}`);
+  }
+  return Math.round(Number(match[1]) * (DURATION_UNITS_MS[match[2]!] ?? 1000));
 }
 
 function readPem(path: string, flag: string): Buffer {
@@ -72,14 +80,14 @@ export function clientOptionsFrom(values: ClientOptionValues, io: CliIo): NexusC
   }
   const token = values.token ?? (io.env[TOKEN_ENV] || undefined);
   if (token !== undefined && (token === '' || /\s/.test(token))) throw new UsageError('--token must be non-empty and without spaces');
-  if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError('--cert and --key go together');
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   let tls: NexusClientOptions['tls'];
-  if (values.ca !== undefined || values.cert !== undefined || values['server-name'] !== undefined) {
+  if (values['tls-ca'] !== undefined || values['tls-cert'] !== undefined || values['tls-server-name'] !== undefined) {
     const options: { -readonly [K in keyof NexusTlsOptions]: NexusTlsOptions[K] } = {};
-    if (values.ca !== undefined) options.ca = readPem(values.ca, '--ca');
-    if (values.cert !== undefined) options.cert = readPem(values.cert, '--cert');
-    if (values.key !== undefined) options.key = readPem(values.key, '--key');
-    if (values['server-name'] !== undefined) options.serverName = values['server-name'];
+    if (values['tls-ca'] !== undefined) options.ca = readPem(values['tls-ca'], '--tls-ca');
+    if (values['tls-cert'] !== undefined) options.cert = readPem(values['tls-cert'], '--tls-cert');
+    if (values['tls-key'] !== undefined) options.key = readPem(values['tls-key'], '--tls-key');
+    if (values['tls-server-name'] !== undefined) options.serverName = values['tls-server-name'];
     tls = options;
   } else if (values.tls) {
     tls = true;

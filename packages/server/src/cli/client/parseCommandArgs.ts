@@ -1,11 +1,13 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+type Parsed<O extends OptionsConfig> = ReturnType<typeof parseArgs<{ args: string[]; options: typeof CLIENT_OPTIONS & O; allowPositionals: true; strict: true }>>;
 import { CLIENT_OPTIONS } from './clientOptions.js';
 import { UsageError } from './UsageError.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
 /** parseArgs with the common client options added; its complaints become usage errors. */
-export function parseCommandArgs<const O extends OptionsConfig>(argv: readonly string[], options: O) {
+export function parseCommandArgs<const O extends OptionsConfig>(argv: readonly string[], options: O): Parsed<O> {
   const all = { ...CLIENT_OPTIONS, ...options };
   try {
     return parseArgs({ args: [...argv], options: all, allowPositionals: true, strict: true });

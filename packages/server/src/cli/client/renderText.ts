@@ -52,7 +52,7 @@ export function executionLine(execution: Execution): string {
 }
 
 export function renderDecision(decision: Decision, lifecycle?: Lifecycle): string {
-  const lines = [`decision ${decision.decisionId}  ${statusText(decision.status).toUpperCase()}`];
+  const lines = [`decision ${decision.decisionId}  ${statusText(decision.status)}`];
   lines.push(
     ...fields([
       ['goal', decision.goal],

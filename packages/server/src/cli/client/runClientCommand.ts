@@ -1,5 +1,6 @@
 import { isNexusClientError } from '@nexus-control/client';
 import type { CliIo } from '../CliIo.js';
+import { reportError } from '../reportError.js';
 import { UsageError } from './UsageError.js';
 
 /** The one line every failure prints on stderr. */
@@ -17,14 +18,14 @@ export async function runClientCommand(command: string, io: CliIo, body: () => P
     return await body();
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`${errorLine('USAGE', error.message)}\nrun 'nexus-control ${command} --help' for usage`);
+      reportError(io, 'USAGE', error.message, `run 'nexus-control help ${command}' for usage`);
       return 2;
     }
     if (isNexusClientError(error)) {
-      io.err(errorLine(error.code, error.message));
+      reportError(io, error.code, error.message);
       return 1;
     }
-    io.err(errorLine('INTERNAL', error instanceof Error ? error.message : String(error)));
+    reportError(io, 'INTERNAL', error instanceof Error ? error.message : String(error));
     return 1;
   }
 }

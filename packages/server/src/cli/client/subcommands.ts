@@ -1,5 +1,6 @@
 import type { CliCommand, CliIo } from '../CliIo.js';
-import { errorLine } from './runClientCommand.js';
+import { reportError } from '../reportError.js';
+import { suggest } from '../suggest.js';
 
 export interface Subcommand {
   readonly summary: string;
@@ -27,7 +28,12 @@ export function subcommands(command: string, table: Readonly<Record<string, Subc
     }
     const sub = name === undefined ? undefined : table[name];
     if (!sub) {
-      io.err(`${errorLine('USAGE', name === undefined ? `${command} needs a subcommand` : `unknown subcommand '${command} ${name}'`)}\n${usage()}`);
+      if (name === undefined) {
+        reportError(io, 'USAGE', `${command} needs a subcommand`, usage());
+        return 2;
+      }
+      const guess = suggest(name, Object.keys(table));
+      reportError(io, 'USAGE', `unknown subcommand '${command} ${name}'`, guess === undefined ? usage() : `did you mean 'nexus-control ${command} ${guess}'?`);
       return 2;
     }
     return sub.run(rest, io);

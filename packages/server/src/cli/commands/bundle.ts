@@ -1,4 +1,4 @@
-import { conflictModeNames, ConflictMode } from '@nexus-control/client';
+import { conflictModeNames, type ConflictMode } from '@nexus-control/client';
 import type { CliCommand } from '../CliIo.js';
 import { CLIENT_OPTIONS_HELP, withClient } from '../client/clientOptions.js';
 import { readTextInput, writeTextOutput } from '../client/files.js';

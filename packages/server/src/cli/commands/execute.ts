@@ -5,7 +5,8 @@ import { RawJson, renderJson } from '../client/jsonOutput.js';
 import { parseCommandArgs, positionalArgs } from '../client/parseCommandArgs.js';
 import { parseMode } from '../client/policyFlags.js';
 import { executionLine, renderDecision } from '../client/renderText.js';
-import { errorLine, runClientCommand } from '../client/runClientCommand.js';
+import { runClientCommand } from '../client/runClientCommand.js';
+import { reportError } from '../reportError.js';
 import { decisionJson, executionJson, statusText } from '../client/toOutputJson.js';
 import { UsageError } from '../client/UsageError.js';
 
@@ -55,7 +56,7 @@ export const execute: CliCommand = (argv, io) =>
         io.out(`executed ${decision.decisionId}: ${statusText(decision.status)}\n  ${executionLine(execution)}\n${renderDecision(decision)}`);
       }
       if (execution.status === ExecutionStatus.EXECUTION_STATUS_FAILED) {
-        io.err(errorLine(execution.errorCode || 'EXECUTION_FAILED', execution.errorMessage || 'the execution failed'));
+        reportError(io, execution.errorCode || 'EXECUTION_FAILED', execution.errorMessage || 'the execution failed');
         return 1;
       }
       return 0;

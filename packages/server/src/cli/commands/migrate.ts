@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { NexusError } from '@nexus-control/core';
 import type { CliCommand } from '../CliIo.js';
-import { parseStoreSpec, StoreSpecError } from '../../store/openStore.js';
+import { loadStorePackage, parseStoreSpec, StoreSpecError } from '../../store/openStore.js';
+import { reportError } from '../reportError.js';
 import { redactStore } from './serve.js';
 
 const HELP = `usage: nexus-control migrate --store postgres://USER@HOST/DB[?schema=NAME&…]
@@ -24,7 +25,7 @@ export const migrate: CliCommand = async (argv, io) => {
       allowPositionals: false,
     }));
   } catch (error) {
-    io.err(`nexus-control migrate: ${(error as Error).message}\n\n${HELP}`);
+    reportError(io, 'USAGE', (error as Error).message, "run 'nexus-control help migrate' for usage");
     return 2;
   }
   if (values.help) {
@@ -33,7 +34,7 @@ export const migrate: CliCommand = async (argv, io) => {
   }
   const spec = values.store;
   if (spec === undefined) {
-    io.err(`nexus-control migrate: --store is required\n\n${HELP}`);
+    reportError(io, 'USAGE', '--store is required', "run 'nexus-control help migrate' for usage");
     return 2;
   }
   let kind: string;
@@ -41,15 +42,15 @@ export const migrate: CliCommand = async (argv, io) => {
     kind = parseStoreSpec(spec).kind;
   } catch (error) {
     if (!(error instanceof StoreSpecError)) throw error;
-    io.err(`nexus-control migrate: ${error.message}`);
+    reportError(io, 'USAGE', error.message);
     return 2;
   }
   if (kind !== 'postgres') {
-    io.err(`nexus-control migrate: only PostgreSQL stores have explicit migrations (SQLite and MongoDB stores set up their schema when opened)`);
+    reportError(io, 'USAGE', 'only PostgreSQL stores have explicit migrations (SQLite and MongoDB stores set up their schema when opened)');
     return 2;
   }
-  const { migratePostgresStore } = await import('@nexus-control/store-postgres');
   try {
+    const { migratePostgresStore } = (await loadStorePackage('postgres')) as unknown as typeof import('@nexus-control/store-postgres');
     const state = await migratePostgresStore(spec);
     io.out(
       state.applied.length === 0
@@ -58,8 +59,12 @@ export const migrate: CliCommand = async (argv, io) => {
     );
     return 0;
   } catch (error) {
+    if (error instanceof StoreSpecError) {
+      reportError(io, 'USAGE', error.message);
+      return 2;
+    }
     const message = error instanceof Error ? error.message : String(error);
-    io.err(`nexus-control migrate: ${error instanceof NexusError ? `${error.code}: ` : ''}${message.split(spec).join(redactStore(spec))}`);
+    reportError(io, error instanceof NexusError ? error.code : 'INTERNAL', message.split(spec).join(redactStore(spec)));
     return error instanceof NexusError && error.code === 'INVALID_ARGUMENT' ? 2 : 1;
   }
 };

@@ -1,4 +1,5 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, format } from 'node:util';
+import { setLogger } from '@grpc/grpc-js';
 import type { EventStore } from '@nexus-control/core';
 import { ConfigError, defaultConfig, loadConfig } from '../../config/loadConfig.js';
 import type { LogLevel, ServerConfig } from '../../config/ServerConfig.js';
@@ -8,10 +9,11 @@ import { createRouterFromConfig } from '../../router/createRouterFromConfig.js';
 import { startServer, type RunningServer } from '../../startServer.js';
 import { DEFAULT_STORE, StoreSpecError, openStore } from '../../store/openStore.js';
 import type { CliCommand, CliIo } from '../CliIo.js';
+import { reportError } from '../reportError.js';
 
 const HELP = `usage: nexus-control serve [options]
 
-Runs the gRPC API (with health checking and reflection) until SIGTERM or SIGINT.
+Runs the gRPC API (with health checking and reflection) until SIGTERM or SIGINT (Ctrl-C).
 
 options:
   --listen HOST:PORT   address to listen on (default ${DEFAULT_LISTEN}; port 0 picks a free port)
@@ -28,22 +30,34 @@ options:
   -h, --help           show this help
 
 Logs are JSON lines on stderr; the line with "msg":"listening" carries the bound address.
+A failure to start is one line on stderr, "error [CODE]: message" (exit status 2 for bad
+options or configuration, 1 otherwise).
 Without auth in the configuration every caller is the local admin, and only loopback
 addresses may be used.`;
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
-/** Waits for SIGTERM or SIGINT; a second signal while stopping forces the stop. */
+/**
+ * Waits for SIGTERM or SIGINT; a second signal while stopping forces the stop. Losing the parent
+ * process counts as a signal too: `npx nexus-control serve` runs the server under a shell that
+ * dies on SIGTERM without passing it on, which would otherwise leave the server running alone.
+ */
 function untilSignal(onSecond: () => void): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     let received = false;
     const handler = (signal: NodeJS.Signals) => {
       if (received) return onSecond();
       received = true;
+      clearInterval(parentWatch);
       resolve(signal);
     };
     process.on('SIGTERM', handler);
     process.on('SIGINT', handler);
+    const parent = process.ppid;
+    const parentWatch = setInterval(() => {
+      if (process.ppid !== parent) handler('SIGHUP');
+    }, 500);
+    parentWatch.unref();
   });
 }
 
@@ -82,7 +96,7 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
       allowPositionals: false,
     }));
   } catch (error) {
-    io.err(`nexus-control serve: ${(error as Error).message}\n\n${HELP}`);
+    reportError(io, 'USAGE', (error as Error).message, "run 'nexus-control help serve' for usage");
     return 2;
   }
   if (values.help) {
@@ -91,7 +105,7 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
   }
   const level = values['log-level'];
   if (level !== undefined && !LOG_LEVELS.includes(level as LogLevel)) {
-    io.err(`nexus-control serve: --log-level must be one of ${LOG_LEVELS.join(', ')}`);
+    reportError(io, 'USAGE', `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
     return 2;
   }
 
@@ -100,10 +114,13 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
     config = values.config === undefined ? defaultConfig() : loadConfig(values.config);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    createLogger({ write: (line) => io.err(line) }).error('invalid configuration', { error: error.message });
+    reportError(io, 'CONFIG_INVALID', error.message);
     return 2;
   }
   const logger: Logger = createLogger({ level: (level as LogLevel | undefined) ?? config.logLevel ?? 'info', write: (line) => io.err(line) });
+  // grpc-js prints its own diagnostics as plain text; keep stderr to JSON lines (and one error line).
+  const grpcLog = (...args: unknown[]) => logger.debug('grpc', { message: format(...args) });
+  setLogger({ error: grpcLog, info: grpcLog, debug: grpcLog });
   const storeSpec = values.store ?? config.store ?? DEFAULT_STORE;
   const listen = values.listen ?? config.listen ?? DEFAULT_LISTEN;
 
@@ -111,7 +128,7 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
   try {
     store = await openStore(storeSpec, { migrate: values['no-migrate'] !== true });
   } catch (error) {
-    logger.error('cannot open the store', { store: redactStore(storeSpec), error: (error as Error).message });
+    reportError(io, error instanceof StoreSpecError ? 'USAGE' : 'STORE_UNAVAILABLE', `cannot open the store ${redactStore(storeSpec)}: ${(error as Error).message}`);
     return error instanceof StoreSpecError ? 2 : 1;
   }
 
@@ -134,7 +151,12 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
     });
   } catch (error) {
     await store.close();
-    logger.error('cannot start the server', { listen, error: (error as Error).message });
+    const message = (error as Error).message;
+    if (/EADDRINUSE|address already in use/i.test(message)) {
+      reportError(io, 'ADDRESS_IN_USE', `${listen} is already in use (another server is listening there): stop it, or choose another address with --listen`);
+      return 1;
+    }
+    reportError(io, error instanceof ListenAddressError ? 'USAGE' : 'LISTEN_FAILED', `cannot listen on ${listen}: ${message}`);
     return error instanceof ListenAddressError ? 2 : 1;
   }
 

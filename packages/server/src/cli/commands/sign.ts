@@ -13,14 +13,15 @@ import type { CliCommand } from '../CliIo.js';
 import { readTextInput } from '../client/files.js';
 import { documentKind, guarded, parsedArgs, readJsonObject } from './verify.js';
 import { UsageError } from '../client/UsageError.js';
+import { reportError } from '../reportError.js';
 
-const HELP = `usage: nexus-control sign FILE --key KEY.pem [--out FILE] [--signed-at TIMESTAMP]
+const HELP = `usage: nexus-control sign FILE --signing-key KEY.pem [--out FILE] [--signed-at TIMESTAMP]
 
 Signs an audit package's binding digest with an Ed25519 private key and attaches the
 attestation (the binding digest itself does not change). The package must verify first.
 Writes the signed package to --out, or to standard output.
 
-  --key KEY.pem         PKCS#8 PEM private key (see 'nexus-control keygen')
+  --signing-key KEY.pem PKCS#8 PEM private key (see 'nexus-control keygen')
   --out FILE            where to write the signed package
   --signed-at TIMESTAMP the signing instant to record (default: now)
 
@@ -47,7 +48,7 @@ export const sign: CliCommand = (argv, io) =>
     const { values, positionals } = parsedArgs(() =>
       parseArgs({
         args: argv,
-        options: { key: { type: 'string' }, out: { type: 'string' }, 'signed-at': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+        options: { 'signing-key': { type: 'string' }, out: { type: 'string' }, 'signed-at': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
         allowPositionals: true,
       }),
     );
@@ -56,16 +57,17 @@ export const sign: CliCommand = (argv, io) =>
       return 0;
     }
     if (positionals.length !== 1) throw new UsageError(`expected one FILE, got ${positionals.length} (see --help)`);
-    if (typeof values.key !== 'string') throw new UsageError('--key KEY.pem is required');
+    const keyPath = values['signing-key'];
+    if (typeof keyPath !== 'string') throw new UsageError('--signing-key KEY.pem is required');
     const path = positionals[0] as string;
-    const keyPem = await readTextInput(values.key, 'private key');
+    const keyPem = await readTextInput(keyPath, 'private key');
     const pkg: JsonObject = await readJsonObject(path, 'file');
     if (documentKind(pkg) !== 'audit_package') throw new UsageError(`${path} is not an audit package`);
 
     const report = verifyAuditPackage(pkg);
     if (!report.ok) {
       const failed = report.checks.filter((check) => !check.ok).map((check) => check.name);
-      io.err(`nexus-control sign: refusing to sign: the package fails verification (${failed.join(', ')})`);
+      reportError(io, 'VERIFICATION_FAILED', `refusing to sign: the package fails verification (${failed.join(', ')})`);
       return 1;
     }
     const signedAt = values['signed-at'];

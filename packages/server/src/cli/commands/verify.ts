@@ -11,15 +11,16 @@ import {
 import type { CliCommand, CliIo } from '../CliIo.js';
 import { readTextInput } from '../client/files.js';
 import { UsageError } from '../client/UsageError.js';
+import { reportError } from '../reportError.js';
 
-const HELP = `usage: nexus-control verify FILE [--json] [--key PUB.pem ...]
+const HELP = `usage: nexus-control verify FILE [--json] [--public-key PUB.pem ...]
 
 Verifies an audit package (v0.6) or a decision bundle (v0.5) offline: no server, no database.
 FILE may be '-' for standard input.
 
-  --json         print the structured report instead of the readable one
-  --key PUB.pem  require a valid attestation by this Ed25519 public key (repeatable);
-                 an attestation by any other key then fails (--public-key is the same)
+  --json                print the structured report instead of the readable one
+  --public-key PUB.pem  require a valid attestation by this Ed25519 public key (repeatable);
+                        an attestation by any other key then fails
 
 exit status: 0 every check passed, 1 a check failed, 2 the input could not be read or parsed`;
 
@@ -50,11 +51,11 @@ export async function guarded(name: string, io: CliIo, body: () => Promise<numbe
     return await body();
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`nexus-control ${name}: ${error.message}`);
+      reportError(io, 'USAGE', error.message);
       return 2;
     }
     if (isNexusError(error) && error.kind === 'invalid_argument') {
-      io.err(`nexus-control ${name}: ${error.code}: ${error.message}`);
+      reportError(io, error.code, error.message);
       return 2;
     }
     throw error;
@@ -107,7 +108,6 @@ export const verify: CliCommand = (argv, io) =>
         args: argv,
         options: {
           json: { type: 'boolean' },
-          key: { type: 'string', multiple: true },
           // Same spelling as `audit verify`, where --key is the TLS client key.
           'public-key': { type: 'string', multiple: true },
           help: { type: 'boolean', short: 'h' },
@@ -121,12 +121,12 @@ export const verify: CliCommand = (argv, io) =>
     }
     if (positionals.length !== 1) throw new UsageError(`expected one FILE, got ${positionals.length} (see --help)`);
     const path = positionals[0] as string;
-    const keyPaths = [...(values.key ?? []), ...(values['public-key'] ?? [])];
+    const keyPaths = values['public-key'] ?? [];
     const publicKeys = await Promise.all(keyPaths.map((keyPath) => readTextInput(keyPath, 'public key')));
     const document = await readJsonObject(path, 'file');
     const kind = documentKind(document);
     if (kind === undefined) throw new UsageError(`${path} is neither an audit package nor a decision bundle`);
-    if (kind === 'bundle' && publicKeys.length > 0) throw new UsageError('--key applies to audit packages; a bundle carries no attestations');
+    if (kind === 'bundle' && publicKeys.length > 0) throw new UsageError('--public-key applies to audit packages; a bundle carries no attestations');
     const report = kind === 'audit_package' ? verifyAuditPackage(document, publicKeys.length > 0 ? { publicKeys } : {}) : verifyBundle(document);
     io.out(values.json ? JSON.stringify(report, null, 2) : renderReport(report, subject(document, kind)));
     return report.ok ? 0 : 1;

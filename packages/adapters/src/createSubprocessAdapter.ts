@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
-import { currentTraceparent } from '../observability/callScope.js';
 import { canonicalJson, type RouterAdapter, type RouterRequest, type RouterResponse, type RunOptions } from '@nexus-control/core';
-import { DEFAULT_ADAPTER_CAPABILITIES } from '../config/ServerConfig.js';
+import { DEFAULT_ADAPTER_CAPABILITIES } from './defaultCapabilities.js';
 import { readRouterResponse, tail } from './readRouterResponse.js';
 
 export interface SubprocessAdapterOptions {
@@ -17,6 +16,11 @@ export interface SubprocessAdapterOptions {
   readonly maxOutputBytes?: number;
   /** Between SIGTERM and SIGKILL when the run is stopped (default 2 s). */
   readonly killGraceMs?: number;
+  /**
+   * The W3C \`traceparent\` of the call the run belongs to, if any: passed on to the executor
+   * (the `TRACEPARENT` environment variable) so that its own work joins the call's trace.
+   */
+  readonly traceparent?: () => string | undefined;
 }
 
 const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'TZ', 'SYSTEMROOT'];
@@ -83,7 +87,8 @@ export function createSubprocessAdapter(options: SubprocessAdapterOptions): Rout
           env['NEXUS_DECISION_ID'] = runOptions.execution.decisionId;
           env['NEXUS_EXECUTION_ID'] = runOptions.execution.executionId;
         }
-        Object.assign(env, traceEnv());
+        const traceparent = options.traceparent?.();
+        if (traceparent) env['TRACEPARENT'] = traceparent;
         const posix = process.platform !== 'win32';
         const child = posix
           ? spawn('/bin/sh', ['-c', PARENT_WATCH, 'nexus-adapter', program, ...args], {
@@ -160,8 +165,3 @@ export function createSubprocessAdapter(options: SubprocessAdapterOptions): Rout
   };
 }
 
-/** `TRACEPARENT` for the executor, so that its own work joins the call's trace. */
-function traceEnv(): { TRACEPARENT?: string } {
-  const traceparent = currentTraceparent();
-  return traceparent ? { TRACEPARENT: traceparent } : {};
-}

@@ -1,6 +1,5 @@
 import { canonicalJson, type RouterAdapter, type RouterRequest, type RouterResponse, type RunOptions } from '@nexus-control/core';
-import { DEFAULT_ADAPTER_CAPABILITIES } from '../config/ServerConfig.js';
-import { currentTraceparent } from '../observability/callScope.js';
+import { DEFAULT_ADAPTER_CAPABILITIES } from './defaultCapabilities.js';
 import { readRouterResponse, tail } from './readRouterResponse.js';
 
 export interface HttpAdapterOptions {
@@ -12,6 +11,11 @@ export interface HttpAdapterOptions {
   readonly capabilities?: readonly string[];
   /** A larger response body is an error (default 16 MiB). */
   readonly maxResponseBytes?: number;
+  /**
+   * The W3C \`traceparent\` of the call the run belongs to, if any: passed on to the executor
+   * (a `traceparent` header) so that its own work joins the call's trace.
+   */
+  readonly traceparent?: () => string | undefined;
 }
 
 /**
@@ -44,7 +48,7 @@ export function createHttpAdapter(options: HttpAdapterOptions): RouterAdapter {
       let response: Response;
       let text: string;
       // The executor's own work joins the call's trace (W3C trace context).
-      const traceparent = currentTraceparent();
+      const traceparent = options.traceparent?.();
       try {
         response = await fetch(options.url, {
           method: 'POST',
@@ -69,10 +73,10 @@ export function createHttpAdapter(options: HttpAdapterOptions): RouterAdapter {
         });
         text = await readBody(response);
       } catch (error) {
-        if (timeout.aborted) throw new Error(`${label} timed out after ${options.timeoutMs} ms`);
-        if (runOptions.signal?.aborted) throw new Error(`${label} was cancelled`);
+        if (timeout.aborted) throw new Error(`${label} timed out after ${options.timeoutMs} ms`, { cause: error });
+        if (runOptions.signal?.aborted) throw new Error(`${label} was cancelled`, { cause: error });
         const cause = (error as Error & { cause?: Error }).cause;
-        throw new Error(`${label} failed: ${(error as Error).message}${cause?.message ? ` (${cause.message})` : ''}`);
+        throw new Error(`${label} failed: ${(error as Error).message}${cause?.message ? ` (${cause.message})` : ''}`, { cause: error });
       }
       if (!response.ok) throw new Error(`${label} answered HTTP ${response.status}${text.trim() ? `: ${tail(text, 1_000)}` : ''}`);
       return readRouterResponse(text, label);

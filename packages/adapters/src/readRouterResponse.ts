@@ -10,7 +10,7 @@ export function readRouterResponse(text: string, source: string): RouterResponse
   try {
     value = parseJson(text.trim());
   } catch (error) {
-    throw new Error(`${source} did not return JSON: ${(error as Error).message}`);
+    throw new Error(`${source} did not return JSON: ${(error as Error).message}`, { cause: error });
   }
   if (!isJsonObject(value)) throw new Error(`${source} returned JSON that is not an object`);
   return value as RouterResponse;

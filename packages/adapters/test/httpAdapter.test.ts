@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { JsonFloat, canonicalJson, type RouterRequest } from '@nexus-control/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpAdapter } from '../src/router/createHttpAdapter.js';
+import { createHttpAdapter } from '../src/createHttpAdapter.js';
 
 let server: Server;
 let base: string;

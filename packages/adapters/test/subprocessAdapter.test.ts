@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JsonFloat, canonicalJson, type RouterRequest } from '@nexus-control/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSubprocessAdapter } from '../src/router/createSubprocessAdapter.js';
+import { createSubprocessAdapter } from '../src/createSubprocessAdapter.js';
 
 const executor = fileURLToPath(new URL('./fixtures/executor.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'nexus-subprocess-'));

@@ -1,0 +1,3 @@
+import { defineNexusProject } from '../../vitest.shared.js';
+
+export default defineNexusProject('adapters');
