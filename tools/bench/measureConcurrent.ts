@@ -47,7 +47,12 @@ export async function compareConcurrentThroughput(
       operations[who] += slice.operations;
     }
   }
-  const throughput = (name: string, values: number[], ops: number): Throughput => ({ name, opsPerSecond: median(values), rounds: values, operations: ops });
+  const throughput = (name: string, values: number[], ops: number): Throughput => ({
+    name,
+    opsPerSecond: median(values),
+    rounds: values,
+    operations: ops,
+  });
   const o = throughput(ours.name, samples.ours, operations.ours);
   const b = throughput(baseline.name, samples.baseline, operations.baseline);
   return { ours: o, baseline: b, ratio: o.opsPerSecond / b.opsPerSecond };

@@ -34,4 +34,6 @@ try {
   if (!isNexusError(error) || error.code !== 'INVALID_STATE') throw error;
 }
 await store.close();
-console.log(`typed consumer ran: ${view.decisionId} is ${view.status}; client options for ${clientOptions.address}${unusedClient ? '' : ''}`);
+console.log(
+  `typed consumer ran: ${view.decisionId} is ${view.status}; client options for ${clientOptions.address}${unusedClient ? '' : ''}`,
+);

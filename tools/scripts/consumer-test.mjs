@@ -13,7 +13,8 @@ import { join, resolve } from 'node:path';
 const root = resolve(import.meta.dirname, '../..');
 const started = Date.now();
 const step = (text) => console.log(`consumer: ${text} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
-const run = (command, args, options = {}) => execFileSync(command, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', ...options });
+const run = (command, args, options = {}) =>
+  execFileSync(command, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', ...options });
 const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const published = rootPackage.workspaces.filter((dir) => !JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')).private);
 
@@ -28,7 +29,9 @@ try {
   step(`packing ${published.join(', ')}`);
   const tarballs = join(dir, 'tarballs');
   mkdirSync(tarballs);
-  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', tarballs, ...published.flatMap((w) => ['--workspace', w])], { cwd: root }));
+  const packed = JSON.parse(
+    run('npm', ['pack', '--json', '--pack-destination', tarballs, ...published.flatMap((w) => ['--workspace', w])], { cwd: root }),
+  );
   for (const entry of packed) {
     const shipped = entry.files.map((file) => file.path);
     const unwanted = shipped.filter((path) => /(^|\/)test\/|\.test\.|tsconfig|tsbuildinfo|vitest\.config/.test(path));
@@ -36,9 +39,19 @@ try {
     for (const needed of ['LICENSE', 'package.json', 'dist/index.js', 'dist/index.d.ts']) {
       if (!shipped.includes(needed)) throw new Error(`${entry.name} does not ship ${needed}`);
     }
-    const manifest = JSON.parse(readFileSync(join(root, published.find((w) => JSON.parse(readFileSync(join(root, w, 'package.json'), 'utf8')).name === entry.name), 'package.json'), 'utf8'));
+    const manifest = JSON.parse(
+      readFileSync(
+        join(
+          root,
+          published.find((w) => JSON.parse(readFileSync(join(root, w, 'package.json'), 'utf8')).name === entry.name),
+          'package.json',
+        ),
+        'utf8',
+      ),
+    );
     for (const [name, range] of Object.entries({ ...manifest.dependencies, ...manifest.optionalDependencies })) {
-      if (name.startsWith('@nexus-control/') && !range.startsWith('^')) throw new Error(`${entry.name} depends on ${name}@${range}: not a range a registry can satisfy`);
+      if (name.startsWith('@nexus-control/') && !range.startsWith('^'))
+        throw new Error(`${entry.name} depends on ${name}@${range}: not a range a registry can satisfy`);
     }
     console.log(`  ${entry.filename}: ${entry.entryCount} files, license ${manifest.license}`);
   }
@@ -47,23 +60,40 @@ try {
   mkdirSync(app);
   const dependencies = Object.fromEntries(packed.map((entry) => [entry.name, `file:${join(tarballs, entry.filename)}`]));
   const devDependencies = { typescript: rootPackage.devDependencies.typescript, '@types/node': rootPackage.devDependencies['@types/node'] };
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'nexus-consumer', private: true, type: 'module', dependencies, devDependencies }, null, 2));
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'nexus-consumer', private: true, type: 'module', dependencies, devDependencies }, null, 2),
+  );
   for (const file of readdirSync(join(root, 'tools/consumer'))) copyFileSync(join(root, 'tools/consumer', file), join(app, file));
   writeFileSync(
     join(app, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: false, outDir: 'out', types: ['node'] },
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        skipLibCheck: false,
+        outDir: 'out',
+        types: ['node'],
+      },
       files: ['consumer.ts'],
     }),
   );
 
   step('installing the tarballs from the npm cache (no install scripts)');
-  run('npm', ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, stdio: 'inherit' });
+  run('npm', ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: app,
+    stdio: 'inherit',
+  });
   // The same better-sqlite3 version as the workspace's: reuse its native build instead of compiling.
   const version = (path) => JSON.parse(readFileSync(join(path, 'node_modules/better-sqlite3/package.json'), 'utf8')).version;
   if (version(app) !== version(root)) throw new Error(`better-sqlite3 ${version(app)} installed, the workspace has ${version(root)}`);
   mkdirSync(join(app, 'node_modules/better-sqlite3/build/Release'), { recursive: true });
-  copyFileSync(join(root, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'), join(app, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'));
+  copyFileSync(
+    join(root, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'),
+    join(app, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'),
+  );
 
   // Every package, the ones no check below uses too (adapters, PostgreSQL, MongoDB), loads with plain
   // node; the conformance suite is the exception, as it runs only inside vitest (its peer dependency).
@@ -79,10 +109,14 @@ try {
   console.log('  ' + run('node', ['out/consumer.js'], { cwd: app }).trim());
 
   step('(c) the installed nexus-control serves; the published client calls it');
-  server = spawn(join(app, 'node_modules/.bin/nexus-control'), ['serve', '--listen', '127.0.0.1:0', '--store', `sqlite:${join(app, 'server.db')}`], {
-    cwd: app,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  server = spawn(
+    join(app, 'node_modules/.bin/nexus-control'),
+    ['serve', '--listen', '127.0.0.1:0', '--store', `sqlite:${join(app, 'server.db')}`],
+    {
+      cwd: app,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const address = await new Promise((resolveAddress, reject) => {
     let log = '';
     const timer = setTimeout(() => reject(new Error(`the server did not start:\n${log}`)), 20_000);

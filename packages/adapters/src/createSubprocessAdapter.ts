@@ -82,7 +82,12 @@ export function createSubprocessAdapter(options: SubprocessAdapterOptions): Rout
           reject(new Error(`${label} was cancelled before it started`));
           return;
         }
-        const env: Record<string, string> = { ...baseEnv, ...options.env, NEXUS_ADAPTER_ID: options.id, NEXUS_DRY_RUN: request.dry_run ? '1' : '0' };
+        const env: Record<string, string> = {
+          ...baseEnv,
+          ...options.env,
+          NEXUS_ADAPTER_ID: options.id,
+          NEXUS_DRY_RUN: request.dry_run ? '1' : '0',
+        };
         if (runOptions.execution) {
           env['NEXUS_DECISION_ID'] = runOptions.execution.decisionId;
           env['NEXUS_EXECUTION_ID'] = runOptions.execution.executionId;
@@ -164,4 +169,3 @@ export function createSubprocessAdapter(options: SubprocessAdapterOptions): Rout
     },
   };
 }
-

@@ -48,7 +48,12 @@ const request: RouterRequest = { goal: 'pay invoice 7', adapter_id: 'pay', dry_r
 
 describe('http adapter', () => {
   it('POSTs the request as canonical JSON with the configured headers and reads the response losslessly', async () => {
-    const adapter = createHttpAdapter({ id: 'pay', url: `${base}/ok`, headers: { authorization: 'Bearer executor-key' }, timeoutMs: 5_000 });
+    const adapter = createHttpAdapter({
+      id: 'pay',
+      url: `${base}/ok`,
+      headers: { authorization: 'Bearer executor-key' },
+      timeoutMs: 5_000,
+    });
     const response = await adapter.run(request);
     expect(response).toMatchObject({ run_id: 'r-9', status: 'completed', steps_executed: 1 });
     expect(response['big']).toBe(98765432109876543210n);

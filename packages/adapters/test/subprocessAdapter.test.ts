@@ -30,7 +30,13 @@ describe('subprocess adapter', () => {
   it('passes the request as canonical JSON on stdin and reads the response losslessly', async () => {
     process.env['SERVER_SECRET'] = 'must-not-leak';
     try {
-      const adapter = createSubprocessAdapter({ id: 'deploy', command: [process.execPath, executor], cwd: dir, env: { CUSTOM: 'yes' }, timeoutMs: 10_000 });
+      const adapter = createSubprocessAdapter({
+        id: 'deploy',
+        command: [process.execPath, executor],
+        cwd: dir,
+        env: { CUSTOM: 'yes' },
+        timeoutMs: 10_000,
+      });
       expect(adapter.capabilities).toEqual(['apply', 'timeout', 'external']);
       const response = await adapter.run(request('ship it'));
       expect(response).toMatchObject({ run_id: 'run-1', status: 'completed', steps_executed: 2 });
@@ -39,7 +45,16 @@ describe('subprocess adapter', () => {
       expect(canonicalJson(response)).toContain('"big":12345678901234567890');
       expect(canonicalJson(response)).toContain('"ratio":1.0');
       expect(response['request']).toEqual(request('ship it'));
-      expect(response['env']).toEqual({ adapter: 'deploy', dryRun: '0', custom: 'yes', leaked: null, traceparent: null, decisionId: null, executionId: null, cwd: dir });
+      expect(response['env']).toEqual({
+        adapter: 'deploy',
+        dryRun: '0',
+        custom: 'yes',
+        leaked: null,
+        traceparent: null,
+        decisionId: null,
+        executionId: null,
+        cwd: dir,
+      });
     } finally {
       delete process.env['SERVER_SECRET'];
     }
@@ -74,7 +89,13 @@ describe('subprocess adapter', () => {
 
   it('a timeout stops the command and everything it started', async () => {
     const pidFile = join(dir, 'pids-timeout');
-    const adapter = createSubprocessAdapter({ id: 'deploy', command: [process.execPath, executor], env: { PID_FILE: pidFile }, timeoutMs: 500, killGraceMs: 500 });
+    const adapter = createSubprocessAdapter({
+      id: 'deploy',
+      command: [process.execPath, executor],
+      env: { PID_FILE: pidFile },
+      timeoutMs: 500,
+      killGraceMs: 500,
+    });
     const started = Date.now();
     await expect(adapter.run(request('sleep-with-child'))).rejects.toThrow(/timed out after 500 ms/);
     expect(Date.now() - started).toBeLessThan(5_000);

@@ -220,7 +220,11 @@ export function createNexusClient(options: NexusClientOptions): NexusClient {
         try {
           message = type.fromPartial(request ?? ({} as DeepPartial<Req>));
         } catch (error) {
-          reject(new NexusClientError('INVALID_ARGUMENT', GrpcStatus.INVALID_ARGUMENT, `invalid request: ${(error as Error).message}`, { cause: error }));
+          reject(
+            new NexusClientError('INVALID_ARGUMENT', GrpcStatus.INVALID_ARGUMENT, `invalid request: ${(error as Error).message}`, {
+              cause: error,
+            }),
+          );
           return;
         }
         const onAbort = () => call.cancel();

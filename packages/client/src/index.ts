@@ -13,7 +13,15 @@ export { Timestamp } from './gen/google/protobuf/timestamp.js';
 export { Empty } from './gen/google/protobuf/empty.js';
 
 export { createNexusClient } from './createNexusClient.js';
-export type { NexusCallOptions, NexusClient, NexusClientOptions, NexusTlsOptions, NexusWatch, NexusWatchItem, UnaryMethod } from './createNexusClient.js';
+export type {
+  NexusCallOptions,
+  NexusClient,
+  NexusClientOptions,
+  NexusTlsOptions,
+  NexusWatch,
+  NexusWatchItem,
+  UnaryMethod,
+} from './createNexusClient.js';
 export { NexusClientError, isNexusClientError } from './NexusClientError.js';
 export { decodeErrorStatus, encodeErrorStatus, type ErrorStatus } from './errorStatus.js';
 export { dateFromTimestamp, textFromTimestamp, timestampFromDate, timestampFromText } from './timestamps.js';

@@ -1,4 +1,13 @@
-import { Metadata, Server, ServerCredentials, status, type ServerErrorResponse, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import {
+  Metadata,
+  Server,
+  ServerCredentials,
+  status,
+  type ServerErrorResponse,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+} from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNexusClient, type NexusClient } from '../src/createNexusClient.js';
 import { encodeErrorStatus } from '../src/errorStatus.js';
@@ -17,7 +26,15 @@ function echo(call: ServerUnaryCall<EchoRequest, EchoResponse>, callback: sendUn
   const { message } = call.request;
   if (message === 'rich-error') {
     const trailer = new Metadata();
-    trailer.set(STATUS_DETAILS_TRAILER, encodeErrorStatus({ code: status.NOT_FOUND, message: 'no such decision', reason: 'DECISION_NOT_FOUND', metadata: { decisionId: 'd1' } }));
+    trailer.set(
+      STATUS_DETAILS_TRAILER,
+      encodeErrorStatus({
+        code: status.NOT_FOUND,
+        message: 'no such decision',
+        reason: 'DECISION_NOT_FOUND',
+        metadata: { decisionId: 'd1' },
+      }),
+    );
     trailer.set(ERROR_CODE_TRAILER, 'DECISION_NOT_FOUND');
     callback({ code: status.NOT_FOUND, details: 'no such decision', metadata: trailer } as ServerErrorResponse);
     return;
@@ -74,7 +91,10 @@ let client: NexusClient;
 
 beforeAll(async () => {
   server = new Server();
-  server.addService(DiagnosticsServiceService, { echo, whoAmI: (_call: unknown, cb: sendUnaryData<never>) => cb({ code: status.UNIMPLEMENTED }) });
+  server.addService(DiagnosticsServiceService, {
+    echo,
+    whoAmI: (_call: unknown, cb: sendUnaryData<never>) => cb({ code: status.UNIMPLEMENTED }),
+  });
   server.addService(DecisionServiceService, { watchDecisions: watch } as never);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
@@ -99,7 +119,12 @@ describe('createNexusClient', () => {
   it('a rich error status becomes a NexusClientError carrying the domain code, the gRPC code and the details', async () => {
     const error = await client.echo({ message: 'rich-error' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NexusClientError);
-    expect(error).toMatchObject({ code: 'DECISION_NOT_FOUND', grpcCode: status.NOT_FOUND, fromServer: true, details: { decisionId: 'd1' } });
+    expect(error).toMatchObject({
+      code: 'DECISION_NOT_FOUND',
+      grpcCode: status.NOT_FOUND,
+      fromServer: true,
+      details: { decisionId: 'd1' },
+    });
     expect((error as NexusClientError).grpcStatusName).toBe('NOT_FOUND');
   });
 
@@ -122,7 +147,10 @@ describe('createNexusClient', () => {
     const hasty = createNexusClient({ address, deadlineMs: 100 });
     try {
       const started = Date.now();
-      await expect(hasty.echo({ message: 'sleep:2000' })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED', grpcCode: status.DEADLINE_EXCEEDED });
+      await expect(hasty.echo({ message: 'sleep:2000' })).rejects.toMatchObject({
+        code: 'DEADLINE_EXCEEDED',
+        grpcCode: status.DEADLINE_EXCEEDED,
+      });
       expect(Date.now() - started).toBeLessThan(1_500);
       await expect(hasty.echo({ message: 'sleep:300' }, { deadlineMs: 5_000 })).resolves.toMatchObject({ message: 'sleep:300' });
     } finally {

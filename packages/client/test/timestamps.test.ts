@@ -3,7 +3,13 @@ import { dateFromTimestamp, textFromTimestamp, timestampFromDate, timestampFromT
 
 describe('timestamps', () => {
   it('a recorded timestamp survives the round trip through google.protobuf.Timestamp exactly', () => {
-    for (const text of ['2025-01-01T00:00:00+00:00', '2025-01-01T00:00:00.123000+00:00', '1999-12-31T23:59:59.000001+00:00', '0001-01-01T00:00:00+00:00', '9999-12-31T23:59:59.999999+00:00']) {
+    for (const text of [
+      '2025-01-01T00:00:00+00:00',
+      '2025-01-01T00:00:00.123000+00:00',
+      '1999-12-31T23:59:59.000001+00:00',
+      '0001-01-01T00:00:00+00:00',
+      '9999-12-31T23:59:59.999999+00:00',
+    ]) {
       const ts = timestampFromText(text);
       expect(ts, text).toBeDefined();
       expect(textFromTimestamp(ts!)).toBe(text);

@@ -1,12 +1,6 @@
 import { createHash, generateKeyPairSync, verify as cryptoVerify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  attachAttestation,
-  attestationMessage,
-  generateSigningKeyPair,
-  keyIdOf,
-  signAuditPackage,
-} from '../src/attestation/index.js';
+import { attachAttestation, attestationMessage, generateSigningKeyPair, keyIdOf, signAuditPackage } from '../src/attestation/index.js';
 import { exportAuditPackage, verifyAuditPackage } from '../src/audit/index.js';
 import { canonicalJson } from '../src/json/canonicalJson.js';
 import type { JsonObject, JsonValue } from '../src/json/JsonValue.js';
@@ -57,7 +51,12 @@ describe('signing and attaching', () => {
     const pair = generateSigningKeyPair();
     const attestation = signAuditPackage(pkg, pair.privateKeyPem, { signedAt: SIGNED_AT });
     const integrity = pkg['integrity'] as JsonObject;
-    expect(attestation).toMatchObject({ alg: 'ed25519', key_id: pair.keyId, signed_at: SIGNED_AT, binding_digest: integrity['binding_digest'] });
+    expect(attestation).toMatchObject({
+      alg: 'ed25519',
+      key_id: pair.keyId,
+      signed_at: SIGNED_AT,
+      binding_digest: integrity['binding_digest'],
+    });
     expect(Buffer.from(attestation.public_key, 'base64')).toHaveLength(32);
     expect(Buffer.from(attestation.signature, 'base64')).toHaveLength(64);
 
@@ -68,7 +67,12 @@ describe('signing and attaching', () => {
     expect(signed['attestations']).toEqual([attestation]);
 
     // The documented message: canonical {binding_digest, key_id, purpose, signed_at}.
-    const message = canonicalJson({ binding_digest: attestation.binding_digest, key_id: pair.keyId, purpose: 'nexus-control.audit_package_binding.v1', signed_at: SIGNED_AT });
+    const message = canonicalJson({
+      binding_digest: attestation.binding_digest,
+      key_id: pair.keyId,
+      purpose: 'nexus-control.audit_package_binding.v1',
+      signed_at: SIGNED_AT,
+    });
     expect(attestationMessage(attestation.binding_digest, pair.keyId, SIGNED_AT).toString('utf8')).toBe(message);
     expect(cryptoVerify(null, Buffer.from(message), pair.publicKeyPem, Buffer.from(attestation.signature, 'base64'))).toBe(true);
   });
@@ -99,11 +103,15 @@ describe('signing and attaching', () => {
     const pkg = await exportedPackage();
     const other = await exportedPackage();
     const pair = generateSigningKeyPair();
-    expect(() => attachAttestation(other, signAuditPackage(pkg, pair.privateKeyPem))).toThrow(expect.objectContaining({ code: 'INTEGRITY_MISMATCH' }));
+    expect(() => attachAttestation(other, signAuditPackage(pkg, pair.privateKeyPem))).toThrow(
+      expect.objectContaining({ code: 'INTEGRITY_MISMATCH' }),
+    );
     const broken = cloneJson(pkg);
     (broken['binding'] as JsonObject)['router_digest'] = `sha256:${'0'.repeat(64)}`;
     expect(() => signAuditPackage(broken, pair.privateKeyPem)).toThrow(expect.objectContaining({ code: 'INTEGRITY_MISMATCH' }));
-    expect(() => signAuditPackage(pkg, pair.privateKeyPem, { signedAt: 'yesterday' })).toThrow(expect.objectContaining({ code: 'INVALID_TIMESTAMP' }));
+    expect(() => signAuditPackage(pkg, pair.privateKeyPem, { signedAt: 'yesterday' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_TIMESTAMP' }),
+    );
   });
 });
 
@@ -121,7 +129,9 @@ describe('verifying attestations', () => {
     const changes: Record<string, JsonValue> = {
       alg: 'rsa',
       key_id: other.keyId,
-      public_key: Buffer.from(other.publicKeyPem.replace(/-----[^-]+-----|\s/g, ''), 'base64').subarray(12).toString('base64'),
+      public_key: Buffer.from(other.publicKeyPem.replace(/-----[^-]+-----|\s/g, ''), 'base64')
+        .subarray(12)
+        .toString('base64'),
       signed_at: '2025-05-01T09:00:01+00:00',
       binding_digest: `sha256:${'a'.repeat(64)}`,
       signature: Buffer.alloc(64, 7).toString('base64'),
@@ -152,7 +162,9 @@ describe('verifying attestations', () => {
     const { signed } = await signedPackage();
     const tampered = cloneJson(signed);
     (tampered['binding'] as JsonObject)['control_digest'] = `sha256:${'b'.repeat(64)}`;
-    expect(failedChecks(verifyAuditPackage(tampered))).toEqual(expect.arrayContaining(['binding_digest', expect.stringMatching(/^attestation\[0\]/)]));
+    expect(failedChecks(verifyAuditPackage(tampered))).toEqual(
+      expect.arrayContaining(['binding_digest', expect.stringMatching(/^attestation\[0\]/)]),
+    );
   });
 
   it('with public keys given: the signer must be one of them and each given key must have signed (an empty list requires nothing)', async () => {
@@ -186,4 +198,3 @@ describe('verifying attestations', () => {
     expect(failedChecks(verifyAuditPackage(notObject))).toEqual(['attestation[0]:?']);
   });
 });
-

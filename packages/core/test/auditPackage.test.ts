@@ -90,13 +90,21 @@ describe('exportAuditPackage, embedded mode', () => {
   it('keeps 1.0, 1e-07, 1e+16 and integers beyond 2^53 exact through the package text', async () => {
     const { h, id } = await executed();
     const text = canonicalJson(asJson(await exportAuditPackage(h.store, id, { mode: 'embedded', clock: h.clock })));
-    for (const literal of ['"ratio":1.0', '"tiny":1e-07', '"huge":1e+16', '"big_count":9007199254740993', '[-0.0,0.5,12345678901234567890]']) {
+    for (const literal of [
+      '"ratio":1.0',
+      '"tiny":1e-07',
+      '"huge":1e+16',
+      '"big_count":9007199254740993',
+      '[-0.0,0.5,12345678901234567890]',
+    ]) {
       expect(text).toContain(literal);
     }
     const report = verifyAuditPackage(text);
     expect(report.ok).toBe(true);
     // The same text through a lossy parser no longer verifies: the digest sees 1 where 1.0 was.
-    expect(verifyAuditPackage(JSON.parse(text, (_k, v: unknown) => v) as JsonObject).checks.find((c) => c.name === 'router_digest')?.ok).toBe(false);
+    expect(
+      verifyAuditPackage(JSON.parse(text, (_k, v: unknown) => v) as JsonObject).checks.find((c) => c.name === 'router_digest')?.ok,
+    ).toBe(false);
   });
 
   it('accepts a given router bundle whose digest matches, and refuses one that does not (ROUTER_DIGEST_MISMATCH)', async () => {

@@ -28,7 +28,11 @@ describe('SPEC §4 vectors (the reference digests)', () => {
   });
 
   const eventVectors: [string, JsonObject, string][] = [
-    ['DECISION_CREATED', { goal: 'g', plan: null, requested_mode: 'dry_run', labels: [] }, 'ea08c8db72786a95e11ea83e80e8c4a6bbcdd2219ffd7278e74f80dc8e1b8efa'],
+    [
+      'DECISION_CREATED',
+      { goal: 'g', plan: null, requested_mode: 'dry_run', labels: [] },
+      'ea08c8db72786a95e11ea83e80e8c4a6bbcdd2219ffd7278e74f80dc8e1b8efa',
+    ],
     [
       'POLICY_ATTACHED',
       { min_approvals: 1, allowed_modes: ['dry_run'], require_adapter_capabilities: [], max_steps: null, labels: [] },
@@ -44,7 +48,9 @@ describe('SPEC §4 vectors (the reference digests)', () => {
   });
 
   it('binding digest for version "0.6" and the digests aaa / bbb / ccc', () => {
-    expect(bindingDigest('0.6', 'sha256:aaa', 'sha256:bbb', 'sha256:ccc')).toBe('b9b80da7429447c915a40ddaaefe963edfe3951adcb5ae2631d243faa0d3d901');
+    expect(bindingDigest('0.6', 'sha256:aaa', 'sha256:bbb', 'sha256:ccc')).toBe(
+      'b9b80da7429447c915a40ddaaefe963edfe3951adcb5ae2631d243faa0d3d901',
+    );
   });
 
   it('a decision built from the vector events exports those very event digests', () => {
@@ -63,9 +69,24 @@ describe('exportBundle', () => {
     const bundle = await exportBundle(h.store, id, { clock: h.clock });
     const stored = await h.store.readEvents(id);
 
-    expect(Object.keys(bundle)).toEqual(['bundle_version', 'decision', 'events', 'template_snapshot', 'router_link', 'integrity', 'provenance', 'meta']);
+    expect(Object.keys(bundle)).toEqual([
+      'bundle_version',
+      'decision',
+      'events',
+      'template_snapshot',
+      'router_link',
+      'integrity',
+      'provenance',
+      'meta',
+    ]);
     expect(bundle.bundle_version).toBe('0.5');
-    expect(bundle.decision).toEqual({ decision_id: id, goal: 'rotate the signing keys', mode: 'dry_run', created_at: T0, status: 'COMPLETED' });
+    expect(bundle.decision).toEqual({
+      decision_id: id,
+      goal: 'rotate the signing keys',
+      mode: 'dry_run',
+      created_at: T0,
+      status: 'COMPLETED',
+    });
     expect(bundle.events).toHaveLength(stored.length);
     bundle.events.forEach((event, i) => {
       const s = stored[i]!;
@@ -87,7 +108,9 @@ describe('exportBundle', () => {
     const requestDigest = started['router_request_digest'] as string;
     const resultDigest = completed['response_digest'] as string;
     const runId = completed['run_id'] as string;
-    const link = sha256Hex(canonicalJson({ decision_id: id, run_id: runId, router_request_digest: requestDigest, router_result_digest: resultDigest }));
+    const link = sha256Hex(
+      canonicalJson({ decision_id: id, run_id: runId, router_request_digest: requestDigest, router_result_digest: resultDigest }),
+    );
     expect(routerLinkDigest(id, runId, requestDigest, resultDigest)).toBe(link);
     expect(bundle.router_link).toEqual({
       run_id: runId,
@@ -247,7 +270,11 @@ describe('canonical bundle text', () => {
       decision_id: 'd',
       digest: 'ab'.repeat(32),
     }));
-    const bundle: JsonObject = { bundle_version: '0.5', decision: { decision_id: 'd', goal: 'g', mode: 'apply', created_at: T0, status: 'DRAFT' }, events };
+    const bundle: JsonObject = {
+      bundle_version: '0.5',
+      decision: { decision_id: 'd', goal: 'g', mode: 'apply', created_at: T0, status: 'DRAFT' },
+      events,
+    };
     const canonical = canonicalizeBundle(bundle);
     expect(canonicalBundleDigest(canonical)).toBe(slowDigest(bundle));
     canonical.payloadJsons.forEach((text, i) => expect(text).toBe(canonicalJson(awkward[i]!)));
@@ -255,13 +282,25 @@ describe('canonical bundle text', () => {
 
   it('each awkward payload alone, and events missing optional keys, digest like the projection', () => {
     for (const payload of awkward) {
-      const bundle: JsonObject = { decision: { decision_id: 'd', created_at: T0, status: 'DRAFT' }, events: [{ seq: 0, type: 'X', ts: T0, event_id: 'e', decision_id: 'd', payload }] };
+      const bundle: JsonObject = {
+        decision: { decision_id: 'd', created_at: T0, status: 'DRAFT' },
+        events: [{ seq: 0, type: 'X', ts: T0, event_id: 'e', decision_id: 'd', payload }],
+      };
       expect(canonicalBundleDigest(canonicalizeBundle(bundle))).toBe(slowDigest(bundle));
     }
   });
 
   it('events with unusual fields (extra actor keys, a float seq, a numeric ts) digest like the projection', () => {
-    const simple = { seq: 0, type: 'X', ts: T0, event_id: 'e', decision_id: 'd', actor: { type: 'human', id: 'a' }, payload: { b: 1 }, digest: '' };
+    const simple = {
+      seq: 0,
+      type: 'X',
+      ts: T0,
+      event_id: 'e',
+      decision_id: 'd',
+      actor: { type: 'human', id: 'a' },
+      payload: { b: 1 },
+      digest: '',
+    };
     for (const odd of [
       { actor: { type: 'human', id: 'a', team: 'ops' } },
       { seq: new JsonFloat(1) },
@@ -269,7 +308,10 @@ describe('canonical bundle text', () => {
       { event_id: 12345678901234567890n },
       { payload: { nested: { b: [new JsonFloat(2)], a: null } } },
     ]) {
-      const bundle: JsonObject = { decision: { decision_id: 'd', created_at: T0, status: 'DRAFT' }, events: [simple, { ...simple, ...odd }, { ...simple, payload: { z: 'é', a: 'x' } }] };
+      const bundle: JsonObject = {
+        decision: { decision_id: 'd', created_at: T0, status: 'DRAFT' },
+        events: [simple, { ...simple, ...odd }, { ...simple, payload: { z: 'é', a: 'x' } }],
+      };
       const canonical = canonicalizeBundle(bundle);
       expect(canonicalBundleDigest(canonical)).toBe(slowDigest(bundle));
       expect(canonical.payloadJsons).toEqual((bundle['events'] as JsonObject[]).map((e) => canonicalJson(e['payload'] as JsonValue)));

@@ -79,7 +79,9 @@ export async function makeDecision(h: Harness, options: DecisionOptions = {}): P
       goal: options.goal ?? 'rotate the signing keys',
       plan: options.plan ?? 'step one\nstep two',
       mode: 'dry_run',
-      ...(options.templateName === undefined ? { policy: { minApprovals: options.minApprovals ?? 1 } } : { templateName: options.templateName }),
+      ...(options.templateName === undefined
+        ? { policy: { minApprovals: options.minApprovals ?? 1 } }
+        : { templateName: options.templateName }),
     },
     { actor: REQUESTER },
   );
@@ -130,7 +132,10 @@ export function reseal(bundle: JsonObject): JsonObject {
  * of approvals and revocations by 50 approvers appended straight to the store, then executed.
  */
 export async function longDecision(h: Harness, total: number): Promise<string> {
-  const view = await h.control.request({ goal: 'keep the gateway keys rotated', mode: 'dry_run', policy: { minApprovals: 3 } }, { actor: REQUESTER });
+  const view = await h.control.request(
+    { goal: 'keep the gateway keys rotated', mode: 'dry_run', policy: { minApprovals: 3 } },
+    { actor: REQUESTER },
+  );
   const id = view.decisionId;
   const bulk = total - 2 - 3;
   const base = h.clock.now();

@@ -44,9 +44,7 @@ describe('canonical JSON: the SPEC §4 vectors', () => {
   });
 
   it('event digest of APPROVAL_GRANTED', () => {
-    expect(eventDigest('APPROVAL_GRANTED', { expires_at: null })).toBe(
-      '79b78629bf4dee55065517c950fe627418e05dd0bbee2603b6e008838c3ce759',
-    );
+    expect(eventDigest('APPROVAL_GRANTED', { expires_at: null })).toBe('79b78629bf4dee55065517c950fe627418e05dd0bbee2603b6e008838c3ce759');
   });
 
   it('event digest of EXECUTION_REQUESTED', () => {
@@ -197,9 +195,12 @@ describe('canonical JSON: what is not a JSON value', () => {
     ['a symbol', [Symbol('s')]],
     ['a Date', { at: new Date(0) }],
     ['a Map', new Map([['a', 1]])],
-    ['a class instance', new (class Point {
-      x = 1;
-    })()],
+    [
+      'a class instance',
+      new (class Point {
+        x = 1;
+      })(),
+    ],
     ['an array hole', [1, , 3]],
   ];
   for (const [name, value] of cases) {
@@ -217,7 +218,8 @@ describe('canonical JSON: what is not a JSON value', () => {
 
 describe('canonical JSON: parse then canonicalize', () => {
   it('keeps int/float identity and exact digits through a round trip', () => {
-    const text = '{"n": [1, 1.0, 1e-07, 1e+16, 12345678901234567890, -0.0, 0.5], "o": {"b": [[], {}], "a": {"z": 2E3, "y": 9007199254740993}}}';
+    const text =
+      '{"n": [1, 1.0, 1e-07, 1e+16, 12345678901234567890, -0.0, 0.5], "o": {"b": [[], {}], "a": {"z": 2E3, "y": 9007199254740993}}}';
     expect(canonicalJson(parseJson(text))).toBe(
       '{"n":[1,1.0,1e-07,1e+16,12345678901234567890,-0.0,0.5],"o":{"a":{"y":9007199254740993,"z":2000.0},"b":[[],{}]}}',
     );
@@ -298,7 +300,26 @@ function sampleDoubles(random: () => number): number[] {
   return out;
 }
 
-const KEY_POOL = ['a', 'b', 'B', '', '10', '9', '0', '__proto__', 'é', '\uE000', '\uFFFF', '\u{1F600}', '\u{10000}', 'a\u{1F600}', 'a\uE000', 'x y', '"', '\u0001'];
+const KEY_POOL = [
+  'a',
+  'b',
+  'B',
+  '',
+  '10',
+  '9',
+  '0',
+  '__proto__',
+  'é',
+  '\uE000',
+  '\uFFFF',
+  '\u{1F600}',
+  '\u{10000}',
+  'a\u{1F600}',
+  'a\uE000',
+  'x y',
+  '"',
+  '\u0001',
+];
 const STRING_POOL = ['', 'plain', 'é ✓', '\u2028\u2029', '\u007f', '/', '\\', '"q"', '\u0000\u001f\n\t', '\u{1F600}', 'line\r\n'];
 
 function randomValue(random: () => number, depth: number): JsonValue {

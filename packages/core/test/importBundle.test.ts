@@ -36,7 +36,12 @@ describe('importBundle round trips', () => {
     expect(again.integrity.canonical_digest).toBe(bundle.integrity.canonical_digest);
     expect(canonicalJson(asJson({ ...again, meta: null }))).toBe(canonicalJson(asJson({ ...bundle, meta: null })));
     const summary = await target.getDecision(bundle.decision.decision_id);
-    expect(summary).toMatchObject({ status: 'completed', createdAt: bundle.decision.created_at, goal: bundle.decision.goal, eventCount: bundle.events.length });
+    expect(summary).toMatchObject({
+      status: 'completed',
+      createdAt: bundle.decision.created_at,
+      goal: bundle.decision.goal,
+      eventCount: bundle.events.length,
+    });
   });
 
   it('overwrite onto the same decision replaces it and exports back identically', async () => {
@@ -62,13 +67,18 @@ describe('importBundle round trips', () => {
     // The replaced log is history: kept, superseded, readable by its generation.
     expect((await target.getDecision(long.id))?.generation).toBe(1);
     expect(await target.readEvents(long.id, { generation: 0 })).toEqual(replaced);
-    expect((await exportBundle(target, long.id, { clock: long.h.clock })).integrity.canonical_digest).toBe(moved['integrity'] && (moved['integrity'] as JsonObject)['canonical_digest']);
+    expect((await exportBundle(target, long.id, { clock: long.h.clock })).integrity.canonical_digest).toBe(
+      moved['integrity'] && (moved['integrity'] as JsonObject)['canonical_digest'],
+    );
     expect((await target.listDecisions()).items).toHaveLength(1);
   });
 
   it('new_decision_id imports under a fresh id: payloads untouched, ids those of the new decision', async () => {
     const { h, id, bundle } = await exported();
-    const result = await importBundle(h.store, canonicalJson(asJson(bundle)), { conflictMode: 'new_decision_id', generateDecisionId: () => 'dec_copy' });
+    const result = await importBundle(h.store, canonicalJson(asJson(bundle)), {
+      conflictMode: 'new_decision_id',
+      generateDecisionId: () => 'dec_copy',
+    });
     expect(result).toMatchObject({
       ok: true,
       conflict_mode: 'new_decision_id',
@@ -278,4 +288,3 @@ describe('importBundle re-checks what the reference does not (SPEC §9)', () => 
     expect(await storeState(inner)).toBe(before);
   });
 });
-

@@ -17,7 +17,8 @@ async function approvedBundle(): Promise<JsonObject> {
 function forge(bundle: JsonObject, edit: (events: JsonObject[], bundle: JsonObject) => void): JsonObject {
   const events = bundle['events'] as JsonObject[];
   edit(events, bundle);
-  for (const event of events) event['digest'] = eventDigestFromPayloadJson(event['type'] as string, canonicalJson(event['payload'] as JsonValue));
+  for (const event of events)
+    event['digest'] = eventDigestFromPayloadJson(event['type'] as string, canonicalJson(event['payload'] as JsonValue));
   return reseal(bundle);
 }
 
@@ -27,7 +28,9 @@ function payloadOf(events: JsonObject[], type: string): JsonObject {
 
 function withDecisionId(bundle: JsonObject, id: string): JsonObject {
   const old = (bundle['decision'] as JsonObject)['decision_id'] as string;
-  const moved = JSON.parse(JSON.stringify(bundle).replaceAll(JSON.stringify(old).slice(1, -1), JSON.stringify(id).slice(1, -1))) as JsonObject;
+  const moved = JSON.parse(
+    JSON.stringify(bundle).replaceAll(JSON.stringify(old).slice(1, -1), JSON.stringify(id).slice(1, -1)),
+  ) as JsonObject;
   return reseal(moved);
 }
 
@@ -45,9 +48,12 @@ const policyEdits: [string, (p: JsonObject) => void][] = [
   ['labels as a string', (p) => void (p['labels'] = 'prod')],
   ['capabilities holding a number', (p) => void (p['require_adapter_capabilities'] = [7])],
   ['an unknown policy key', (p) => void (p['min_aprovals'] = 3)],
-  ['none of the policy keys', (p) => {
-    for (const key of Object.keys(p)) delete p[key];
-  }],
+  [
+    'none of the policy keys',
+    (p) => {
+      for (const key of Object.keys(p)) delete p[key];
+    },
+  ],
 ];
 
 describe('import validates every event as the command that writes it', () => {
@@ -69,24 +75,43 @@ describe('import validates every event as the command that writes it', () => {
     ['an actor with an empty id', 'BUNDLE_INVALID_SCHEMA', (events) => void ((events[2]!['actor'] as JsonObject)['id'] = '')],
     ['an actor id holding U+0000', 'BUNDLE_INVALID_SCHEMA', (events) => void ((events[2]!['actor'] as JsonObject)['id'] = 'al\u0000ice')],
     ['a goal of 12345', 'BUNDLE_INVALID_SCHEMA', (events) => void (payloadOf(events, 'DECISION_CREATED')['goal'] = 12345)],
-    ['a goal beyond its limit', 'BUNDLE_INVALID_SCHEMA', (events, bundle) => {
-      const goal = 'g'.repeat(16 * 1024 + 1);
-      payloadOf(events, 'DECISION_CREATED')['goal'] = goal;
-      (bundle['decision'] as JsonObject)['goal'] = goal;
-    }],
+    [
+      'a goal beyond its limit',
+      'BUNDLE_INVALID_SCHEMA',
+      (events, bundle) => {
+        const goal = 'g'.repeat(16 * 1024 + 1);
+        payloadOf(events, 'DECISION_CREATED')['goal'] = goal;
+        (bundle['decision'] as JsonObject)['goal'] = goal;
+      },
+    ],
     ['a comment that is a number', 'BUNDLE_INVALID_SCHEMA', (events) => void (payloadOf(events, 'APPROVAL_GRANTED')['comment'] = 5)],
     ['a timestamp that is no instant (not the last event)', 'BUNDLE_INVALID_SCHEMA', (events) => void (events[1]!['ts'] = 'yesterday')],
     ['a timestamp earlier than the event before it', 'REPLAY_INVALID', (events) => void (events[2]!['ts'] = '2001-01-01T00:00:00+00:00')],
-    ['the policy attached a second time', 'REPLAY_INVALID', (events, bundle) => {
-      const again = JSON.parse(JSON.stringify(events[1])) as JsonObject;
-      again['seq'] = 3;
-      again['event_id'] = `evt_${(bundle['decision'] as JsonObject)['decision_id'] as string}_3`;
-      events.push(again);
-    }],
-    ['an approval by the control plane of an execution nobody requested', 'REPLAY_INVALID', (events, bundle) => {
-      const id = (bundle['decision'] as JsonObject)['decision_id'] as string;
-      events.push({ ...events[2]!, seq: 3, event_id: `evt_${id}_3`, type: 'EXECUTION_STARTED', actor: { type: 'system', id: 'nexus-control' }, payload: { router_request_digest: 'a'.repeat(64) } });
-    }],
+    [
+      'the policy attached a second time',
+      'REPLAY_INVALID',
+      (events, bundle) => {
+        const again = JSON.parse(JSON.stringify(events[1])) as JsonObject;
+        again['seq'] = 3;
+        again['event_id'] = `evt_${(bundle['decision'] as JsonObject)['decision_id'] as string}_3`;
+        events.push(again);
+      },
+    ],
+    [
+      'an approval by the control plane of an execution nobody requested',
+      'REPLAY_INVALID',
+      (events, bundle) => {
+        const id = (bundle['decision'] as JsonObject)['decision_id'] as string;
+        events.push({
+          ...events[2]!,
+          seq: 3,
+          event_id: `evt_${id}_3`,
+          type: 'EXECUTION_STARTED',
+          actor: { type: 'system', id: 'nexus-control' },
+          payload: { router_request_digest: 'a'.repeat(64) },
+        });
+      },
+    ],
   ];
   for (const [name, code, edit] of otherEdits) {
     it(`refuses ${name} with ${code}, writing nothing`, async () => {

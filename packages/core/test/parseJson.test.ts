@@ -216,7 +216,10 @@ describe('parseJson: objects', () => {
       payload: { expires_at: null, comment: `ok ${i} — v1.2`, weight: i % 3 === 0 ? '1.0' : 0.25 },
       digest: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
     }));
-    const text = JSON.stringify({ events, total: 12345678901234567890n.toString(), ratio: 1e-7 }).replace('"total":"12345678901234567890"', '"total":12345678901234567890');
+    const text = JSON.stringify({ events, total: 12345678901234567890n.toString(), ratio: 1e-7 }).replace(
+      '"total":"12345678901234567890"',
+      '"total":12345678901234567890',
+    );
     const parsed = parseBoth(text) as { total: bigint; events: unknown[] };
     expect(parsed.total).toBe(12345678901234567890n);
     expect(parsed.events).toHaveLength(200);

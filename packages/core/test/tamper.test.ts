@@ -80,12 +80,17 @@ function packageChecksFor(path: Path): string[] {
     case 'binding':
       return [
         'binding_digest',
-        { control_digest: 'binding_control_match', router_digest: 'binding_router_match', control_router_link_digest: 'binding_link_match' }[a as string]!,
+        {
+          control_digest: 'binding_control_match',
+          router_digest: 'binding_router_match',
+          control_router_link_digest: 'binding_link_match',
+        }[a as string]!,
       ];
     case 'router':
       if (a === 'mode') return ['binding_router_match', 'router_digest'];
       if (a === 'ref') return b === 'run_id' ? ['router_digest'] : ['binding_router_match'];
-      if (b === 'integrity') return path[3] === 'canonical_digest' ? ['binding_router_match', 'router_digest', 'router_result_match'] : ['router_digest'];
+      if (b === 'integrity')
+        return path[3] === 'canonical_digest' ? ['binding_router_match', 'router_digest', 'router_result_match'] : ['router_digest'];
       return ['router_digest'];
     case 'control_bundle':
       return bundleChecksFor(path.slice(1), 'control_bundle_digest', true);
@@ -97,7 +102,10 @@ function packageChecksFor(path: Path): string[] {
 /** A decision with a bit of everything: a template, comments, a revocation, floats in the response. */
 async function richDecision() {
   const h = harness();
-  await h.control.createTemplate({ name: 'payments', description: 'two of three', policy: { minApprovals: 2, labels: ['finance'] } }, { actor: REQUESTER });
+  await h.control.createTemplate(
+    { name: 'payments', description: 'two of three', policy: { minApprovals: 2, labels: ['finance'] } },
+    { actor: REQUESTER },
+  );
   const id = await makeDecision(h, { templateName: 'payments', approvers: [ALICE, BOB], execute: false });
   await h.control.revoke(id, { reason: 'second thoughts' }, { actor: BOB });
   await h.control.approve(id, { comment: 'covering for bob', expiresAt: '2030-01-01T00:00:00+00:00' }, { actor: CAROL });
@@ -162,4 +170,3 @@ describe('every single-field change to an exported bundle', () => {
     expect(await storeState(h.store)).toBe(before);
   });
 });
-

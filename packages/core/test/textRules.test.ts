@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { NexusError } from '../src/errors/NexusError.js';
-import { checkFreeText, checkIdentifier, FIELD_LIMITS, identifierProblem, isIdentifier, quote, storableText, utf8Bytes } from '../src/text/index.js';
+import {
+  checkFreeText,
+  checkIdentifier,
+  FIELD_LIMITS,
+  identifierProblem,
+  isIdentifier,
+  quote,
+  storableText,
+  utf8Bytes,
+} from '../src/text/index.js';
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -14,7 +23,8 @@ function codeOf(fn: () => unknown): string {
 
 describe('the identifier rule (one for every store)', () => {
   it('accepts ordinary and non-ASCII identifiers up to 256 bytes of UTF-8', () => {
-    for (const id of ['dec_1', 'alice@example.com', 'équipe-ops', '😀', 'a b', 'x'.repeat(256), 'é'.repeat(128)]) expect(isIdentifier(id), id).toBe(true);
+    for (const id of ['dec_1', 'alice@example.com', 'équipe-ops', '😀', 'a b', 'x'.repeat(256), 'é'.repeat(128)])
+      expect(isIdentifier(id), id).toBe(true);
   });
 
   it('refuses empty, blank, too long (counted in bytes), control characters and lone surrogates', () => {

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NexusError } from '../src/errors/NexusError.js';
-import {
-  fixedClock,
-  formatTimestamp,
-  isTimestamp,
-  normalizeTimestamp,
-  parseTimestamp,
-  systemClock,
-} from '../src/time/index.js';
+import { fixedClock, formatTimestamp, isTimestamp, normalizeTimestamp, parseTimestamp, systemClock } from '../src/time/index.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -47,7 +40,10 @@ describe('formatTimestamp writes the reference form', () => {
 
   it('agrees with Date for a spread of instants', () => {
     for (let ms = -5e12; ms <= 5e12; ms += 7_777_777_777) {
-      const expected = new Date(ms).toISOString().replace(/\.000Z$/, '+00:00').replace(/\.(\d{3})Z$/, '.$1000+00:00');
+      const expected = new Date(ms)
+        .toISOString()
+        .replace(/\.000Z$/, '+00:00')
+        .replace(/\.(\d{3})Z$/, '.$1000+00:00');
       expect(formatTimestamp(ms * 1000)).toBe(expected);
     }
   });
@@ -106,7 +102,10 @@ describe('parseTimestamp reads zoned ISO 8601 / RFC 3339', () => {
       '2025-01-01T00:00:00+24:00',
       '2025-01-01T00:00:00+05:60',
     ]) {
-      expect(codeOf(() => parseTimestamp(bad)), bad).toBe('INVALID_TIMESTAMP');
+      expect(
+        codeOf(() => parseTimestamp(bad)),
+        bad,
+      ).toBe('INVALID_TIMESTAMP');
     }
   });
 
@@ -125,7 +124,10 @@ describe('parseTimestamp reads zoned ISO 8601 / RFC 3339', () => {
       '2025-01-01T00:00:00Z\n',
       '１２３４-01-01T00:00:00Z',
     ]) {
-      expect(codeOf(() => parseTimestamp(bad)), bad).toBe('INVALID_TIMESTAMP');
+      expect(
+        codeOf(() => parseTimestamp(bad)),
+        bad,
+      ).toBe('INVALID_TIMESTAMP');
     }
   });
 
@@ -198,7 +200,12 @@ describe('the canonical-shape fast path of parseTimestamp', () => {
   });
 
   it('still rejects out-of-range fields in the canonical shape', () => {
-    for (const bad of ['2025-02-29T00:00:00+00:00', '2025-13-01T00:00:00+00:00', '2025-01-01T24:00:00+00:00', '0000-01-01T00:00:00+00:00']) {
+    for (const bad of [
+      '2025-02-29T00:00:00+00:00',
+      '2025-13-01T00:00:00+00:00',
+      '2025-01-01T24:00:00+00:00',
+      '0000-01-01T00:00:00+00:00',
+    ]) {
       expect(() => parseTimestamp(bad), bad).toThrowError(NexusError);
     }
   });

@@ -24,10 +24,19 @@ describe('verifyAuditPackage on exported packages', () => {
       reference: [...REFERENCE_CHECKS, ...DEEPER_CHECKS, 'provenance', 'schema'],
       embedded: [...REFERENCE_CHECKS, ...DEEPER_CHECKS, 'router_result_match', 'provenance', 'schema'],
     };
-    for (const [mode, pkg] of [['reference', reference], ['embedded', embedded]] as const) {
+    for (const [mode, pkg] of [
+      ['reference', reference],
+      ['embedded', embedded],
+    ] as const) {
       const report = verifyAuditPackage(pkg);
       expect(report.checks.map((c) => c.name)).toEqual(expected[mode]);
-      expect(report).toMatchObject({ ok: true, kind: 'audit_package', failed: 0, passed: expected[mode].length, total: expected[mode].length });
+      expect(report).toMatchObject({
+        ok: true,
+        kind: 'audit_package',
+        failed: 0,
+        passed: expected[mode].length,
+        total: expected[mode].length,
+      });
       expect(verifyAuditPackage(canonicalJson(pkg))).toEqual(report);
     }
   });

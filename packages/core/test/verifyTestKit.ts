@@ -23,7 +23,8 @@ export function resealBundle(bundle: JsonObject, options: ResealOptions = {}): J
   const link = obj(bundle['router_link']);
   if (options.link && typeof link['run_id'] === 'string') {
     const raw = (v: JsonValue | undefined) => (typeof v === 'string' ? unprefixDigest(v) : null);
-    link['control_router_link_digest'] = `sha256:${routerLinkDigest(decisionId, link['run_id'], raw(link['router_request_digest']), raw(link['router_result_digest']))}`;
+    link['control_router_link_digest'] =
+      `sha256:${routerLinkDigest(decisionId, link['run_id'], raw(link['router_request_digest']), raw(link['router_result_digest']))}`;
   }
   const digest = bundleDigest(bundle);
   obj(bundle['integrity'])['canonical_digest'] = `sha256:${digest}`;
@@ -48,7 +49,12 @@ export function resealPackage(pkg: JsonObject, options: ResealOptions = {}): Jso
   binding['control_digest'] = obj(bundle['integrity'])['canonical_digest'] ?? null;
   binding['router_digest'] = routerDigest;
   binding['control_router_link_digest'] = obj(bundle['router_link'])['control_router_link_digest'] ?? null;
-  const raw = bindingDigest(pkg['package_version'] ?? null, binding['control_digest'], binding['router_digest'], binding['control_router_link_digest']);
+  const raw = bindingDigest(
+    pkg['package_version'] ?? null,
+    binding['control_digest'],
+    binding['router_digest'],
+    binding['control_router_link_digest'],
+  );
   obj(pkg['integrity'])['binding_digest'] = `sha256:${raw}`;
   const record = obj((obj(pkg['provenance'])['records'] as JsonValue[])[0]);
   record['prov_id'] = provenanceId(obj(bundle['decision'])['decision_id'] as string, raw);
@@ -60,5 +66,12 @@ export function failedChecks(report: VerificationReport): string[] {
   return report.checks.filter((c) => !c.ok).map((c) => c.name);
 }
 
-export const REFERENCE_CHECKS = ['binding_digest', 'control_bundle_digest', 'binding_control_match', 'binding_router_match', 'binding_link_match', 'router_digest'];
+export const REFERENCE_CHECKS = [
+  'binding_digest',
+  'control_bundle_digest',
+  'binding_control_match',
+  'binding_router_match',
+  'binding_link_match',
+  'router_digest',
+];
 export const DEEPER_CHECKS = ['event_digests', 'event_sequence', 'event_identity', 'link_digest', 'replay_status', 'derived_fields'];

@@ -10,10 +10,27 @@ import {
   ExecutionServiceService,
   TemplateServiceService,
 } from '@nexus-control/client';
-import { createNexusControl, createNullAdapter, createRouter, systemClock, type Clock, type EventStore, type NexusControl, type Router } from '@nexus-control/core';
+import {
+  createNexusControl,
+  createNullAdapter,
+  createRouter,
+  systemClock,
+  type Clock,
+  type EventStore,
+  type NexusControl,
+  type Router,
+} from '@nexus-control/core';
 import { HealthImplementation } from 'grpc-health-check';
 import { createAuthenticator } from './auth/createAuthenticator.js';
-import { DEFAULT_EXECUTION_SETTINGS, type AuthConfig, type ExecutionSettings, type MessageLimits, type MetricsConfig, type TlsConfig, type TracingConfig } from './config/ServerConfig.js';
+import {
+  DEFAULT_EXECUTION_SETTINGS,
+  type AuthConfig,
+  type ExecutionSettings,
+  type MessageLimits,
+  type MetricsConfig,
+  type TlsConfig,
+  type TracingConfig,
+} from './config/ServerConfig.js';
 import { startRecoveryLoop } from './startRecoveryLoop.js';
 import { createDocumentRunner, type DocumentRunnerOptions } from './documents/createDocumentRunner.js';
 import { createRpcRuntime } from './grpc/createRpcRuntime.js';
@@ -123,7 +140,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ? createMetrics() : undefined;
   // Loaded only when configured: with tracing off the SDK never enters the process.
-  const tracing: Tracing = options.tracing ? (await import('./observability/createOtelTracing.js')).createOtelTracing(options.tracing) : noTracing;
+  const tracing: Tracing = options.tracing
+    ? (await import('./observability/createOtelTracing.js')).createOtelTracing(options.tracing)
+    : noTracing;
   const store = instrumentStore(options.store, options.storeName ?? 'store', metrics, tracing);
   const router = instrumentRouter(options.router ?? createRouter([createNullAdapter()]), tracing);
   const executions = { ...DEFAULT_EXECUTION_SETTINGS, ...options.executions };
@@ -142,7 +161,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       }),
     tracing,
   );
-  const deps: ServerDeps = { nexus, store, router, clock, documents: createDocumentRunner(options.documents), ...(metrics ? { metrics } : {}) };
+  const deps: ServerDeps = {
+    nexus,
+    store,
+    router,
+    clock,
+    documents: createDocumentRunner(options.documents),
+    ...(metrics ? { metrics } : {}),
+  };
 
   const server = new Server({
     'grpc.max_receive_message_length': options.limits?.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
@@ -198,7 +224,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       server.forceShutdown();
       storeHealth.stop();
       await tracing.shutdown();
-      throw error instanceof ListenAddressError ? error : new ListenAddressError(`cannot listen for metrics on ${options.metrics.listen}: ${(error as Error).message}`);
+      throw error instanceof ListenAddressError
+        ? error
+        : new ListenAddressError(`cannot listen for metrics on ${options.metrics.listen}: ${(error as Error).message}`);
     }
   }
 
@@ -227,7 +255,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       const until = Date.now() + 5_000;
       while (rpc.active() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
       await metricsListener?.close();
-      await tracing.shutdown().catch((error: unknown) => logger.warn('could not export the last spans', { error: (error as Error).message }));
+      await tracing
+        .shutdown()
+        .catch((error: unknown) => logger.warn('could not export the last spans', { error: (error as Error).message }));
     })();
     return stopping;
   }

@@ -31,7 +31,9 @@ describe('bearer tokens and roles', () => {
     expect(await codeOf(wrong.createDecision({ goal: 'g' }))).toBe('UNAUTHENTICATED/UNAUTHENTICATED');
     wrong.close();
     const basic = t.client('anonymous');
-    expect(await codeOf(basic.listDecisions({}, { metadata: { authorization: 'Basic YWxpY2U6eA==' } }))).toBe('UNAUTHENTICATED/UNAUTHENTICATED');
+    expect(await codeOf(basic.listDecisions({}, { metadata: { authorization: 'Basic YWxpY2U6eA==' } }))).toBe(
+      'UNAUTHENTICATED/UNAUTHENTICATED',
+    );
     expect((await t.client('root').listDecisions({})).decisions).toEqual([]);
   });
 
@@ -59,7 +61,10 @@ describe('bearer tokens and roles', () => {
     expect((await t.client('root').listDecisions({})).decisions.map((d) => d.goal)).not.toContain('spoof');
 
     // Naming oneself is fine; headers that look like identities are ignored.
-    const { decision } = await alice.createDecision({ goal: 'honest', actor: { id: 'alice' } }, { metadata: { 'x-actor': 'mallory', 'x-user': 'mallory' } });
+    const { decision } = await alice.createDecision(
+      { goal: 'honest', actor: { id: 'alice' } },
+      { metadata: { 'x-actor': 'mallory', 'x-user': 'mallory' } },
+    );
     const id = decision!.decisionId;
     expect(await codeOf(t.client('bob').approve({ decisionId: id, actor: { id: 'carol' } }))).toBe('PERMISSION_DENIED/PERMISSION_DENIED');
     await t.client('bob').approve({ decisionId: id });
@@ -96,7 +101,9 @@ describe('self-approval', () => {
         if (forbid) expect(await codeOf(approving)).toBe('SELF_APPROVAL_FORBIDDEN/FAILED_PRECONDITION');
         else expect((await approving).decision?.activeApprovals).toBe(1);
         // someone else may always approve
-        expect((await t.client('bob').approve({ decisionId: decision!.decisionId })).decision?.approvals.map((a) => a.actor?.id)).toContain('bob');
+        expect((await t.client('bob').approve({ decisionId: decision!.decisionId })).decision?.approvals.map((a) => a.actor?.id)).toContain(
+          'bob',
+        );
       } finally {
         await t.close();
       }
@@ -135,8 +142,35 @@ describe('mTLS client certificates', () => {
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir.path, stdio: 'pipe' });
 
   function issue(name: string, subject: string, ca: string, extensions?: string) {
-    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-subj', subject, '-out', `${name}.csr`);
-    const args = ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2', '-out', `${name}.crt`];
+    openssl(
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-subj',
+      subject,
+      '-out',
+      `${name}.csr`,
+    );
+    const args = [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${ca}.crt`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-out',
+      `${name}.crt`,
+    ];
     if (extensions) {
       writeFileSync(file(`${name}.ext`), extensions);
       args.push('-extfile', `${name}.ext`);
@@ -149,7 +183,23 @@ describe('mTLS client certificates', () => {
 
   beforeAll(async () => {
     for (const ca of ['ca', 'rogue-ca']) {
-      openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${ca}.key`, '-subj', `/CN=${ca}`, '-days', '2', '-out', `${ca}.crt`);
+      openssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        `${ca}.key`,
+        '-subj',
+        `/CN=${ca}`,
+        '-days',
+        '2',
+        '-out',
+        `${ca}.crt`,
+      );
     }
     issue('server', '/CN=localhost', 'ca', 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
     issue('runner', '/O=Example/CN=runner', 'ca');
@@ -181,7 +231,11 @@ describe('mTLS client certificates', () => {
 
   it('a mapped client certificate authenticates as its actor', async () => {
     const runner = client('runner');
-    expect(await runner.whoAmI({})).toEqual({ actor: { type: ActorType.ACTOR_TYPE_SYSTEM, id: 'runner' }, roles: ['executor'], authenticatedBy: 'mtls' });
+    expect(await runner.whoAmI({})).toEqual({
+      actor: { type: ActorType.ACTOR_TYPE_SYSTEM, id: 'runner' },
+      roles: ['executor'],
+      authenticatedBy: 'mtls',
+    });
     expect(await codeOf(runner.createDecision({ goal: 'g' }))).toBe('PERMISSION_DENIED/PERMISSION_DENIED');
     runner.close();
   });

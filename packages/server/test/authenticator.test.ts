@@ -56,7 +56,10 @@ describe('authentication', () => {
 
   it('a client certificate maps by subject; an unmapped certificate is UNAUTHENTICATED', () => {
     const cert = (subject: Record<string, string>) => ({ subject, fingerprint256: 'AA:BB' }) as unknown as PeerCertificate;
-    expect(authenticate({ metadata: metadata(), peerCertificate: cert({ CN: 'runner', O: 'x' }) })).toMatchObject({ actor: { id: 'runner' }, via: 'mtls' });
+    expect(authenticate({ metadata: metadata(), peerCertificate: cert({ CN: 'runner', O: 'x' }) })).toMatchObject({
+      actor: { id: 'runner' },
+      via: 'mtls',
+    });
     expect(codeOf(() => authenticate({ metadata: metadata(), peerCertificate: cert({ CN: 'stranger' }) }))).toBe('UNAUTHENTICATED');
   });
 

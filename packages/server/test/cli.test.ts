@@ -116,7 +116,15 @@ describe('nexus-control verify', () => {
     const { code, out } = await run('verify', file('package.json'));
     expect(code).toBe(0);
     expect(out).toMatch(/^audit package for dec_\w+ \(sha256:[0-9a-f]{64}\)/);
-    for (const name of ['binding_digest', 'control_bundle_digest', 'binding_control_match', 'binding_router_match', 'binding_link_match', 'router_digest', 'replay_status']) {
+    for (const name of [
+      'binding_digest',
+      'control_bundle_digest',
+      'binding_control_match',
+      'binding_router_match',
+      'binding_link_match',
+      'router_digest',
+      'replay_status',
+    ]) {
       expect(out).toMatch(new RegExp(`^  PASS  ${name} `, 'm'));
     }
     expect(out).toMatch(/^VERIFIED: all \d+ checks passed$/m);
@@ -148,7 +156,10 @@ describe('nexus-control verify', () => {
 
   it('refuses a document with a duplicate key instead of printing VERIFIED for one reading of it', async () => {
     // The last "goal" is the one the digests cover; a reader keeping the first would see another goal.
-    const text = readFileSync(file('bundle.json'), 'utf8').replace('"goal": "rotate keys"', '"goal": "delete every key", "goal": "rotate keys"');
+    const text = readFileSync(file('bundle.json'), 'utf8').replace(
+      '"goal": "rotate keys"',
+      '"goal": "delete every key", "goal": "rotate keys"',
+    );
     writeFileSync(file('duplicate.json'), text);
     const { code, out, err } = await run('verify', file('duplicate.json'));
     expect(code).toBe(2);

@@ -64,7 +64,18 @@ describe('nexus-control client commands over gRPC', () => {
 
   it('a template with two required approvals is created, listed and read back', async () => {
     const created = json(
-      await cli(server, 'root', ['template', 'create', 'two-person', '--min-approvals', '2', '--label', 'prod', '--description', 'two people sign off', '--json']),
+      await cli(server, 'root', [
+        'template',
+        'create',
+        'two-person',
+        '--min-approvals',
+        '2',
+        '--label',
+        'prod',
+        '--description',
+        'two people sign off',
+        '--json',
+      ]),
     );
     expect(created['name']).toBe('two-person');
     expect(created['policy']).toMatchObject({ min_approvals: 2, labels: ['prod'] });
@@ -80,14 +91,30 @@ describe('nexus-control client commands over gRPC', () => {
   });
 
   it('a decision goes from request to a verified audit package: two approvals, a revocation, execution with the null adapter', async () => {
-    const created = await cli(server, 'alice', ['decision', 'create', '--goal', 'rotate the signing key', '--plan', 'step one', '--template', 'two-person', '--quiet']);
+    const created = await cli(server, 'alice', [
+      'decision',
+      'create',
+      '--goal',
+      'rotate the signing key',
+      '--plan',
+      'step one',
+      '--template',
+      'two-person',
+      '--quiet',
+    ]);
     expect(created.code).toBe(0);
     decisionId = created.stdout.trim();
     expect(decisionId).not.toBe('');
     expect(decisionId).not.toContain('\n');
 
     const pending = json(await cli(server, 'alice', ['decision', 'get', decisionId, '--json', '--lifecycle']));
-    expect(pending).toMatchObject({ decision_id: decisionId, status: 'pending_approval', goal: 'rotate the signing key', plan: 'step one', requested_mode: 'dry_run' });
+    expect(pending).toMatchObject({
+      decision_id: decisionId,
+      status: 'pending_approval',
+      goal: 'rotate the signing key',
+      plan: 'step one',
+      requested_mode: 'dry_run',
+    });
     expect(pending['requester']).toEqual({ type: 'human', id: 'alice' });
     expect(pending['policy']['template']['name']).toBe('two-person');
     expect(pending['lifecycle']['blocking_reasons'].length).toBeGreaterThan(0);
@@ -129,7 +156,10 @@ describe('nexus-control client commands over gRPC', () => {
     // The whole log, replayed from the start of the feed, one JSON object per line.
     const watched = await cli(server, 'auditor', ['decision', 'watch', decisionId, '--from-start', '--count', '9', '--json']);
     expect(watched.code).toBe(0);
-    const events = watched.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, any>);
+    const events = watched.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, any>);
     expect(events.map((event) => event['type'])).toEqual([
       'DECISION_CREATED',
       'POLICY_ATTACHED',
@@ -142,13 +172,29 @@ describe('nexus-control client commands over gRPC', () => {
       'EXECUTION_COMPLETED',
     ]);
     expect(events.map((event) => event['seq'])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(events[0]!['payload']).toEqual({ goal: 'rotate the signing key', plan: 'step one', requested_mode: 'dry_run', labels: ['prod'] });
+    expect(events[0]!['payload']).toEqual({
+      goal: 'rotate the signing key',
+      plan: 'step one',
+      requested_mode: 'dry_run',
+      labels: ['prod'],
+    });
     expect(events.every((event) => event['kind'] === 'event' && event['generation'] === 0)).toBe(true);
 
     // A script keeps the token of the last line it handled and resumes there: exactly the rest, then caught_up.
-    const resumed = await cli(server, 'auditor', ['decision', 'watch', decisionId, '--after', events[5]!['checkpoint'], '--until-caught-up', '--json']);
+    const resumed = await cli(server, 'auditor', [
+      'decision',
+      'watch',
+      decisionId,
+      '--after',
+      events[5]!['checkpoint'],
+      '--until-caught-up',
+      '--json',
+    ]);
     expect(resumed.code).toBe(0);
-    const lines = resumed.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, any>);
+    const lines = resumed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, any>);
     expect(lines.map((line) => line['kind'])).toEqual(['event', 'event', 'event', 'caught_up']);
     expect(lines.slice(0, 3).map((line) => line['seq'])).toEqual([6, 7, 8]);
     expect(lines.slice(0, 3).map((line) => line['checkpoint'])).toEqual(events.slice(6).map((event) => event['checkpoint']));
@@ -209,7 +255,9 @@ describe('nexus-control client commands over gRPC', () => {
     expect(exported.code).toBe(0);
     expect(exported.stdout).toMatch(/canonical digest: sha256:[0-9a-f]{64}/);
 
-    const imported = json(await cli(server, 'root', ['bundle', 'import', bundlePath, '--conflict-mode', 'new_decision_id', '--replay', '--json']));
+    const imported = json(
+      await cli(server, 'root', ['bundle', 'import', bundlePath, '--conflict-mode', 'new_decision_id', '--replay', '--json']),
+    );
     expect(imported).toMatchObject({ ok: true, digest_verified: true, conflict_mode: 'new_decision_id', replay_ran: true });
     expect(imported['imported']['original_decision_id']).toBe(decisionId);
     expect(imported['imported']['decision_id']).not.toBe(decisionId);
@@ -231,7 +279,9 @@ describe('nexus-control client commands over gRPC', () => {
 
     const missing = await cli(server, 'alice', ['decision', 'get', 'dec_does_not_exist', '--json']);
     expect(missing).toMatchObject({ code: 1, stdout: '' });
-    expect(JSON.parse(missing.stderr)).toEqual({ error: { code: 'DECISION_NOT_FOUND', message: expect.stringContaining('dec_does_not_exist') } });
+    expect(JSON.parse(missing.stderr)).toEqual({
+      error: { code: 'DECISION_NOT_FOUND', message: expect.stringContaining('dec_does_not_exist') },
+    });
 
     const wrongRole = await cli(server, 'bob', ['decision', 'create', '--goal', 'g']);
     expect(wrongRole.code).toBe(1);
@@ -241,7 +291,9 @@ describe('nexus-control client commands over gRPC', () => {
     expect(anonymous.code).toBe(1);
     expect(anonymous.stderr).toMatch(/^error \[UNAUTHENTICATED\]: /);
 
-    const notApproved = json(await cli(server, 'alice', ['decision', 'create', '--goal', 'pay the invoice', '--min-approvals', '2', '--json']));
+    const notApproved = json(
+      await cli(server, 'alice', ['decision', 'create', '--goal', 'pay the invoice', '--min-approvals', '2', '--json']),
+    );
     const blocked = await cli(server, 'deployer', ['execute', notApproved['decision_id'], '--adapter', 'null']);
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toMatch(/^error \[(INVALID_STATE|POLICY_VIOLATION)\]: /);
@@ -315,10 +367,29 @@ describe('nexus-control client commands over mutual TLS', () => {
   beforeAll(async () => {
     const key = (name: string) => ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`];
     openssl('req', '-x509', ...key('ca'), '-subj', '/CN=test-ca', '-days', '2', '-out', 'ca.crt');
-    for (const [name, subject] of [['server', '/CN=localhost'], ['bot', '/CN=release-bot']] as const) {
+    for (const [name, subject] of [
+      ['server', '/CN=localhost'],
+      ['bot', '/CN=release-bot'],
+    ] as const) {
       openssl('req', ...key(name), '-subj', subject, '-out', `${name}.csr`);
       writeFileSync(file(`${name}.ext`), 'subjectAltName=DNS:localhost\n');
-      openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.crt`);
+      openssl(
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-days',
+        '2',
+        '-extfile',
+        `${name}.ext`,
+        '-out',
+        `${name}.crt`,
+      );
     }
     const auth: AuthConfig = {
       tokens: tokenAuth.tokens,
@@ -341,7 +412,16 @@ describe('nexus-control client commands over mutual TLS', () => {
     const created = json(await cli(server, undefined, ['decision', 'create', '--goal', 'ship release 1.2', ...tls, '--json']));
     expect(created['requester']).toEqual({ type: 'system', id: 'release-bot' });
 
-    const withoutCertificate = await cli(server, undefined, ['decision', 'list', '--tls-ca', file('ca.crt'), '--tls-server-name', 'localhost', '--timeout', '5s']);
+    const withoutCertificate = await cli(server, undefined, [
+      'decision',
+      'list',
+      '--tls-ca',
+      file('ca.crt'),
+      '--tls-server-name',
+      'localhost',
+      '--timeout',
+      '5s',
+    ]);
     expect(withoutCertificate.code).toBe(1);
     expect(withoutCertificate.stderr).toMatch(/^error \[UNAVAILABLE\]: /);
 

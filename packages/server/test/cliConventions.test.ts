@@ -31,9 +31,17 @@ describe('the nexus-control command line', () => {
   });
 
   it('suggests the command that a mistyped one was meant to be', async () => {
-    expect(await run('aprove', 'dec_1')).toEqual({ code: 2, out: '', err: "error [USAGE]: unknown command 'aprove'\ndid you mean 'nexus-control approve'?" });
-    expect((await run('decision', 'lsit')).err).toBe("error [USAGE]: unknown subcommand 'decision lsit'\ndid you mean 'nexus-control decision list'?");
-    expect((await run('frobnicate')).err).toBe("error [USAGE]: unknown command 'frobnicate'\nrun 'nexus-control --help' for the list of commands");
+    expect(await run('aprove', 'dec_1')).toEqual({
+      code: 2,
+      out: '',
+      err: "error [USAGE]: unknown command 'aprove'\ndid you mean 'nexus-control approve'?",
+    });
+    expect((await run('decision', 'lsit')).err).toBe(
+      "error [USAGE]: unknown subcommand 'decision lsit'\ndid you mean 'nexus-control decision list'?",
+    );
+    expect((await run('frobnicate')).err).toBe(
+      "error [USAGE]: unknown command 'frobnicate'\nrun 'nexus-control --help' for the list of commands",
+    );
   });
 
   it('reports errors as one JSON object on stderr with --json', async () => {
@@ -49,7 +57,9 @@ describe('the nexus-control command line', () => {
     expect(key.err).toBe(
       'error [USAGE]: --key was renamed so that each flag means one thing: use --signing-key (sign), --public-key (verify) or --tls-key (client commands)',
     );
-    expect((await run('decision', 'list', '--ca=ca.pem')).err).toBe('error [USAGE]: --ca was renamed so that each flag means one thing: use --tls-ca');
+    expect((await run('decision', 'list', '--ca=ca.pem')).err).toBe(
+      'error [USAGE]: --ca was renamed so that each flag means one thing: use --tls-ca',
+    );
   });
 
   it('durations need a unit: a bare number is refused', async () => {
@@ -67,7 +77,9 @@ describe('the nexus-control command line', () => {
   it('every flag offered by completion is one the command documents in its help', async () => {
     for (const [name, info] of Object.entries(COMMAND_TREE)) {
       if (['help', 'version', 'completion'].includes(name)) continue;
-      const targets = info.subcommands ? Object.entries(info.subcommands).map(([sub, flags]) => ({ argv: [name, sub], flags })) : [{ argv: [name], flags: [] }];
+      const targets = info.subcommands
+        ? Object.entries(info.subcommands).map(([sub, flags]) => ({ argv: [name, sub], flags }))
+        : [{ argv: [name], flags: [] }];
       for (const target of targets) {
         const help = await run(...target.argv, '--help');
         expect(help.code, target.argv.join(' ')).toBe(0);
@@ -85,9 +97,17 @@ describe('the nexus-control command line', () => {
       expect(result.out).toContain('nexus-control');
     }
     const bash = (await run('completion', 'bash')).out;
-    const check = spawnSync('bash', ['-c', `${bash}\nCOMP_WORDS=(nexus-control decision cr); COMP_CWORD=2; _nexus_control; echo "\${COMPREPLY[*]}"`], { encoding: 'utf8' });
+    const check = spawnSync(
+      'bash',
+      ['-c', `${bash}\nCOMP_WORDS=(nexus-control decision cr); COMP_CWORD=2; _nexus_control; echo "\${COMPREPLY[*]}"`],
+      { encoding: 'utf8' },
+    );
     expect(check.stdout.trim()).toBe('create');
-    const flags = spawnSync('bash', ['-c', `${bash}\nCOMP_WORDS=(nexus-control approve dec_1 --exp); COMP_CWORD=3; _nexus_control; echo "\${COMPREPLY[*]}"`], { encoding: 'utf8' });
+    const flags = spawnSync(
+      'bash',
+      ['-c', `${bash}\nCOMP_WORDS=(nexus-control approve dec_1 --exp); COMP_CWORD=3; _nexus_control; echo "\${COMPREPLY[*]}"`],
+      { encoding: 'utf8' },
+    );
     expect(flags.stdout.trim()).toBe('--expires-at --expires-in');
     expect((await run('completion', 'tcsh')).err).toBe("error [USAGE]: unknown shell 'tcsh': use bash, zsh or fish");
   });

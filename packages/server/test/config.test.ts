@@ -53,7 +53,9 @@ describe('configuration file', () => {
   });
 
   it('refuses an actor id that breaks the identifier rule, at start-up', () => {
-    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'ali\u0000ce', roles: ['requester'] }] } })).toMatch(/auth\.tokens\[0\]\.actor: must not contain control characters/);
+    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'ali\u0000ce', roles: ['requester'] }] } })).toMatch(
+      /auth\.tokens\[0\]\.actor: must not contain control characters/,
+    );
     expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'x'.repeat(257), roles: ['requester'] }] } })).toMatch(/at most 256 bytes/);
   });
 
@@ -69,7 +71,15 @@ describe('configuration file', () => {
       dir,
     );
     expect(config.adapters).toEqual([
-      { type: 'subprocess', id: 'deploy', command: ['./deploy.sh', '--prod'], cwd: dir, env: {}, timeoutMs: 30_000, capabilities: ['apply', 'timeout', 'external'] },
+      {
+        type: 'subprocess',
+        id: 'deploy',
+        command: ['./deploy.sh', '--prod'],
+        cwd: dir,
+        env: {},
+        timeoutMs: 30_000,
+        capabilities: ['apply', 'timeout', 'external'],
+      },
       { type: 'http', id: 'pay', url: 'http://127.0.0.1:9000/run', headers: {}, timeoutMs: 500, capabilities: ['apply', 'dry_run'] },
       { type: 'null', id: 'sim' },
     ]);
@@ -91,14 +101,22 @@ describe('configuration file', () => {
       dir,
     );
     expect(config.auth?.mtls?.ca.toString()).toContain('ca');
-    expect(config.auth?.mtls?.clients).toEqual([{ subject: { CN: 'bot', O: 'Example' }, actor: { type: 'system', id: 'bot' }, roles: ['executor'] }]);
+    expect(config.auth?.mtls?.clients).toEqual([
+      { subject: { CN: 'bot', O: 'Example' }, actor: { type: 'system', id: 'bot' }, roles: ['executor'] },
+    ]);
   });
 
   it('execution leases default to a 30 s lease renewed every 10 s and a 15 s sweep; a short lease scales the others down', () => {
     expect(parseConfig({}, dir).executions).toEqual({ leaseMs: 30_000, renewMs: 10_000, sweepMs: 15_000 });
     expect(parseConfig({ executions: { leaseMs: 1_500 } }, dir).executions).toEqual({ leaseMs: 1_500, renewMs: 500, sweepMs: 750 });
-    expect(parseConfig({ executions: { leaseMs: 2_000, renewMs: 100, sweepMs: 50 } }, dir).executions).toEqual({ leaseMs: 2_000, renewMs: 100, sweepMs: 50 });
-    expect(problem({ executions: { leaseMs: 1_000, renewMs: 1_000 } })).toMatch(/^executions\.renewMs: must be shorter than executions\.leaseMs/);
+    expect(parseConfig({ executions: { leaseMs: 2_000, renewMs: 100, sweepMs: 50 } }, dir).executions).toEqual({
+      leaseMs: 2_000,
+      renewMs: 100,
+      sweepMs: 50,
+    });
+    expect(problem({ executions: { leaseMs: 1_000, renewMs: 1_000 } })).toMatch(
+      /^executions\.renewMs: must be shorter than executions\.leaseMs/,
+    );
     expect(problem({ executions: { leaseMs: 50 } })).toMatch(/^executions\.leaseMs: must be at least 100/);
     expect(problem({ executions: { sweepMs: 0 } })).toMatch(/^executions\.sweepMs/);
     expect(problem({ executions: { lease: 1 } })).toMatch(/^executions: unknown key 'lease'/);
@@ -109,20 +127,31 @@ describe('configuration file', () => {
     expect(plain.metrics).toBeUndefined();
     expect(plain.tracing).toBeUndefined();
     const full = parseConfig(
-      { logging: { level: 'warn' }, metrics: { listen: '127.0.0.1:9464' }, tracing: { endpoint: 'http://127.0.0.1:4318/v1/traces', headers: { 'x-api-key': 'k' } } },
+      {
+        logging: { level: 'warn' },
+        metrics: { listen: '127.0.0.1:9464' },
+        tracing: { endpoint: 'http://127.0.0.1:4318/v1/traces', headers: { 'x-api-key': 'k' } },
+      },
       dir,
     );
     expect(full).toMatchObject({
       logLevel: 'warn',
       metrics: { listen: '127.0.0.1:9464' },
-      tracing: { endpoint: 'http://127.0.0.1:4318/v1/traces', headers: { 'x-api-key': 'k' }, serviceName: 'nexus-control', exportIntervalMs: 1_000 },
+      tracing: {
+        endpoint: 'http://127.0.0.1:4318/v1/traces',
+        headers: { 'x-api-key': 'k' },
+        serviceName: 'nexus-control',
+        exportIntervalMs: 1_000,
+      },
     });
     expect(problem({ logging: { level: 'loud' } })).toMatch(/^logging\.level: must be one of/);
     expect(problem({ logging: { level: 'info' }, logLevel: 'info' })).toMatch(/^logging\.level: logLevel says the same/);
     expect(problem({ metrics: {} })).toMatch(/^metrics\.listen/);
     expect(problem({ metrics: { listen: 'unix:metrics.sock' } })).toMatch(/^metrics\.listen: must be HOST:PORT/);
     expect(problem({ metrics: { listen: 'nowhere' } })).toMatch(/^metrics\.listen: /);
-    expect(problem({ listen: '127.0.0.1:50051', metrics: { listen: '127.0.0.1:50051' } })).toMatch(/^metrics\.listen: must not be the gRPC listen address/);
+    expect(problem({ listen: '127.0.0.1:50051', metrics: { listen: '127.0.0.1:50051' } })).toMatch(
+      /^metrics\.listen: must not be the gRPC listen address/,
+    );
     expect(problem({ tracing: { endpoint: 'udp://collector:4318' } })).toMatch(/^tracing\.endpoint: must be an http/);
     expect(problem({ tracing: { endpoint: 'not a url' } })).toMatch(/^tracing\.endpoint: must be an http/);
     expect(problem({ tracing: { endpoint: 'http://c/v1/traces', exportIntervalMs: 0 } })).toMatch(/^tracing\.exportIntervalMs/);
@@ -130,18 +159,44 @@ describe('configuration file', () => {
   });
 
   it('mistakes are reported with their path in the file', () => {
-    expect(problem({ auth: { tokens: [{ sha256: 'alice-token', actor: 'a', roles: ['admin'] }] } })).toMatch(/^auth\.tokens\[0\]\.sha256: .*never the token itself/);
-    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'a', roles: ['root'] }] } })).toMatch(/^auth\.tokens\[0\]\.roles\[0\]: unknown role 'root'/);
-    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'a', roles: [] }] } })).toMatch(/^auth\.tokens\[0\]\.roles: must name at least one role/);
-    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'a', roles: ['admin'], type: 'robot' }] } })).toMatch(/^auth\.tokens\[0\]\.type/);
-    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'a', roles: ['admin'] }, { sha256: hash, actor: 'b', roles: ['admin'] }] } })).toMatch(/listed twice/);
+    expect(problem({ auth: { tokens: [{ sha256: 'alice-token', actor: 'a', roles: ['admin'] }] } })).toMatch(
+      /^auth\.tokens\[0\]\.sha256: .*never the token itself/,
+    );
+    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'a', roles: ['root'] }] } })).toMatch(
+      /^auth\.tokens\[0\]\.roles\[0\]: unknown role 'root'/,
+    );
+    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'a', roles: [] }] } })).toMatch(
+      /^auth\.tokens\[0\]\.roles: must name at least one role/,
+    );
+    expect(problem({ auth: { tokens: [{ sha256: hash, actor: 'a', roles: ['admin'], type: 'robot' }] } })).toMatch(
+      /^auth\.tokens\[0\]\.type/,
+    );
+    expect(
+      problem({
+        auth: {
+          tokens: [
+            { sha256: hash, actor: 'a', roles: ['admin'] },
+            { sha256: hash, actor: 'b', roles: ['admin'] },
+          ],
+        },
+      }),
+    ).toMatch(/listed twice/);
     expect(problem({ tokens: [] })).toMatch(/^config: unknown key 'tokens'/);
     expect(problem({ adapters: [{ id: 'x', type: 'ftp' }] })).toMatch(/^adapters\[0\]\.type: must be 'null', 'subprocess' or 'http'/);
     expect(problem({ adapters: [{ id: 'x', type: 'subprocess', command: [] }] })).toMatch(/^adapters\[0\]\.command/);
     expect(problem({ adapters: [{ id: 'x', type: 'http', url: 'ftp://h/' }] })).toMatch(/^adapters\[0\]\.url/);
-    expect(problem({ adapters: [{ id: 'x', type: 'null' }, { id: 'x', type: 'null' }] })).toMatch(/^adapters\[1\]\.id: adapter id 'x' is used twice/);
+    expect(
+      problem({
+        adapters: [
+          { id: 'x', type: 'null' },
+          { id: 'x', type: 'null' },
+        ],
+      }),
+    ).toMatch(/^adapters\[1\]\.id: adapter id 'x' is used twice/);
     expect(problem({ adapters: [{ id: 'x', type: 'subprocess', command: ['a'], timeoutMs: 0 }] })).toMatch(/^adapters\[0\]\.timeoutMs/);
-    expect(problem({ auth: { mtls: { ca: 'missing.pem', cert: 'c', key: 'k' } } })).toMatch(/^auth\.mtls\.ca: cannot read .*missing\.pem: ENOENT/);
+    expect(problem({ auth: { mtls: { ca: 'missing.pem', cert: 'c', key: 'k' } } })).toMatch(
+      /^auth\.mtls\.ca: cannot read .*missing\.pem: ENOENT/,
+    );
     expect(problem({ limits: { maxReceiveMessageBytes: -1 } })).toMatch(/^limits\.maxReceiveMessageBytes/);
     expect(problem({ logLevel: 'loud' })).toMatch(/^logLevel/);
   });
@@ -190,7 +245,9 @@ describe('--store', () => {
   it('an unreachable PostgreSQL is STORE_UNAVAILABLE, and the error never holds its password', async () => {
     const error = await openStore('postgres://u:p4ssw0rd@127.0.0.1:1/db?connect_timeout_ms=1000').catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE' });
-    expect(JSON.stringify({ message: (error as Error).message, details: (error as { details?: unknown }).details })).not.toContain('p4ssw0rd');
+    expect(JSON.stringify({ message: (error as Error).message, details: (error as { details?: unknown }).details })).not.toContain(
+      'p4ssw0rd',
+    );
   });
 
   it('names the store package to install when it is missing', async () => {
@@ -205,7 +262,9 @@ describe('--store', () => {
   it('an unreachable MongoDB is STORE_UNAVAILABLE, and the error never holds its password', async () => {
     const error = await openStore('mongodb://u:p4ssw0rd@127.0.0.1:1/db?serverSelectionTimeoutMS=500').catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE' });
-    expect(JSON.stringify({ message: (error as Error).message, details: (error as { details?: unknown }).details })).not.toContain('p4ssw0rd');
+    expect(JSON.stringify({ message: (error as Error).message, details: (error as { details?: unknown }).details })).not.toContain(
+      'p4ssw0rd',
+    );
   });
 
   it('an unknown scheme or an empty SQLite path is refused with a clear error', async () => {
@@ -219,12 +278,17 @@ describe('--store', () => {
     const load = async (name: string) => {
       loaded.push(name);
       return {
-        openPostgresStore: (url: unknown, options: unknown) => (expect([url, options]).toEqual(['postgres://db.internal/nexus', { migrate: false }]), fakeStore),
+        openPostgresStore: (url: unknown, options: unknown) => (
+          expect([url, options]).toEqual(['postgres://db.internal/nexus', { migrate: false }]),
+          fakeStore
+        ),
       };
     };
     expect(await openStore('postgres://db.internal/nexus', { load, migrate: false })).toBe(fakeStore);
     expect(loaded).toEqual([STORE_PACKAGES.postgres.packageName]);
-    await expect(openStore('mongodb://db.internal/nexus', { load })).rejects.toThrow('@nexus-control/store-mongo does not export openMongoStore');
+    await expect(openStore('mongodb://db.internal/nexus', { load })).rejects.toThrow(
+      '@nexus-control/store-mongo does not export openMongoStore',
+    );
   });
 
   it('opens the SQLite store through its package', async () => {

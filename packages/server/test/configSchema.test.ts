@@ -18,9 +18,13 @@ describe('the configuration file schema', () => {
   });
 
   it('lets a file name its schema for editors, and refuses keys it does not know', () => {
-    expect(configProblem({ $schema: './node_modules/@nexus-control/server/config.schema.json', listen: '127.0.0.1:50051' })).toBeUndefined();
+    expect(
+      configProblem({ $schema: './node_modules/@nexus-control/server/config.schema.json', listen: '127.0.0.1:50051' }),
+    ).toBeUndefined();
     expect(configProblem({ listen: '127.0.0.1:1', lisen: 'x' })).toBe("config: unknown key 'lisen'");
-    expect(configProblem({ adapters: [{ id: 'pay', type: 'http', url: 'ftp://x' }] })).toBe('adapters[0].url: must be an http: or https: URL');
+    expect(configProblem({ adapters: [{ id: 'pay', type: 'http', url: 'ftp://x' }] })).toBe(
+      'adapters[0].url: must be an http: or https: URL',
+    );
     expect(configProblem({ shutdownGraceMs: 0 })).toBe('shutdownGraceMs: must be a positive integer');
   });
 });

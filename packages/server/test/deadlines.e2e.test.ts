@@ -93,7 +93,11 @@ describe('message size limits', () => {
     const big = Buffer.alloc(8 * 1024 * 1024, 7);
     const echoed = await alice.echo({ payload: big });
     expect(echoed.payload.equals(big)).toBe(true);
-    await expect(t.client('alice', { maxMessageBytes: 4 * 1024, channelOptions: { 'grpc.max_send_message_length': -1 } }).echo({ payload: Buffer.alloc(16 * 1024) })).rejects.toMatchObject({
+    await expect(
+      t
+        .client('alice', { maxMessageBytes: 4 * 1024, channelOptions: { 'grpc.max_send_message_length': -1 } })
+        .echo({ payload: Buffer.alloc(16 * 1024) }),
+    ).rejects.toMatchObject({
       code: 'RESOURCE_EXHAUSTED',
     });
   });

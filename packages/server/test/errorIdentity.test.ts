@@ -1,5 +1,16 @@
 import { status } from '@grpc/grpc-js';
-import { createMemoryEventStore, createNexusControl, createNullAdapter, createRouter, fixedClock, isConcurrencyConflict, isNexusError, NexusError, ConcurrencyConflictError, type EventStore } from '@nexus-control/core';
+import {
+  createMemoryEventStore,
+  createNexusControl,
+  createNullAdapter,
+  createRouter,
+  fixedClock,
+  isConcurrencyConflict,
+  isNexusError,
+  NexusError,
+  ConcurrencyConflictError,
+  type EventStore,
+} from '@nexus-control/core';
 import { describe, expect, it } from 'vitest';
 import { toServiceError } from '../src/errors/toServiceError.js';
 
@@ -35,7 +46,9 @@ describe('error identity is the brand and the code, not the class object', () =>
     const mapped = toServiceError(new copy.NexusError('DECISION_NOT_FOUND', 'decision dec_9 does not exist'));
     expect(mapped.grpcCode).toBe(status.NOT_FOUND);
     expect(mapped.code).toBe('DECISION_NOT_FOUND');
-    expect(toServiceError(new copy.ConcurrencyConflictError('dec_1', { generation: 0, length: 1 }, { generation: 0, length: 2 })).grpcCode).toBe(status.ABORTED);
+    expect(
+      toServiceError(new copy.ConcurrencyConflictError('dec_1', { generation: 0, length: 1 }, { generation: 0, length: 2 })).grpcCode,
+    ).toBe(status.ABORTED);
   });
 
   it('retries a command whose store throws the other copy’s conflict', async () => {
@@ -53,7 +66,11 @@ describe('error identity is the brand and the code, not the class object', () =>
         },
       },
     }) as EventStore;
-    const nexus = createNexusControl({ store, clock: fixedClock('2025-03-01T12:00:00+00:00'), router: createRouter([createNullAdapter()]) });
+    const nexus = createNexusControl({
+      store,
+      clock: fixedClock('2025-03-01T12:00:00+00:00'),
+      router: createRouter([createNullAdapter()]),
+    });
     const { decisionId } = await nexus.request({ goal: 'g' }, { actor: { type: 'human', id: 'req' } });
     const view = await nexus.approve(decisionId, {}, { actor: { type: 'human', id: 'alice' } });
     expect(conflictsLeft).toBe(0);

@@ -41,7 +41,11 @@ async function approvedDecision(options: { allowedModes?: Mode[] } = {}): Promis
 describe('error mapping over the wire', () => {
   it('INVALID_ARGUMENT: an empty goal, an invalid policy, an unknown enum value, a bundle that is not a bundle', async () => {
     await expectFailure(alice.createDecision({ goal: '' }), 'INVALID_GOAL', status.INVALID_ARGUMENT);
-    const policy = await expectFailure(alice.createDecision({ goal: 'g', policy: { minApprovals: 0 } }), 'INVALID_POLICY', status.INVALID_ARGUMENT);
+    const policy = await expectFailure(
+      alice.createDecision({ goal: 'g', policy: { minApprovals: 0 } }),
+      'INVALID_POLICY',
+      status.INVALID_ARGUMENT,
+    );
     expect(policy.details['field']).toBe('min_approvals');
     await expectFailure(alice.createDecision({ goal: 'g', mode: 7 as Mode }), 'INVALID_MODE', status.INVALID_ARGUMENT);
     await expectFailure(root.importBundle({ bundleJson: '{"bundle_version":"0.5"}' }), 'BUNDLE_INVALID_SCHEMA', status.INVALID_ARGUMENT);
@@ -60,7 +64,11 @@ describe('error mapping over the wire', () => {
     await expectFailure(alice.getTemplate({ name: 'nope' }), 'TEMPLATE_NOT_FOUND', status.NOT_FOUND);
     await expectFailure(alice.createDecision({ goal: 'g', templateName: 'nope' }), 'TEMPLATE_NOT_FOUND', status.NOT_FOUND);
     const id = await approvedDecision();
-    const unknown = await expectFailure(deployer.execute({ decisionId: id, adapterId: 'teleport' }), 'POLICY_VIOLATION', status.FAILED_PRECONDITION);
+    const unknown = await expectFailure(
+      deployer.execute({ decisionId: id, adapterId: 'teleport' }),
+      'POLICY_VIOLATION',
+      status.FAILED_PRECONDITION,
+    );
     expect((JSON.parse(unknown.details['violations'] ?? '[]') as { code: string }[]).map((v) => v.code)).toContain('ADAPTER_NOT_FOUND');
   });
 
@@ -69,7 +77,11 @@ describe('error mapping over the wire', () => {
     await expectFailure(root.createTemplate({ name: 'dup', policy: {} }), 'TEMPLATE_EXISTS', status.ALREADY_EXISTS);
     const id = await approvedDecision();
     const { bundleJson } = await auditor.exportBundle({ decisionId: id });
-    await expectFailure(root.importBundle({ bundleJson, conflictMode: ConflictMode.CONFLICT_MODE_REJECT_ON_CONFLICT }), 'DECISION_EXISTS', status.ALREADY_EXISTS);
+    await expectFailure(
+      root.importBundle({ bundleJson, conflictMode: ConflictMode.CONFLICT_MODE_REJECT_ON_CONFLICT }),
+      'DECISION_EXISTS',
+      status.ALREADY_EXISTS,
+    );
   });
 
   it('FAILED_PRECONDITION: state violations', async () => {
@@ -86,7 +98,11 @@ describe('error mapping over the wire', () => {
 
   it('FAILED_PRECONDITION: policy violations, with every violation in the details', async () => {
     const id = await approvedDecision({ allowedModes: [Mode.MODE_DRY_RUN] });
-    const error = await expectFailure(deployer.execute({ decisionId: id, adapterId: 'deploy', mode: Mode.MODE_APPLY }), 'POLICY_VIOLATION', status.FAILED_PRECONDITION);
+    const error = await expectFailure(
+      deployer.execute({ decisionId: id, adapterId: 'deploy', mode: Mode.MODE_APPLY }),
+      'POLICY_VIOLATION',
+      status.FAILED_PRECONDITION,
+    );
     const violations = JSON.parse(error.details['violations'] ?? '[]') as { code: string }[];
     expect(violations.map((v) => v.code)).toContain('MODE_NOT_ALLOWED');
   });
@@ -96,10 +112,18 @@ describe('error mapping over the wire', () => {
     const { bundleJson } = await auditor.exportBundle({ decisionId: id });
     const tampered = bundleJson.replace('"goal":"rotate keys"', '"goal":"rotate all keys"');
     expect(tampered).not.toBe(bundleJson);
-    await expectFailure(root.importBundle({ bundleJson: tampered, conflictMode: ConflictMode.CONFLICT_MODE_NEW_DECISION_ID }), 'INTEGRITY_MISMATCH', status.FAILED_PRECONDITION);
+    await expectFailure(
+      root.importBundle({ bundleJson: tampered, conflictMode: ConflictMode.CONFLICT_MODE_NEW_DECISION_ID }),
+      'INTEGRITY_MISMATCH',
+      status.FAILED_PRECONDITION,
+    );
     await expectFailure(auditor.exportAuditPackage({ decisionId: id }), 'NO_ROUTER_LINK', status.FAILED_PRECONDITION);
     await alice.createDecision({ goal: 'first', idempotencyKey: 'key-1' });
-    await expectFailure(alice.createDecision({ goal: 'second', idempotencyKey: 'key-1' }), 'IDEMPOTENCY_KEY_REUSED', status.FAILED_PRECONDITION);
+    await expectFailure(
+      alice.createDecision({ goal: 'second', idempotencyKey: 'key-1' }),
+      'IDEMPOTENCY_KEY_REUSED',
+      status.FAILED_PRECONDITION,
+    );
   });
 
   it('an idempotent repeat returns the first result and writes nothing new', async () => {

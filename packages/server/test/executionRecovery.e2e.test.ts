@@ -43,7 +43,15 @@ function writeConfig(name: string, extra: Record<string, unknown> = {}): { confi
           { sha256: sha256OfToken('executor-token'), actor: 'deployer', roles: ['executor'] },
         ],
       },
-      adapters: [{ id: 'slow', type: 'subprocess', command: [process.execPath, executorScript], env: { PID_FILE: pidFile }, capabilities: ['dry_run'] }],
+      adapters: [
+        {
+          id: 'slow',
+          type: 'subprocess',
+          command: [process.execPath, executorScript],
+          env: { PID_FILE: pidFile },
+          capabilities: ['dry_run'],
+        },
+      ],
       executions: { leaseMs: LEASE_MS, renewMs: 300, sweepMs: SWEEP_MS },
       ...extra,
     }),
@@ -78,7 +86,10 @@ function pids(pidFile: string): number[] {
 }
 
 /** Creates and approves a decision whose run through `slow` sleeps, starts the run, and waits until the adapter's command runs. */
-async function startStuckRun(client: NexusClient, pidFile: string): Promise<{ decisionId: string; commandPid: number; call: Promise<unknown> }> {
+async function startStuckRun(
+  client: NexusClient,
+  pidFile: string,
+): Promise<{ decisionId: string; commandPid: number; call: Promise<unknown> }> {
   const { decision } = await client.createDecision({ goal: 'sleep' });
   const decisionId = decision!.decisionId;
   await client.approve({ decisionId });
@@ -88,7 +99,10 @@ async function startStuckRun(client: NexusClient, pidFile: string): Promise<{ de
   return { decisionId, commandPid: pids(pidFile).at(-1)!, call };
 }
 
-function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [binPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -143,7 +157,11 @@ describe('executions that survive their server', { timeout: 40_000 }, () => {
     expect(run.errorMessage).toMatch(/^interrupted: outcome unknown: /);
     const { events } = await second.client.listEvents({ decisionId });
     expect(events.filter((e) => e.type === EventType.EVENT_TYPE_EXECUTION_FAILED)).toHaveLength(1);
-    expect(second.serve.logs.some((l) => l['msg']?.toString().startsWith('recovered an interrupted execution') && l['decision_id'] === decisionId)).toBe(true);
+    expect(
+      second.serve.logs.some(
+        (l) => l['msg']?.toString().startsWith('recovered an interrupted execution') && l['decision_id'] === decisionId,
+      ),
+    ).toBe(true);
     const metrics = await scrape(second.serve.logs.find((l) => l['msg'] === 'listening')!['metrics'] as string);
     expect(metrics.value('nexus_executions_recovered_total')).toBe(1);
     expect(metrics.value('nexus_executions_total', { outcome: 'failed' })).toBe(1);
@@ -173,24 +191,30 @@ describe('executions that survive their server', { timeout: 40_000 }, () => {
     await survivorRecoversTheRun(`sqlite:${join(dir.path, 'replicas.db')}`, 'replicas');
   });
 
-  it.skipIf(TEST_POSTGRES_URL === undefined)('two replicas on one PostgreSQL schema: the survivor recovers the killed one\'s run, and no lease is left', async () => {
-    const schema = postgresSchema();
-    schemas.push(schema);
-    await survivorRecoversTheRun(schema.storeUrl, 'pg-replicas');
-    expect(await schema.sql('SELECT decision_id FROM execution_leases')).toEqual([]);
-  });
+  it.skipIf(TEST_POSTGRES_URL === undefined)(
+    "two replicas on one PostgreSQL schema: the survivor recovers the killed one's run, and no lease is left",
+    async () => {
+      const schema = postgresSchema();
+      schemas.push(schema);
+      await survivorRecoversTheRun(schema.storeUrl, 'pg-replicas');
+      expect(await schema.sql('SELECT decision_id FROM execution_leases')).toEqual([]);
+    },
+  );
 
-  it.skipIf(!mongoAvailable())('two replicas on one MongoDB database: the survivor recovers the killed one\'s run, and no lease is left', async () => {
-    const database = freshDatabaseName('nexus_recovery');
-    const mongo = await testClient();
-    try {
-      await survivorRecoversTheRun(mongoUrlWith(database), 'mongo-replicas');
-      expect(await mongo.db(database).collection('execution_leases').countDocuments()).toBe(0);
-    } finally {
-      await mongo.db(database).dropDatabase();
-      await mongo.close();
-    }
-  });
+  it.skipIf(!mongoAvailable())(
+    "two replicas on one MongoDB database: the survivor recovers the killed one's run, and no lease is left",
+    async () => {
+      const database = freshDatabaseName('nexus_recovery');
+      const mongo = await testClient();
+      try {
+        await survivorRecoversTheRun(mongoUrlWith(database), 'mongo-replicas');
+        expect(await mongo.db(database).collection('execution_leases').countDocuments()).toBe(0);
+      } finally {
+        await mongo.db(database).dropDatabase();
+        await mongo.close();
+      }
+    },
+  );
 
   it('an admin fails a stuck run with `execution fail`: recorded with the operator as actor, and the running command is stopped', async () => {
     const store = `sqlite:${join(dir.path, 'operator.db')}`;
@@ -206,7 +230,16 @@ describe('executions that survive their server', { timeout: 40_000 }, () => {
     expect(noReason.code).toBe(2);
     expect(noReason.stderr).toMatch(/--reason is required/);
 
-    const done = await runCli(['execution', 'fail', decisionId, '--reason', 'host rebooted during the run', ...flags, '--token', 'admin-token']);
+    const done = await runCli([
+      'execution',
+      'fail',
+      decisionId,
+      '--reason',
+      'host rebooted during the run',
+      ...flags,
+      '--token',
+      'admin-token',
+    ]);
     expect(done.stderr).toBe('');
     expect(done.code).toBe(0);
     expect(done.stdout).toMatch(new RegExp(`failed the run of ${decisionId}`));
@@ -218,7 +251,11 @@ describe('executions that survive their server', { timeout: 40_000 }, () => {
       errorMessage: 'failed by operator ops: host rebooted during the run',
     });
     const last = (await client.listEvents({ decisionId })).events.at(-1)!;
-    expect([last.type, last.actor?.type, last.actor?.id]).toEqual([EventType.EVENT_TYPE_EXECUTION_FAILED, ActorType.ACTOR_TYPE_HUMAN, 'ops']);
+    expect([last.type, last.actor?.type, last.actor?.id]).toEqual([
+      EventType.EVENT_TYPE_EXECUTION_FAILED,
+      ActorType.ACTOR_TYPE_HUMAN,
+      'ops',
+    ]);
     // The server running it lost the lease at its next renewal and stopped the command.
     await expect.poll(() => alive(commandPid), { timeout: 5_000 }).toBe(false);
     expect(await call).toMatchObject({ code: 'INVALID_STATE' });

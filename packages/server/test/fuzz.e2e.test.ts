@@ -57,7 +57,7 @@ const EDGE_STRINGS = [
   '\u0007bell',
   'é😀',
   '{"a":1,"a":2}',
-  '[' .repeat(200),
+  '['.repeat(200),
   'dec_does_not_exist',
 ];
 const EDGE_NUMBERS = [0, -1, 1, 2, 1000, 1001, 2 ** 31 - 1, -(2 ** 31), 99];
@@ -173,7 +173,14 @@ function watchOnce(path: string, body: Buffer): Promise<{ code: status; domainCo
   const metadata = new Metadata();
   metadata.set('authorization', 'Bearer root-token');
   return new Promise((resolve) => {
-    const call = client.makeServerStreamRequest(path, (v: Buffer) => v, (b: Buffer) => b, body, metadata, { deadline: Date.now() + 300 });
+    const call = client.makeServerStreamRequest(
+      path,
+      (v: Buffer) => v,
+      (b: Buffer) => b,
+      body,
+      metadata,
+      { deadline: Date.now() + 300 },
+    );
     call.on('data', () => {});
     call.on('error', (error: { code: status; metadata?: Metadata }) => {
       const code = error.metadata?.get(ERROR_CODE_TRAILER)[0];
@@ -187,7 +194,11 @@ beforeAll(async () => {
   t = await startTestServer();
   client = new Client(t.server.address, credentials.createInsecure());
   const { alice, bob, root, deployer } = castOf(t);
-  const { decision } = await alice.createDecision({ goal: 'the fuzz target', mode: Mode.MODE_DRY_RUN, policy: { labels: { values: ['fuzz'] } } });
+  const { decision } = await alice.createDecision({
+    goal: 'the fuzz target',
+    mode: Mode.MODE_DRY_RUN,
+    policy: { labels: { values: ['fuzz'] } },
+  });
   decisionId = decision!.decisionId;
   await bob.approve({ decisionId });
   await root.createTemplate({ name: 'fuzz-template', policy: {} });
@@ -243,11 +254,13 @@ describe(`fuzz over every RPC (seed ${SEED})`, () => {
             } else if (GRPC_STATUS_BY_KIND[errorKindOf(domain as ErrorCode)] !== result.code) {
               problems.push(`${where}: ${domain} sent as ${status[result.code]}`);
             }
-            if ((await stateOf()) !== before) problems.push(`${where}: refused with ${domain ?? status[result.code]}, yet something was written`);
+            if ((await stateOf()) !== before)
+              problems.push(`${where}: refused with ${domain ?? status[result.code]}, yet something was written`);
           }
           if (!method.responseStream && result.code !== status.RESOURCE_EXHAUSTED) {
             const line = t.logs.slice(logged).find((entry) => method.path.endsWith(String(entry['method'])));
-            if (line && line['status'] !== status[result.code]) problems.push(`${where}: logged ${String(line['status'])}, client got ${status[result.code]}`);
+            if (line && line['status'] !== status[result.code])
+              problems.push(`${where}: logged ${String(line['status'])}, client got ${status[result.code]}`);
           }
         }
       }

@@ -12,7 +12,13 @@ describe('health while draining', () => {
       for (const service of ['', 'nexus.control.v1.DecisionService']) {
         const seen: string[] = [];
         const request = service === '' ? Buffer.alloc(0) : Buffer.concat([Buffer.from([0x0a, service.length]), Buffer.from(service)]);
-        const stream = raw.makeServerStreamRequest('/grpc.health.v1.Health/Watch', (v: Buffer) => v, (v: Buffer) => v, request, new Metadata());
+        const stream = raw.makeServerStreamRequest(
+          '/grpc.health.v1.Health/Watch',
+          (v: Buffer) => v,
+          (v: Buffer) => v,
+          request,
+          new Metadata(),
+        );
         stream.on('data', (message: Buffer) => seen.push(STATUS[message.length === 0 ? 0 : message[1]!]!));
         stream.on('error', () => {});
         await expect.poll(() => seen, { timeout: 5_000 }).toEqual(['SERVING']);

@@ -1,6 +1,16 @@
 import { status } from '@grpc/grpc-js';
 import { ActorType, ConflictMode, Mode, NexusClientError, type ExecuteResponse, type NexusClient } from '@nexus-control/client';
-import { bundleDigest, canonicalJson, eventDigestFromPayloadJson, newEvent, NEW_DECISION, parseJson, type JsonObject, type JsonValue, type NexusControl } from '@nexus-control/core';
+import {
+  bundleDigest,
+  canonicalJson,
+  eventDigestFromPayloadJson,
+  newEvent,
+  NEW_DECISION,
+  parseJson,
+  type JsonObject,
+  type JsonValue,
+  type NexusControl,
+} from '@nexus-control/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lengthDelimited, rawClient, rawHttp2Call, rawUnary, stringField, varintField } from './helpers/rawCall.js';
 import { castOf, startTestServer, type TestServer } from './helpers/testServer.js';
@@ -38,7 +48,8 @@ async function forgedBundle(edit: (events: JsonObject[]) => void): Promise<strin
   const bundle = parseJson(bundleJson) as JsonObject;
   const events = bundle['events'] as JsonObject[];
   edit(events);
-  for (const event of events) event['digest'] = eventDigestFromPayloadJson(event['type'] as string, canonicalJson(event['payload'] as JsonValue));
+  for (const event of events)
+    event['digest'] = eventDigestFromPayloadJson(event['type'] as string, canonicalJson(event['payload'] as JsonValue));
   (bundle['integrity'] as JsonObject)['canonical_digest'] = `sha256:${bundleDigest(bundle)}`;
   return canonicalJson(bundle);
 }
@@ -102,9 +113,20 @@ describe('a log stored before these checks existed', () => {
     const ts = '2025-03-01T12:00:00+00:00';
     const events = [
       newEvent('DECISION_CREATED', { goal: 'g', plan: null, requested_mode: 'dry_run', labels: [] }, requester, ts),
-      newEvent('POLICY_ATTACHED', { min_approvals: null, allowed_modes: ['dry_run'], require_adapter_capabilities: [], max_steps: null, labels: [] }, requester, ts),
+      newEvent(
+        'POLICY_ATTACHED',
+        { min_approvals: null, allowed_modes: ['dry_run'], require_adapter_capabilities: [], max_steps: null, labels: [] },
+        requester,
+        ts,
+      ),
     ];
-    await t.store.append({ decisionId, expectedVersion: NEW_DECISION, events, header: { decisionId, createdAt: ts, goal: 'g', requestedMode: 'dry_run', labels: [] }, status: 'approved' });
+    await t.store.append({
+      decisionId,
+      expectedVersion: NEW_DECISION,
+      events,
+      header: { decisionId, createdAt: ts, goal: 'g', requestedMode: 'dry_run', labels: [] },
+      status: 'approved',
+    });
     const read = await failureOf(alice.getDecision({ decisionId }));
     expect({ code: read.code, grpc: read.grpcStatusName }).toEqual({ code: 'REPLAY_INVALID', grpc: 'FAILED_PRECONDITION' });
     for (const call of [
@@ -128,7 +150,10 @@ describe('no call is logged OK while its client receives an error', () => {
         Object.assign(Object.create(real) as NexusControl, {
           execute: async (...args: Parameters<NexusControl['execute']>) => {
             const result = await real.execute(...args);
-            return { ...result, decision: { ...result.decision, policy: { ...result.decision.policy!, minApprovals: null as unknown as number } } };
+            return {
+              ...result,
+              decision: { ...result.decision, policy: { ...result.decision.policy!, minApprovals: null as unknown as number } },
+            };
           },
         }),
     });
@@ -136,7 +161,9 @@ describe('no call is logged OK while its client receives an error', () => {
       const cast = castOf(broken);
       const { decision } = await cast.alice.createDecision({ goal: 'g' });
       await cast.bob.approve({ decisionId: decision!.decisionId });
-      const error = await failureOf(cast.deployer.execute({ decisionId: decision!.decisionId, adapterId: 'null' }) as Promise<ExecuteResponse>);
+      const error = await failureOf(
+        cast.deployer.execute({ decisionId: decision!.decisionId, adapterId: 'null' }) as Promise<ExecuteResponse>,
+      );
       expect(error.grpcStatusName).toBe('INTERNAL');
       const line = [...broken.logs].reverse().find((entry) => entry['method'] === 'ExecutionService/Execute')!;
       expect(line['status']).toBe('INTERNAL');
@@ -176,7 +203,9 @@ describe('every field has a maximum, enforced before any write', () => {
     expect((await failureOf(alice.createDecision({ goal: 'g', plan: 'p'.repeat(64 * 1024 + 1) }))).code).toBe('INVALID_ARGUMENT');
     const labels = Array.from({ length: 65 }, (_, i) => `l${i}`);
     expect((await failureOf(alice.createDecision({ goal: 'g', policy: { labels: { values: labels } } }))).code).toBe('INVALID_POLICY');
-    expect((await failureOf(alice.createDecision({ goal: 'g', policy: { labels: { values: ['bad\u0000label'] } } }))).code).toBe('INVALID_POLICY');
+    expect((await failureOf(alice.createDecision({ goal: 'g', policy: { labels: { values: ['bad\u0000label'] } } }))).code).toBe(
+      'INVALID_POLICY',
+    );
     expect((await root.listDecisions({ pageSize: 500 })).decisions.length).toBe(before);
     const { decision } = await alice.createDecision({ goal: 'g'.repeat(16 * 1024) });
     const id = decision!.decisionId;
@@ -201,15 +230,31 @@ describe('smaller holes', () => {
   it('two authorization headers are UNAUTHENTICATED, whichever comes first', async () => {
     // No HTTP/2 library sends two authorization headers: the frames are written by hand, and the
     // server's log line says what the call got.
-    for (const order of [['alice-token', 'root-token'], ['root-token', 'alice-token']]) {
+    for (const order of [
+      ['alice-token', 'root-token'],
+      ['root-token', 'alice-token'],
+    ]) {
       const logged = t.logs.length;
-      await rawHttp2Call(t.server.address, '/nexus.control.v1.DiagnosticsService/WhoAmI', order.map((token) => ['authorization', `Bearer ${token}`] as [string, string]), new Uint8Array());
+      await rawHttp2Call(
+        t.server.address,
+        '/nexus.control.v1.DiagnosticsService/WhoAmI',
+        order.map((token) => ['authorization', `Bearer ${token}`] as [string, string]),
+        new Uint8Array(),
+      );
       const line = t.logs.slice(logged).find((entry) => entry['method'] === 'DiagnosticsService/WhoAmI');
       expect(line).toMatchObject({ status: 'UNAUTHENTICATED', error_code: 'UNAUTHENTICATED' });
     }
     const logged = t.logs.length;
-    await rawHttp2Call(t.server.address, '/nexus.control.v1.DiagnosticsService/WhoAmI', [['authorization', 'Bearer alice-token']], new Uint8Array());
-    expect(t.logs.slice(logged).find((entry) => entry['method'] === 'DiagnosticsService/WhoAmI')).toMatchObject({ status: 'OK', actor: 'alice' });
+    await rawHttp2Call(
+      t.server.address,
+      '/nexus.control.v1.DiagnosticsService/WhoAmI',
+      [['authorization', 'Bearer alice-token']],
+      new Uint8Array(),
+    );
+    expect(t.logs.slice(logged).find((entry) => entry['method'] === 'DiagnosticsService/WhoAmI')).toMatchObject({
+      status: 'OK',
+      actor: 'alice',
+    });
   });
 
   it('invalid UTF-8 in a string field is INVALID_ARGUMENT naming the field, and nothing is written', async () => {
@@ -217,11 +262,25 @@ describe('smaller holes', () => {
     const before = (await root.listDecisions({ pageSize: 500 })).decisions.length;
     try {
       const goal = lengthDelimited(1, [0x67, 0xff, 0xfe, 0x67]);
-      const result = await rawUnary(client, '/nexus.control.v1.DecisionService/CreateDecision', Uint8Array.from([...goal, ...varintField(3, Mode.MODE_DRY_RUN)]), [['authorization', 'Bearer alice-token']]);
-      expect({ code: result.code, domain: result.domainCode, field: result.details['field'] }).toEqual({ code: status.INVALID_ARGUMENT, domain: 'INVALID_ARGUMENT', field: 'goal' });
+      const result = await rawUnary(
+        client,
+        '/nexus.control.v1.DecisionService/CreateDecision',
+        Uint8Array.from([...goal, ...varintField(3, Mode.MODE_DRY_RUN)]),
+        [['authorization', 'Bearer alice-token']],
+      );
+      expect({ code: result.code, domain: result.domainCode, field: result.details['field'] }).toEqual({
+        code: status.INVALID_ARGUMENT,
+        domain: 'INVALID_ARGUMENT',
+        field: 'goal',
+      });
       // Nested: a label inside the policy.
       const labels = lengthDelimited(6, lengthDelimited(1, [0xc3, 0x28]));
-      const nested = await rawUnary(client, '/nexus.control.v1.DecisionService/CreateDecision', Uint8Array.from([...stringField(1, 'g'), ...lengthDelimited(4, labels)]), [['authorization', 'Bearer alice-token']]);
+      const nested = await rawUnary(
+        client,
+        '/nexus.control.v1.DecisionService/CreateDecision',
+        Uint8Array.from([...stringField(1, 'g'), ...lengthDelimited(4, labels)]),
+        [['authorization', 'Bearer alice-token']],
+      );
       expect(nested.details['field']).toBe('policy.labels.values');
     } finally {
       client.close();
@@ -234,7 +293,9 @@ describe('smaller holes', () => {
     try {
       // A length-delimited goal whose length runs past the end of the body.
       const truncated = Uint8Array.from([0x0a, 0x7f, 0x61]);
-      const result = await rawUnary(client, '/nexus.control.v1.DecisionService/CreateDecision', truncated, [['authorization', 'Bearer alice-token']]);
+      const result = await rawUnary(client, '/nexus.control.v1.DecisionService/CreateDecision', truncated, [
+        ['authorization', 'Bearer alice-token'],
+      ]);
       expect({ code: result.code, domain: result.domainCode }).toEqual({ code: status.INVALID_ARGUMENT, domain: 'INVALID_ARGUMENT' });
       expect(lastLog('DecisionService/CreateDecision')['status']).toBe('INVALID_ARGUMENT');
     } finally {

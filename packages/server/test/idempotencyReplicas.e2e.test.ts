@@ -34,7 +34,9 @@ describe('one idempotency key sent to two server processes at the same moment', 
   it(`approve, revoke and create: in each of ${PAIRS} pairs both answer OK with the same response, and the command is written once`, async () => {
     const [a] = clients;
     for (let round = 0; round < PAIRS; round++) {
-      const created = await pair((client) => client.createDecision({ goal: `twin ${round}`, policy: { minApprovals: 2 }, idempotencyKey: `create-${round}` }));
+      const created = await pair((client) =>
+        client.createDecision({ goal: `twin ${round}`, policy: { minApprovals: 2 }, idempotencyKey: `create-${round}` }),
+      );
       expect(created[1]).toEqual(created[0]);
       const decisionId = created[0].decision!.decisionId;
 
@@ -55,7 +57,9 @@ describe('one idempotency key sent to two server processes at the same moment', 
 
   it(`createTemplate: in each of ${PAIRS} pairs both answer OK with the one template created`, async () => {
     for (let round = 0; round < PAIRS; round++) {
-      const created = await pair((client) => client.createTemplate({ name: `template-${round}`, policy: { minApprovals: 2 }, idempotencyKey: `template-${round}` }));
+      const created = await pair((client) =>
+        client.createTemplate({ name: `template-${round}`, policy: { minApprovals: 2 }, idempotencyKey: `template-${round}` }),
+      );
       expect(created[1]).toEqual(created[0]);
     }
   }, 60_000);

@@ -21,12 +21,14 @@ function floatArray(bytes: number): string {
 /** Echo round trips from another caller while `work` runs; resolves with the slowest one in ms. */
 async function slowestEchoDuring(client: NexusClient, work: Promise<unknown>): Promise<{ slowest: number; echoes: number }> {
   let done = false;
-  const finished = work.then(
-    () => undefined,
-    () => undefined,
-  ).finally(() => {
-    done = true;
-  });
+  const finished = work
+    .then(
+      () => undefined,
+      () => undefined,
+    )
+    .finally(() => {
+      done = true;
+    });
   let slowest = 0;
   let echoes = 0;
   while (!done) {
@@ -72,7 +74,10 @@ describe('a large document does not stall other callers', () => {
     const { slowest, echoes } = await slowestEchoDuring(alice, importing);
     const error = await importing;
     console.info(`import of ${text.length} characters: ${echoes} echoes, slowest ${slowest.toFixed(1)} ms`);
-    expect({ code: error.code, grpc: error.grpcStatusName }).toEqual({ code: 'BUNDLE_INVALID_SCHEMA', grpc: status[status.INVALID_ARGUMENT] });
+    expect({ code: error.code, grpc: error.grpcStatusName }).toEqual({
+      code: 'BUNDLE_INVALID_SCHEMA',
+      grpc: status[status.INVALID_ARGUMENT],
+    });
     expect(error.message.length).toBeLessThan(2_000);
     expect(echoes).toBeGreaterThan(1);
     expect(slowest).toBeLessThan(BOUND_MS);
@@ -84,7 +89,9 @@ describe('a large document does not stall other callers', () => {
     await castOf(t).bob.approve({ decisionId: decision!.decisionId });
     await castOf(t).deployer.execute({ decisionId: decision!.decisionId, adapterId: 'null' });
     const routerBundleJson = `{"integrity":{"canonical_digest":"sha256:${'0'.repeat(64)}"},"samples":${floatArray(10 * 1024 * 1024)}}`;
-    const exporting = failureOf(auditor.exportAuditPackage({ decisionId: decision!.decisionId, mode: RouterMode.ROUTER_MODE_EMBEDDED, routerBundleJson }));
+    const exporting = failureOf(
+      auditor.exportAuditPackage({ decisionId: decision!.decisionId, mode: RouterMode.ROUTER_MODE_EMBEDDED, routerBundleJson }),
+    );
     const { slowest, echoes } = await slowestEchoDuring(alice, exporting);
     console.info(`router bundle of ${routerBundleJson.length} characters: ${echoes} echoes, slowest ${slowest.toFixed(1)} ms`);
     const error = await exporting;

@@ -42,7 +42,13 @@ describe('the whole lifecycle through the generated client', () => {
     expect(template).toMatchObject({
       name: 'prod-deploy',
       description: 'production deploys',
-      policy: { minApprovals: 2, allowedModes: [Mode.MODE_DRY_RUN, Mode.MODE_APPLY], requireAdapterCapabilities: ['timeout'], maxSteps: 5, labels: ['prod'] },
+      policy: {
+        minApprovals: 2,
+        allowedModes: [Mode.MODE_DRY_RUN, Mode.MODE_APPLY],
+        requireAdapterCapabilities: ['timeout'],
+        maxSteps: 5,
+        labels: ['prod'],
+      },
       createdBy: { type: ActorType.ACTOR_TYPE_HUMAN, id: 'root' },
     });
     expect(template?.digest).toMatch(/^[0-9a-f]{64}$/);
@@ -89,12 +95,17 @@ describe('the whole lifecycle through the generated client', () => {
     const first = await bob.approve({ decisionId, comment: 'looks good', expiresAt: expires });
     expect(first.decision?.status).toBe(DecisionStatus.DECISION_STATUS_PENDING_APPROVAL);
     expect(first.decision?.approvals[0]).toMatchObject({ actor: { id: 'bob' }, comment: 'looks good', active: true, expired: false });
-    expect(textFromTimestamp(first.decision!.approvals[0]!.expiresAt!)).toBe(textFromTimestamp({ ...expires, nanos: Math.floor(expires.nanos / 1000) * 1000 }));
+    expect(textFromTimestamp(first.decision!.approvals[0]!.expiresAt!)).toBe(
+      textFromTimestamp({ ...expires, nanos: Math.floor(expires.nanos / 1000) * 1000 }),
+    );
 
     expect((await carol.approve({ decisionId })).decision?.status).toBe(DecisionStatus.DECISION_STATUS_APPROVED);
     const revoked = await carol.revoke({ decisionId, reason: 'second thoughts' });
     expect(revoked.decision?.status).toBe(DecisionStatus.DECISION_STATUS_PENDING_APPROVAL);
-    expect(revoked.decision?.approvals.find((a) => a.actor?.id === 'carol')).toMatchObject({ active: false, revokedReason: 'second thoughts' });
+    expect(revoked.decision?.approvals.find((a) => a.actor?.id === 'carol')).toMatchObject({
+      active: false,
+      revokedReason: 'second thoughts',
+    });
     const again = await carol.approve({ decisionId });
     expect(again.decision).toMatchObject({ status: DecisionStatus.DECISION_STATUS_APPROVED, activeApprovals: 2 });
   });
@@ -111,7 +122,12 @@ describe('the whole lifecycle through the generated client', () => {
     ]);
     expect(events.map((e) => e.seq)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(events[0]).toMatchObject({ eventId: `evt_${decisionId}_0`, decisionId, actor: { id: 'alice' } });
-    expect(JSON.parse(events[0]!.payloadJson)).toEqual({ goal: 'deploy v2.1.0', plan: 'drain\nswitch\nverify', requested_mode: 'apply', labels: ['prod', 'web'] });
+    expect(JSON.parse(events[0]!.payloadJson)).toEqual({
+      goal: 'deploy v2.1.0',
+      plan: 'drain\nswitch\nverify',
+      requested_mode: 'apply',
+      labels: ['prod', 'web'],
+    });
     expect(events[0]!.digest).toMatch(/^[0-9a-f]{64}$/);
     expect(textFromTimestamp(events[0]!.ts!)).toBe(events[0]!.recordedTs);
     expect(events.map((e) => e.generation)).toEqual([0, 0, 0, 0, 0, 0]);
@@ -155,12 +171,20 @@ describe('the whole lifecycle through the generated client', () => {
     expect(result.routerResponseJson).toContain('"ratio":1.0');
     expect(canonicalJson(parseJson(result.routerResponseJson))).toBe(result.routerResponseJson);
     const router = JSON.parse(result.routerResponseJson) as { request: JsonObject };
-    expect(router.request).toEqual({ goal: 'deploy v2.1.0', adapter_id: 'deploy', dry_run: false, plan: 'drain\nswitch\nverify', max_steps: 5, require_capabilities: ['timeout'] });
+    expect(router.request).toEqual({
+      goal: 'deploy v2.1.0',
+      adapter_id: 'deploy',
+      dry_run: false,
+      plan: 'drain\nswitch\nverify',
+      max_steps: 5,
+      require_capabilities: ['timeout'],
+    });
   });
 
   it('listing pages through decisions newest first, with label and status filters', async () => {
     const more: string[] = [];
-    for (const goal of ['a', 'b', 'c']) more.push((await alice.createDecision({ goal, policy: { labels: { values: ['batch'] } } })).decision!.decisionId);
+    for (const goal of ['a', 'b', 'c'])
+      more.push((await alice.createDecision({ goal, policy: { labels: { values: ['batch'] } } })).decision!.decisionId);
     const first = await alice.listDecisions({ pageSize: 2, label: 'batch' });
     expect(first.decisions.map((d) => d.decisionId)).toEqual([more[2], more[1]]);
     expect(first.nextPageToken).not.toBe('');
@@ -174,14 +198,24 @@ describe('the whole lifecycle through the generated client', () => {
 
   it('a bundle exports as canonical JSON and imports under a new id, with replay', async () => {
     const exported = await auditor.exportBundle({ decisionId });
-    const bundle = JSON.parse(exported.bundleJson) as { decision: { status: string }; integrity: { canonical_digest: string }; events: unknown[] };
+    const bundle = JSON.parse(exported.bundleJson) as {
+      decision: { status: string };
+      integrity: { canonical_digest: string };
+      events: unknown[];
+    };
     expect(bundle.decision.status).toBe('COMPLETED');
     expect(bundle.events).toHaveLength(9);
     expect(exported.canonicalDigest).toBe(bundle.integrity.canonical_digest);
     expect(canonicalJson(parseJson(exported.bundleJson))).toBe(exported.bundleJson);
 
     const imported = await root.importBundle({ bundleJson: exported.bundleJson, conflictMode: ConflictMode.CONFLICT_MODE_NEW_DECISION_ID });
-    expect(imported).toMatchObject({ eventsImported: 9, originalDecisionId: decisionId, digestVerified: true, replayRan: true, conflictMode: ConflictMode.CONFLICT_MODE_NEW_DECISION_ID });
+    expect(imported).toMatchObject({
+      eventsImported: 9,
+      originalDecisionId: decisionId,
+      digestVerified: true,
+      replayRan: true,
+      conflictMode: ConflictMode.CONFLICT_MODE_NEW_DECISION_ID,
+    });
     expect(imported.decisionId).not.toBe(decisionId);
     expect(imported.newDecisionId).toBe(imported.decisionId);
     expect(JSON.parse(imported.resultJson)).toMatchObject({ ok: true, replay: { ok: true, status: 'COMPLETED' } });
@@ -213,7 +247,9 @@ describe('the whole lifecycle through the generated client', () => {
     }
 
     // An imported copy has no stored router result: the router bundle can be supplied.
-    await expect(auditor.exportAuditPackage({ decisionId: copyId, mode: RouterMode.ROUTER_MODE_EMBEDDED })).rejects.toMatchObject({ code: 'NO_ROUTER_LINK' });
+    await expect(auditor.exportAuditPackage({ decisionId: copyId, mode: RouterMode.ROUTER_MODE_EMBEDDED })).rejects.toMatchObject({
+      code: 'NO_ROUTER_LINK',
+    });
     const routerBundleJson = canonicalJson((parseJson(embedded.packageJson) as { router: { bundle: JsonObject } }).router.bundle);
     const copyPackage = await auditor.exportAuditPackage({ decisionId: copyId, mode: RouterMode.ROUTER_MODE_EMBEDDED, routerBundleJson });
     expect((await alice.verifyAuditPackage({ packageJson: copyPackage.packageJson })).ok).toBe(true);
@@ -227,21 +263,36 @@ describe('the whole lifecycle through the generated client', () => {
     expect((await alice.verifyAuditPackage({ packageJson: signed.packageJson, publicKeys: [stranger.publicKeyPem] })).ok).toBe(false);
 
     const forged = { ...attestation, signature: Buffer.alloc(64).toString('base64') };
-    await expect(auditor.attachAttestation({ packageJson: embedded.packageJson, attestationJson: JSON.stringify(forged) })).rejects.toMatchObject({
+    await expect(
+      auditor.attachAttestation({ packageJson: embedded.packageJson, attestationJson: JSON.stringify(forged) }),
+    ).rejects.toMatchObject({
       code: 'INTEGRITY_MISMATCH',
     });
   });
 
   it('an import may overwrite an existing decision atomically, without replay when asked', async () => {
     const { bundleJson } = await auditor.exportBundle({ decisionId: copyId });
-    const overwritten = await root.importBundle({ bundleJson, conflictMode: ConflictMode.CONFLICT_MODE_OVERWRITE, replayAfterImport: false });
-    expect(overwritten).toMatchObject({ decisionId: copyId, eventsImported: 9, replayRan: false, conflictMode: ConflictMode.CONFLICT_MODE_OVERWRITE });
+    const overwritten = await root.importBundle({
+      bundleJson,
+      conflictMode: ConflictMode.CONFLICT_MODE_OVERWRITE,
+      replayAfterImport: false,
+    });
+    expect(overwritten).toMatchObject({
+      decisionId: copyId,
+      eventsImported: 9,
+      replayRan: false,
+      conflictMode: ConflictMode.CONFLICT_MODE_OVERWRITE,
+    });
     expect(overwritten.originalDecisionId).toBeUndefined();
     expect((await alice.listEvents({ decisionId: copyId })).events).toHaveLength(9);
   });
 
   it('WhoAmI and Echo answer any authenticated caller', async () => {
-    expect(await deployer.whoAmI({})).toEqual({ actor: { type: ActorType.ACTOR_TYPE_SYSTEM, id: 'deployer' }, roles: ['executor'], authenticatedBy: 'token' });
+    expect(await deployer.whoAmI({})).toEqual({
+      actor: { type: ActorType.ACTOR_TYPE_SYSTEM, id: 'deployer' },
+      roles: ['executor'],
+      authenticatedBy: 'token',
+    });
     expect((await alice.echo({ message: 'ping', payload: Buffer.from('x') })).message).toBe('ping');
   });
 

@@ -44,7 +44,9 @@ describeWithPostgres('log lines of a lifecycle with secrets configured', () => {
   const clients: NexusClient[] = [];
 
   beforeAll(async () => {
-    const [where] = await admin<{ database: string; port: string }>(`SELECT current_database() AS database, current_setting('port') AS port`);
+    const [where] = await admin<{ database: string; port: string }>(
+      `SELECT current_database() AS database, current_setting('port') AS port`,
+    );
     const { database, port } = where!;
     await admin(`CREATE ROLE ${role} LOGIN PASSWORD '${dbPassword}'`);
     await admin(`GRANT CREATE ON DATABASE "${database}" TO ${role}`);
@@ -52,7 +54,25 @@ describeWithPostgres('log lines of a lifecycle with secrets configured', () => {
 
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-days', '2', '-out', 'server.crt'],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        'server.key',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost',
+        '-days',
+        '2',
+        '-out',
+        'server.crt',
+      ],
       { cwd: dir.path, stdio: 'pipe' },
     );
     keyPem = readFileSync(join(dir.path, 'server.key'), 'utf8');
@@ -68,8 +88,21 @@ describeWithPostgres('log lines of a lifecycle with secrets configured', () => {
         ],
       },
       adapters: [
-        { type: 'subprocess', id: 'deploy', command: [process.execPath, executorScript], env: { EXECUTOR_KEY: executorKey }, capabilities: ['dry_run'] },
-        { type: 'http', id: 'hook', url: 'http://127.0.0.1:9/unreachable', headers: { authorization: `Bearer ${executorKey}` }, timeoutMs: 2_000, capabilities: ['dry_run'] },
+        {
+          type: 'subprocess',
+          id: 'deploy',
+          command: [process.execPath, executorScript],
+          env: { EXECUTOR_KEY: executorKey },
+          capabilities: ['dry_run'],
+        },
+        {
+          type: 'http',
+          id: 'hook',
+          url: 'http://127.0.0.1:9/unreachable',
+          headers: { authorization: `Bearer ${executorKey}` },
+          timeoutMs: 2_000,
+          capabilities: ['dry_run'],
+        },
       ],
       metrics: { listen: '127.0.0.1:0' },
       tracing: { endpoint: 'http://127.0.0.1:9/v1/traces', headers: { 'x-api-key': collectorKey }, exportIntervalMs: 100 },
@@ -101,7 +134,10 @@ describeWithPostgres('log lines of a lifecycle with secrets configured', () => {
     const alice = client(tokens.alice);
     const bob = client(tokens.bob);
     const deployer = client(tokens.deployer);
-    const { decision } = await alice.createDecision({ goal: 'rotate the signing key', policy: { minApprovals: 1 } }, { metadata: { 'x-request-id': 'req-create' } });
+    const { decision } = await alice.createDecision(
+      { goal: 'rotate the signing key', policy: { minApprovals: 1 } },
+      { metadata: { 'x-request-id': 'req-create' } },
+    );
     const decisionId = decision!.decisionId;
     await bob.approve({ decisionId });
     await deployer.execute({ decisionId, adapterId: 'deploy', mode: Mode.MODE_DRY_RUN });
@@ -114,7 +150,15 @@ describeWithPostgres('log lines of a lifecycle with secrets configured', () => {
     expect(await serve.stop()).toBe(0);
     const text = serve.stderr();
     const keyBody = keyPem.split('\n').filter((line) => line !== '' && !line.startsWith('-----'));
-    for (const value of [...Object.values(tokens), badToken, dbPassword, executorKey, collectorKey, ...keyBody, ...Object.values(tokens).map(sha256OfToken)]) {
+    for (const value of [
+      ...Object.values(tokens),
+      badToken,
+      dbPassword,
+      executorKey,
+      collectorKey,
+      ...keyBody,
+      ...Object.values(tokens).map(sha256OfToken),
+    ]) {
       expect(text.includes(value), `a log line contains ${value.slice(0, 12)}…`).toBe(false);
     }
 
@@ -125,7 +169,11 @@ describeWithPostgres('log lines of a lifecycle with secrets configured', () => {
       expect(line['trace_id']).toMatch(/^[0-9a-f]{32}$/);
       expect(Object.keys(line)).toEqual(expect.arrayContaining(['actor', 'decision_id']));
     }
-    expect(calls.find((line) => line['request_id'] === 'req-create')).toMatchObject({ actor: 'alice', decision_id: decisionId, method: 'DecisionService/CreateDecision' });
+    expect(calls.find((line) => line['request_id'] === 'req-create')).toMatchObject({
+      actor: 'alice',
+      decision_id: decisionId,
+      method: 'DecisionService/CreateDecision',
+    });
     for (const line of calls.filter((l) => /Approve|Execute|CreateDecision/.test(String(l['method'])) && l['status'] === 'OK')) {
       expect(line['actor']).not.toBeNull();
       expect(line['decision_id']).not.toBeNull();

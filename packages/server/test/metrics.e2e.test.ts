@@ -49,7 +49,11 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const rpc = (method: string, service = 'DecisionService', type = 'unary') => ({ grpc_type: type, grpc_service: `nexus.control.v1.${service}`, grpc_method: method });
+const rpc = (method: string, service = 'DecisionService', type = 'unary') => ({
+  grpc_type: type,
+  grpc_service: `nexus.control.v1.${service}`,
+  grpc_method: method,
+});
 const handled = (method: string, code: string, service = 'DecisionService') => ({ ...rpc(method, service), grpc_code: code });
 
 describe('the metrics endpoint', () => {
@@ -68,7 +72,11 @@ describe('the metrics endpoint', () => {
     const before = await scrape(t.server.metricsAddress!);
 
     // Two decisions, one created twice with the same idempotency key (one decision, two RPCs).
-    const { decision: first } = await alice.createDecision({ goal: 'rotate keys', policy: { minApprovals: 2 }, idempotencyKey: 'metrics-1' });
+    const { decision: first } = await alice.createDecision({
+      goal: 'rotate keys',
+      policy: { minApprovals: 2 },
+      idempotencyKey: 'metrics-1',
+    });
     const again = await alice.createDecision({ goal: 'rotate keys', policy: { minApprovals: 2 }, idempotencyKey: 'metrics-1' });
     expect(again.decision?.decisionId).toBe(first?.decisionId);
     const { decision: second } = await alice.createDecision({ goal: 'fail', policy: { minApprovals: 1 } });

@@ -45,7 +45,7 @@ function holdAppend(matches: (request: AppendRequest) => boolean) {
 }
 
 describe('an overwrite import racing a command on the replaced log (two logs of equal length)', () => {
-  it("an approval validated on the old log never lands on it: it is re-validated against the new log and refused there", async () => {
+  it('an approval validated on the old log never lands on it: it is re-validated against the new log and refused there', async () => {
     const gate = holdAppend((request) => request.events[0]?.type === 'APPROVAL_GRANTED' && request.events[0].actor.id === 'bob');
     t = await startTestServer({ wrapStore: gate.wrap });
     const [alice, bob, carol, root, auditor] = (['alice', 'bob', 'carol', 'root', 'auditor'] as const).map((name) => t!.client(name));
@@ -93,7 +93,11 @@ describe('an overwrite import racing a command on the replaced log (two logs of 
       [1, 1, 'alice'],
       [1, 2, 'carol'],
     ]);
-    expect((await auditor!.listEvents({ decisionId, generation: 0 })).events.map((event) => event.actor?.id)).toEqual(['alice', 'alice', 'bob']);
+    expect((await auditor!.listEvents({ decisionId, generation: 0 })).events.map((event) => event.actor?.id)).toEqual([
+      'alice',
+      'alice',
+      'bob',
+    ]);
     expect((await auditor!.listEvents({ decisionId, generation: 3 })).events).toEqual([]);
 
     // Feed readers see each replacement as new entries starting at seq 0 with a higher generation.
@@ -103,9 +107,15 @@ describe('an overwrite import racing a command on the replaced log (two logs of 
       if (item.type === 'event') feed.push([item.event.generation, item.event.seq]);
     }
     expect(feed).toEqual([
-      [0, 0], [0, 1], [0, 2],
-      [1, 0], [1, 1], [1, 2],
-      [2, 0], [2, 1], [2, 2],
+      [0, 0],
+      [0, 1],
+      [0, 2],
+      [1, 0],
+      [1, 1],
+      [1, 2],
+      [2, 0],
+      [2, 1],
+      [2, 2],
     ]);
   });
 

@@ -32,7 +32,11 @@ beforeAll(async () => {
     config,
     JSON.stringify({
       auth: {
-        tokens: Object.entries(PEOPLE).map(([name, person]) => ({ sha256: sha256OfToken(`${name}-token`), actor: name, roles: person.roles })),
+        tokens: Object.entries(PEOPLE).map(([name, person]) => ({
+          sha256: sha256OfToken(`${name}-token`),
+          actor: name,
+          roles: person.roles,
+        })),
       },
     }),
   );
@@ -53,7 +57,8 @@ function violations(events: readonly Event[]): string[] {
   let minApprovals = Infinity;
   for (const event of events) {
     const actor = event.actor?.id ?? '';
-    if (event.type === EventType.EVENT_TYPE_POLICY_ATTACHED) minApprovals = (JSON.parse(event.payloadJson) as { min_approvals: number }).min_approvals;
+    if (event.type === EventType.EVENT_TYPE_POLICY_ATTACHED)
+      minApprovals = (JSON.parse(event.payloadJson) as { min_approvals: number }).min_approvals;
     if (event.type === EventType.EVENT_TYPE_APPROVAL_GRANTED) {
       if (active.has(actor)) found.push(`seq ${event.seq}: a second grant by ${actor}`);
       active.add(actor);
@@ -89,7 +94,10 @@ describe('two servers on one SQLite file: one overwrite-imports a decision in a 
     await Promise.all([
       (async () => {
         for (let i = 0; Date.now() < until; i++) {
-          await importer.importBundle({ bundleJson: i % 2 === 0 ? bobGranted : carolGranted, conflictMode: ConflictMode.CONFLICT_MODE_OVERWRITE });
+          await importer.importBundle({
+            bundleJson: i % 2 === 0 ? bobGranted : carolGranted,
+            conflictMode: ConflictMode.CONFLICT_MODE_OVERWRITE,
+          });
           tally.imports++;
         }
       })(),

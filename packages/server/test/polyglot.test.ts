@@ -31,7 +31,9 @@ function missingToolchain(): string | undefined {
 
 function protoFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
-    .flatMap((entry) => (entry.isDirectory() ? protoFiles(join(dir, entry.name)) : entry.name.endsWith('.proto') ? [join(dir, entry.name)] : []))
+    .flatMap((entry) =>
+      entry.isDirectory() ? protoFiles(join(dir, entry.name)) : entry.name.endsWith('.proto') ? [join(dir, entry.name)] : [],
+    )
     .sort();
 }
 
@@ -57,7 +59,10 @@ function generateStubs(outDir: string): void {
 function runPython(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   // Asynchronous: the server answering the script runs in this process.
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '', PYTHONDONTWRITEBYTECODE: '1' } });
+    const child = spawn(PYTHON, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env['PATH'] ?? '', PYTHONDONTWRITEBYTECODE: '1' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -135,13 +140,16 @@ describe('a Python client generated from proto/ (Debian grpcio and protobuf)', (
         generations: [0],
       });
       expect(result['watch']['caught_up']).toEqual(expect.any(String));
-      for (const check of result['python_checks'] as Array<{ name: string; ok: boolean }>) expect(check, check.name).toMatchObject({ ok: true });
+      for (const check of result['python_checks'] as Array<{ name: string; ok: boolean }>)
+        expect(check, check.name).toMatchObject({ ok: true });
       expect(result['server_verification']['ok']).toBe(true);
       expect(result['ok']).toBe(true);
       expect(run.code).toBe(0);
 
       // What Python computed is what the server recorded.
-      const exported = await server.client('anonymous', { token: TOKENS.ops }).exportAuditPackage({ decisionId: result['decision_id'] as string });
+      const exported = await server
+        .client('anonymous', { token: TOKENS.ops })
+        .exportAuditPackage({ decisionId: result['decision_id'] as string });
       expect(exported.bindingDigest).toBe(result['binding_digest']);
     },
     60_000,

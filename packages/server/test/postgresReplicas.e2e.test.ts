@@ -40,7 +40,13 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('two serve processes on one Pos
           ],
         },
         adapters: [
-          { id: 'deploy', type: 'subprocess', command: [process.execPath, executorScript], env: { RUN_LOG: runLog, DELAY_MS: '200' }, capabilities: ['dry_run', 'apply'] },
+          {
+            id: 'deploy',
+            type: 'subprocess',
+            command: [process.execPath, executorScript],
+            env: { RUN_LOG: runLog, DELAY_MS: '200' },
+            capabilities: ['dry_run', 'apply'],
+          },
         ],
       }),
     );
@@ -48,7 +54,10 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('two serve processes on one Pos
     const args = ['--store', schema.storeUrl, '--listen', '127.0.0.1:0', '--config', config];
     servers = await Promise.all([spawnServe(args), spawnServe(args)]);
     for (const name of ['alice', 'bob', 'carol', 'deployer']) {
-      clients[name] = servers.map((s) => createNexusClient({ address: s.address, token: `${name}-token`, deadlineMs: 20_000 })) as [NexusClient, NexusClient];
+      clients[name] = servers.map((s) => createNexusClient({ address: s.address, token: `${name}-token`, deadlineMs: 20_000 })) as [
+        NexusClient,
+        NexusClient,
+      ];
     }
   }, 60_000);
 
@@ -81,7 +90,10 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('two serve processes on one Pos
     const rounds = 5;
     const ids: string[] = [];
     for (let round = 0; round < rounds; round++) {
-      const { decision } = await clients.alice![round % 2 === 0 ? 0 : 1].createDecision({ goal: `replica-race-${round}`, policy: { minApprovals: 2 } });
+      const { decision } = await clients.alice![round % 2 === 0 ? 0 : 1].createDecision({
+        goal: `replica-race-${round}`,
+        policy: { minApprovals: 2 },
+      });
       const decisionId = decision!.decisionId;
       ids.push(decisionId);
       // Two approvers through two servers at once: the loser of the append race re-validates and retries.
@@ -90,7 +102,10 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('two serve processes on one Pos
         clients.deployer![0].execute({ decisionId, adapterId: 'deploy' }),
         clients.deployer![1].execute({ decisionId, adapterId: 'deploy' }),
       ]);
-      expect(outcomes.filter((o) => o.status === 'fulfilled'), `round ${round}`).toHaveLength(1);
+      expect(
+        outcomes.filter((o) => o.status === 'fulfilled'),
+        `round ${round}`,
+      ).toHaveLength(1);
       const lost = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')!.reason as NexusClientError;
       expect(lost).toBeInstanceOf(NexusClientError);
       expect(['CONCURRENCY_CONFLICT', 'INVALID_STATE']).toContain(lost.code);
@@ -103,7 +118,14 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('two serve processes on one Pos
     const runs = readFileSync(runLog, 'utf8').trim().split('\n');
     expect(runs.sort()).toEqual(Array.from({ length: rounds }, (_, i) => `replica-race-${i}`).sort());
 
-    const perDecision = await schema.sql<{ decision_id: string; n: number; min: number; max: number; distinct_seqs: number; length: number }>(
+    const perDecision = await schema.sql<{
+      decision_id: string;
+      n: number;
+      min: number;
+      max: number;
+      distinct_seqs: number;
+      length: number;
+    }>(
       `SELECT e.decision_id, count(*)::int AS n, min(e.seq) AS min, max(e.seq) AS max,
               count(DISTINCT e.seq)::int AS distinct_seqs, d.length
          FROM events e JOIN decisions d USING (decision_id)
@@ -125,7 +147,9 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('two serve processes on one Pos
       clients.alice![1].createDecision({ goal: 'once only', idempotencyKey: key }),
     ]);
     expect(results[0].decision!.decisionId).toBe(results[1].decision!.decisionId);
-    const rows = await schema.sql<{ n: number }>(`SELECT count(*)::int AS n FROM decisions WHERE goal_json = $1`, [JSON.stringify('once only')]);
+    const rows = await schema.sql<{ n: number }>(`SELECT count(*)::int AS n FROM decisions WHERE goal_json = $1`, [
+      JSON.stringify('once only'),
+    ]);
     expect(rows[0]!.n).toBe(1);
     const keys = await schema.sql<{ decision_id: string }>('SELECT decision_id FROM idempotency_keys WHERE key = $1', [key]);
     expect(keys).toEqual([{ decision_id: results[0].decision!.decisionId }]);

@@ -17,7 +17,13 @@ beforeAll(async () => {
     config,
     JSON.stringify({
       adapters: [
-        { id: 'deploy', type: 'subprocess', command: [process.execPath, executorScript], env: { RUN_LOG: runLog, DELAY_MS: '200' }, capabilities: ['dry_run', 'apply'] },
+        {
+          id: 'deploy',
+          type: 'subprocess',
+          command: [process.execPath, executorScript],
+          env: { RUN_LOG: runLog, DELAY_MS: '200' },
+          capabilities: ['dry_run', 'apply'],
+        },
       ],
     }),
   );
@@ -49,7 +55,10 @@ describe('two server processes on one database', () => {
       const { decision } = await a.createDecision({ goal });
       const decisionId = decision!.decisionId;
       await b.approve({ decisionId });
-      const outcomes = await Promise.allSettled([a.execute({ decisionId, adapterId: 'deploy' }), b.execute({ decisionId, adapterId: 'deploy' })]);
+      const outcomes = await Promise.allSettled([
+        a.execute({ decisionId, adapterId: 'deploy' }),
+        b.execute({ decisionId, adapterId: 'deploy' }),
+      ]);
       const won = outcomes.filter((o) => o.status === 'fulfilled');
       const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => o.reason as unknown);
       expect(won, `round ${round}`).toHaveLength(1);
@@ -61,7 +70,10 @@ describe('two server processes on one database', () => {
       losers.push(error.code);
 
       const { events } = await a.listEvents({ decisionId });
-      expect(events.filter((e) => e.type === EventType.EVENT_TYPE_EXECUTION_REQUESTED), `round ${round}`).toHaveLength(1);
+      expect(
+        events.filter((e) => e.type === EventType.EVENT_TYPE_EXECUTION_REQUESTED),
+        `round ${round}`,
+      ).toHaveLength(1);
       expect(events.at(-1)?.type).toBe(EventType.EVENT_TYPE_EXECUTION_COMPLETED);
     }
     // The executor itself ran exactly once per decision.

@@ -22,8 +22,14 @@ const identity = (value: Buffer) => value;
 
 function unaryRaw(path: string, request: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    raw.makeUnaryRequest(path, identity, identity, request, new Metadata(), { deadline: Date.now() + 5_000 }, (error: ServiceError | null, response?: Buffer) =>
-      error ? reject(error) : resolve(response!),
+    raw.makeUnaryRequest(
+      path,
+      identity,
+      identity,
+      request,
+      new Metadata(),
+      { deadline: Date.now() + 5_000 },
+      (error: ServiceError | null, response?: Buffer) => (error ? reject(error) : resolve(response!)),
     ),
   );
 }
@@ -31,9 +37,15 @@ function unaryRaw(path: string, request: Buffer): Promise<Buffer> {
 /** One request on the reflection stream; returns the raw response bytes. */
 function reflect(request: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const call = raw.makeBidiStreamRequest('/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', identity, identity, new Metadata(), {
-      deadline: Date.now() + 5_000,
-    });
+    const call = raw.makeBidiStreamRequest(
+      '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
+      identity,
+      identity,
+      new Metadata(),
+      {
+        deadline: Date.now() + 5_000,
+      },
+    );
     call.on('data', (response: Buffer) => {
       resolve(response);
       call.end();
@@ -54,7 +66,15 @@ beforeAll(async () => {
     configPath,
     JSON.stringify({
       auth: { tokens: [{ sha256: sha256OfToken('admin-token'), actor: 'ops', roles: ['admin'] }] },
-      adapters: [{ id: 'slow', type: 'subprocess', command: [process.execPath, executorScript], env: { DELAY_MS: '1500' }, capabilities: ['dry_run'] }],
+      adapters: [
+        {
+          id: 'slow',
+          type: 'subprocess',
+          command: [process.execPath, executorScript],
+          env: { DELAY_MS: '1500' },
+          capabilities: ['dry_run'],
+        },
+      ],
       shutdownGraceMs: 10_000,
     }),
   );
@@ -73,7 +93,13 @@ afterAll(async () => {
 describe('nexus-control serve', () => {
   it('announces readiness with the bound port in a JSON log line', () => {
     const ready = serve.logs.find((line) => line['msg'] === 'listening');
-    expect(ready).toMatchObject({ level: 'info', address: `127.0.0.1:${serve.port}`, auth: 'token', tls: false, adapters: ['null', 'slow'] });
+    expect(ready).toMatchObject({
+      level: 'info',
+      address: `127.0.0.1:${serve.port}`,
+      auth: 'token',
+      tls: false,
+      adapters: ['null', 'slow'],
+    });
     expect(serve.port).toBeGreaterThan(0);
     expect(ready?.['store']).toBe(`sqlite:${dbPath}`);
   });
@@ -86,7 +112,15 @@ describe('nexus-control serve', () => {
 
   it('lists its services and serves documented descriptors through reflection', async () => {
     const services = (await reflect(stringField(7, '*'))).toString('latin1');
-    for (const name of ['DecisionService', 'ApprovalService', 'ExecutionService', 'TemplateService', 'BundleService', 'AuditService', 'DiagnosticsService']) {
+    for (const name of [
+      'DecisionService',
+      'ApprovalService',
+      'ExecutionService',
+      'TemplateService',
+      'BundleService',
+      'AuditService',
+      'DiagnosticsService',
+    ]) {
       expect(services).toContain(`nexus.control.v1.${name}`);
     }
     expect(services).toContain('grpc.health.v1.Health');
@@ -97,12 +131,14 @@ describe('nexus-control serve', () => {
 
   it('logs one JSON line per call', async () => {
     await client.echo({ message: 'hi' });
-    await expect.poll(() => serve.logs.find((line) => line['method'] === 'DiagnosticsService/Echo')).toMatchObject({
-      msg: 'rpc',
-      actor: 'ops',
-      status: 'OK',
-      decision_id: null,
-    });
+    await expect
+      .poll(() => serve.logs.find((line) => line['method'] === 'DiagnosticsService/Echo'))
+      .toMatchObject({
+        msg: 'rpc',
+        actor: 'ops',
+        status: 'OK',
+        decision_id: null,
+      });
   });
 
   it('on SIGTERM it finishes the call in flight, refuses new ones, closes the store and exits 0', async () => {
@@ -141,7 +177,9 @@ describe('nexus-control serve refuses to start', () => {
   it('with a PostgreSQL store it cannot reach, printing no password', async () => {
     const result = await serveFailure(['--store', 'postgres://user:secret@127.0.0.1:1/nexus?connect_timeout_ms=1000']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^error \[STORE_UNAVAILABLE\]: cannot open the store postgres:\/\/\*\*\*@127\.0\.0\.1:1\/nexus\?connect_timeout_ms=1000: .*unreachable/);
+    expect(result.stderr).toMatch(
+      /^error \[STORE_UNAVAILABLE\]: cannot open the store postgres:\/\/\*\*\*@127\.0\.0\.1:1\/nexus\?connect_timeout_ms=1000: .*unreachable/,
+    );
     expect(result.stderr).not.toContain('secret');
   });
 

@@ -52,8 +52,14 @@ async function holdWriteLock(): Promise<{ release(): Promise<void> }> {
 const identity = (value: Buffer) => value;
 function healthCheck(): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    raw.makeUnaryRequest('/grpc.health.v1.Health/Check', identity, identity, Buffer.alloc(0), new Metadata(), { deadline: Date.now() + 5_000 }, (error: ServiceError | null, response?: Buffer) =>
-      error ? reject(error) : resolve(response!),
+    raw.makeUnaryRequest(
+      '/grpc.health.v1.Health/Check',
+      identity,
+      identity,
+      Buffer.alloc(0),
+      new Metadata(),
+      { deadline: Date.now() + 5_000 },
+      (error: ServiceError | null, response?: Buffer) => (error ? reject(error) : resolve(response!)),
     ),
   );
 }
@@ -65,7 +71,10 @@ async function timed(call: () => Promise<unknown>): Promise<number> {
 }
 
 beforeAll(async () => {
-  writeFileSync(configPath, JSON.stringify({ auth: { tokens: [{ sha256: sha256OfToken('admin-token'), actor: 'ops', roles: ['admin'] }] } }));
+  writeFileSync(
+    configPath,
+    JSON.stringify({ auth: { tokens: [{ sha256: sha256OfToken('admin-token'), actor: 'ops', roles: ['admin'] }] } }),
+  );
   serve = await spawnServe(['--store', `sqlite:${dbPath}`, '--listen', '127.0.0.1:0', '--config', configPath]);
   client = createNexusClient({ address: serve.address, token: 'admin-token' });
   raw = new Client(serve.address, credentials.createInsecure());

@@ -23,15 +23,32 @@ beforeAll(async () => {
   executor = createServer((req, res) => {
     executorHeaders.push(req.headers['traceparent'] as string | undefined);
     req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"run_id":"h-1","status":"completed","steps_executed":1}'));
+    req.on('end', () =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"run_id":"h-1","status":"completed","steps_executed":1}'),
+    );
   });
   await new Promise<void>((resolve) => executor.listen(0, '127.0.0.1', resolve));
   const router = createRouter([
     createNullAdapter(),
-    createSubprocessAdapter({ id: 'deploy', command: [process.execPath, executorScript], timeoutMs: 20_000, capabilities: ['dry_run'], traceparent: currentTraceparent }),
-    createHttpAdapter({ id: 'hook', url: `http://127.0.0.1:${(executor.address() as AddressInfo).port}/run`, timeoutMs: 5_000, capabilities: ['dry_run'], traceparent: currentTraceparent }),
+    createSubprocessAdapter({
+      id: 'deploy',
+      command: [process.execPath, executorScript],
+      timeoutMs: 20_000,
+      capabilities: ['dry_run'],
+      traceparent: currentTraceparent,
+    }),
+    createHttpAdapter({
+      id: 'hook',
+      url: `http://127.0.0.1:${(executor.address() as AddressInfo).port}/run`,
+      timeoutMs: 5_000,
+      capabilities: ['dry_run'],
+      traceparent: currentTraceparent,
+    }),
   ]);
-  t = await startTestServer({ router, tracing: { endpoint: receiver.endpoint, headers: {}, serviceName: 'nexus-under-test', exportIntervalMs: 50 } });
+  t = await startTestServer({
+    router,
+    tracing: { endpoint: receiver.endpoint, headers: {}, serviceName: 'nexus-under-test', exportIntervalMs: 50 },
+  });
   ({ alice, bob, deployer } = castOf(t));
 });
 afterAll(async () => {
@@ -69,7 +86,12 @@ describe('tracing over OTLP/HTTP', () => {
 
     const rpc = spans.find((s) => s.name === 'nexus.control.v1.ExecutionService/Execute')!;
     expect(rpc).toMatchObject({ parentSpanId: callerSpan, kind: 2, serviceName: 'nexus-under-test' });
-    expect(rpc.attributes).toMatchObject({ 'rpc.system': 'grpc', 'rpc.method': 'Execute', 'rpc.grpc.status_code': 0, 'nexus.request_id': 'req-trace-1' });
+    expect(rpc.attributes).toMatchObject({
+      'rpc.system': 'grpc',
+      'rpc.method': 'Execute',
+      'rpc.grpc.status_code': 0,
+      'nexus.request_id': 'req-trace-1',
+    });
     const command = spans.find((s) => s.name === 'command.execute')!;
     expect(command.parentSpanId).toBe(rpc.spanId);
     expect(command.attributes['nexus.decision_id']).toBe(decisionId);
@@ -93,7 +115,10 @@ describe('tracing over OTLP/HTTP', () => {
   it('the HTTP adapter sends the adapter run’s traceparent header', async () => {
     const decisionId = await approvedDecision();
     const traceId = hex(16);
-    await deployer.execute({ decisionId, adapterId: 'hook', mode: Mode.MODE_DRY_RUN }, { metadata: { traceparent: `00-${traceId}-${hex(8)}-01` } });
+    await deployer.execute(
+      { decisionId, adapterId: 'hook', mode: Mode.MODE_DRY_RUN },
+      { metadata: { traceparent: `00-${traceId}-${hex(8)}-01` } },
+    );
     const spans = await spansOf(traceId, (found) => found.some((s) => s.name === 'adapter.run'));
     const run = spans.find((s) => s.name === 'adapter.run')!;
     expect(executorHeaders.at(-1)).toBe(`00-${traceId}-${run.spanId}-01`);
@@ -115,8 +140,12 @@ describe('sampling', () => {
   it('a caller’s unsampled traceparent records no span for its call, yet its trace id still reaches the log', async () => {
     const unsampled = hex(16);
     const sampled = hex(16);
-    await alice.getDecision({ decisionId: 'missing-two' }, { metadata: { traceparent: `00-${unsampled}-${hex(8)}-00` } }).catch(() => undefined);
-    await alice.getDecision({ decisionId: 'missing-three' }, { metadata: { traceparent: `00-${sampled}-${hex(8)}-01` } }).catch(() => undefined);
+    await alice
+      .getDecision({ decisionId: 'missing-two' }, { metadata: { traceparent: `00-${unsampled}-${hex(8)}-00` } })
+      .catch(() => undefined);
+    await alice
+      .getDecision({ decisionId: 'missing-three' }, { metadata: { traceparent: `00-${sampled}-${hex(8)}-01` } })
+      .catch(() => undefined);
     // Spans are exported in order: once the later sampled call's span arrived, the earlier one would have too.
     await spansOf(sampled, (found) => found.length > 0);
     expect(receiver.spans.filter((s) => s.traceId === unsampled)).toEqual([]);
@@ -132,7 +161,8 @@ describe('tracing off', () => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) walk(path);
-        else if (/\.(ts|mjs)$/.test(entry.name) && /from '@opentelemetry\/(?!api')/.test(readFileSync(path, 'utf8'))) importers.push(path.slice(root.length + 1));
+        else if (/\.(ts|mjs)$/.test(entry.name) && /from '@opentelemetry\/(?!api')/.test(readFileSync(path, 'utf8')))
+          importers.push(path.slice(root.length + 1));
       }
     };
     walk(root);

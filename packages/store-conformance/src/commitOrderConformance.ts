@@ -42,7 +42,10 @@ export async function outOfOrderCommitsCase(ctx: ConformanceContext): Promise<vo
   await appendingHeld;
 
   const rest = await readFeedToHead(store, { after: first.checkpoint });
-  expect([...first.events, ...rest.events].map(keyOf).sort(), 'a whole-feed reader that kept its checkpoint').toEqual(['held#2', 'quick#2']);
+  expect([...first.events, ...rest.events].map(keyOf).sort(), 'a whole-feed reader that kept its checkpoint').toEqual([
+    'held#2',
+    'quick#2',
+  ]);
   const restOfHeld = await readFeedToHead(store, { after: firstOfHeld.checkpoint, decisionId: 'held' });
   expect(restOfHeld.events.map(keyOf), 'a reader of the held decision that kept its checkpoint').toEqual(['held#2']);
   const afterWatermark = await readFeedToHead(store, { after: watermark });

@@ -55,7 +55,10 @@ export function describeContentConformance(ctx: ConformanceContext): void {
       const store = await ctx.newStore();
       const original = template('prod', { min_approvals: 2 });
       await store.createTemplate(original);
-      await expectNexusError(store.createTemplate(template('prod', { min_approvals: 5 }, { type: 'human', id: 'other' })), 'TEMPLATE_EXISTS');
+      await expectNexusError(
+        store.createTemplate(template('prod', { min_approvals: 5 }, { type: 'human', id: 'other' })),
+        'TEMPLATE_EXISTS',
+      );
       expect(await store.getTemplate('prod')).toEqual(original);
       expect(await store.listTemplates()).toEqual([original]);
     });
@@ -80,7 +83,12 @@ export function describeContentConformance(ctx: ConformanceContext): void {
       const store = await ctx.newStore();
       await store.append(createRequest('d1'));
       await store.append(createRequest('d2'));
-      const responseJson = canonicalJson({ run_id: 'run-1', status: 'ok', steps_executed: 3, output: { big: 2n ** 64n, f: new JsonFloat(1) } });
+      const responseJson = canonicalJson({
+        run_id: 'run-1',
+        status: 'ok',
+        steps_executed: 3,
+        output: { big: 2n ** 64n, f: new JsonFloat(1) },
+      });
       await store.append({
         decisionId: 'd1',
         expectedVersion: { generation: 0, length: 2 },
@@ -138,7 +146,10 @@ export function describeContentConformance(ctx: ConformanceContext): void {
       await store.append(createRequest('plain', { labels: ['abc', 'a.b.c', 'a%b_c*?[x]y'] }));
       for (const [i, text] of HOSTILE_STRINGS.entries()) {
         const items = (await store.listDecisions({ label: text })).items;
-        expect(items.map((d) => d.decisionId), JSON.stringify(text)).toEqual([`d${i}`]);
+        expect(
+          items.map((d) => d.decisionId),
+          JSON.stringify(text),
+        ).toEqual([`d${i}`]);
       }
       for (const label of ['ab', 'a', 'bc', 'a.b.', '"abc"', 'ABC']) {
         expect((await store.listDecisions({ label })).items, label).toEqual([]);

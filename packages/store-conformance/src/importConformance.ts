@@ -1,4 +1,12 @@
-import { FEED_START, newEvent, NexusError, type EventStore, type ImportRequest, type NewEvent, type StoredEvent } from '@nexus-control/core';
+import {
+  FEED_START,
+  newEvent,
+  NexusError,
+  type EventStore,
+  type ImportRequest,
+  type NewEvent,
+  type StoredEvent,
+} from '@nexus-control/core';
 import { describe, expect, it } from 'vitest';
 import type { ConformanceContext } from './conformanceContext.js';
 import { decisionState } from './decisionState.js';
@@ -177,7 +185,13 @@ export function describeImportConformance(ctx: ConformanceContext): void {
       const store = await ctx.newStore();
       await seedExisting(store);
       const { header, events } = bundled('d1', 'replacement');
-      await store.importDecision({ header, events, status: 'approved', conflictMode: 'overwrite', expectedVersion: { generation: 0, length: 4 } });
+      await store.importDecision({
+        header,
+        events,
+        status: 'approved',
+        conflictMode: 'overwrite',
+        expectedVersion: { generation: 0, length: 4 },
+      });
       expect((await store.getDecision('d1'))?.generation).toBe(1);
       const before = await decisionState(store, 'd1');
       let verified = false;
@@ -297,10 +311,7 @@ export function describeImportConformance(ctx: ConformanceContext): void {
     it('an import without events is INVALID_ARGUMENT and writes nothing', async () => {
       const store = await ctx.newStore();
       const { header } = bundled('d1', 'empty');
-      await expectNexusError(
-        store.importDecision({ header, events: [], status: 'draft', conflictMode: 'reject' }),
-        'INVALID_ARGUMENT',
-      );
+      await expectNexusError(store.importDecision({ header, events: [], status: 'draft', conflictMode: 'reject' }), 'INVALID_ARGUMENT');
       expect(await store.getDecision('d1')).toBeUndefined();
       expect(await store.headCheckpoint()).toBe(FEED_START);
     });

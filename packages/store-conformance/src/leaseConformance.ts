@@ -69,7 +69,9 @@ export function describeLeaseConformance(ctx: ConformanceContext): void {
       await startedRun(store, 'd1', 'replica-a', T0);
       const takers = Array.from({ length: 8 }, (_, i) => `taker-${i}`);
       const results = await Promise.all(
-        takers.map((owner) => store.takeOverLease({ decisionId: 'd1', fromOwner: 'replica-a', now: T0 + 1, grant: { owner, expiresAt: T0 + 30_000 } })),
+        takers.map((owner) =>
+          store.takeOverLease({ decisionId: 'd1', fromOwner: 'replica-a', now: T0 + 1, grant: { owner, expiresAt: T0 + 30_000 } }),
+        ),
       );
       expect(results.filter(Boolean)).toHaveLength(1);
       const winner = takers[results.indexOf(true)]!;
@@ -79,24 +81,27 @@ export function describeLeaseConformance(ctx: ConformanceContext): void {
       expect(await store.renewLease('d1', 'replica-a', T0 + 90_000)).toBe(false);
     });
 
-    it.runIf(hasSecondHandle)('a lease taken on one handle lapses and is recovered through another handle, which alone then holds it', async () => {
-      const store = await ctx.newStore();
-      const other = (await ctx.secondHandle(store))!;
-      await startedRun(store, 'd1', 'replica-a', T0);
-      const [lapsed] = await other.listExpiredLeases(T0 + 5);
-      expect(lapsed).toMatchObject({ decisionId: 'd1', owner: 'replica-a', requestedSeq: 2 });
-      const grant = (owner: string) => ({ owner, expiresAt: T0 + 30_000 });
-      const both = await Promise.all([
-        other.takeOverLease({ decisionId: 'd1', fromOwner: 'replica-a', now: T0 + 5, grant: grant('replica-b') }),
-        store.takeOverLease({ decisionId: 'd1', fromOwner: 'replica-a', now: T0 + 5, grant: grant('replica-c') }),
-      ]);
-      expect(both.filter(Boolean)).toHaveLength(1);
-      const holder = both[0] ? 'replica-b' : 'replica-c';
-      expect(await store.renewLease('d1', 'replica-a', T0 + 60_000)).toBe(false);
-      await other.append(failRunRequest('d1', 4));
-      expect(await store.listExpiredLeases(EVERYTHING)).toEqual([]);
-      expect(await store.releaseLease('d1', holder)).toBe(false);
-    });
+    it.runIf(hasSecondHandle)(
+      'a lease taken on one handle lapses and is recovered through another handle, which alone then holds it',
+      async () => {
+        const store = await ctx.newStore();
+        const other = (await ctx.secondHandle(store))!;
+        await startedRun(store, 'd1', 'replica-a', T0);
+        const [lapsed] = await other.listExpiredLeases(T0 + 5);
+        expect(lapsed).toMatchObject({ decisionId: 'd1', owner: 'replica-a', requestedSeq: 2 });
+        const grant = (owner: string) => ({ owner, expiresAt: T0 + 30_000 });
+        const both = await Promise.all([
+          other.takeOverLease({ decisionId: 'd1', fromOwner: 'replica-a', now: T0 + 5, grant: grant('replica-b') }),
+          store.takeOverLease({ decisionId: 'd1', fromOwner: 'replica-a', now: T0 + 5, grant: grant('replica-c') }),
+        ]);
+        expect(both.filter(Boolean)).toHaveLength(1);
+        const holder = both[0] ? 'replica-b' : 'replica-c';
+        expect(await store.renewLease('d1', 'replica-a', T0 + 60_000)).toBe(false);
+        await other.append(failRunRequest('d1', 4));
+        expect(await store.listExpiredLeases(EVERYTHING)).toEqual([]);
+        expect(await store.releaseLease('d1', holder)).toBe(false);
+      },
+    );
 
     it('releaseLease drops a lease only for its holder', async () => {
       const store = await ctx.newStore();

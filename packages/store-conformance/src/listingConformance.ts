@@ -137,11 +137,26 @@ export function describeListingConformance(ctx: ConformanceContext): void {
     it('getDecision follows every append: eventCount, updatedAt and status', async () => {
       const store = await ctx.newStore();
       await store.append(createRequest('d1', { ts: fixtureTs(1) }));
-      expect(await store.getDecision('d1')).toMatchObject({ eventCount: 2, updatedAt: fixtureTs(1), status: 'pending_approval', createdAt: fixtureTs(1) });
+      expect(await store.getDecision('d1')).toMatchObject({
+        eventCount: 2,
+        updatedAt: fixtureTs(1),
+        status: 'pending_approval',
+        createdAt: fixtureTs(1),
+      });
       await store.append(approveRequest('d1', 2, 'a', { ts: fixtureTs(2) }));
-      expect(await store.getDecision('d1')).toMatchObject({ eventCount: 3, updatedAt: fixtureTs(2), status: 'approved', createdAt: fixtureTs(1) });
+      expect(await store.getDecision('d1')).toMatchObject({
+        eventCount: 3,
+        updatedAt: fixtureTs(2),
+        status: 'approved',
+        createdAt: fixtureTs(1),
+      });
       await store.append(approveRequest('d1', 3, 'b', { ts: fixtureTs(3), status: 'failed' }));
-      expect(await store.getDecision('d1')).toMatchObject({ eventCount: 4, updatedAt: fixtureTs(3), status: 'failed', createdAt: fixtureTs(1) });
+      expect(await store.getDecision('d1')).toMatchObject({
+        eventCount: 4,
+        updatedAt: fixtureTs(3),
+        status: 'failed',
+        createdAt: fixtureTs(1),
+      });
       expect((await store.listDecisions()).items).toEqual([await store.getDecision('d1')]);
     });
   });

@@ -52,8 +52,7 @@ export function describeLogConformance(ctx: ConformanceContext): void {
       const store = await ctx.newStore();
       await store.append(createRequest('d1'));
       for (let seq = 2; seq < 6; seq++) await store.append(approveRequest('d1', seq, `a${seq}`));
-      const seqs = async (options: { fromSeq?: number; toSeq?: number }) =>
-        (await store.readEvents('d1', options)).map((e) => e.seq);
+      const seqs = async (options: { fromSeq?: number; toSeq?: number }) => (await store.readEvents('d1', options)).map((e) => e.seq);
       expect(await seqs({ fromSeq: 2 })).toEqual([2, 3, 4, 5]);
       expect(await seqs({ toSeq: 1 })).toEqual([0, 1]);
       expect(await seqs({ fromSeq: 2, toSeq: 3 })).toEqual([2, 3]);
@@ -263,8 +262,20 @@ export function describeLogConformance(ctx: ConformanceContext): void {
       const store = await ctx.newStore();
       await store.append(createRequest('d1', { idempotency: { key: 'create-1', fingerprint: 'fp-create' } }));
       await store.append(approveRequest('d1', 2, 'a', { idempotency: { key: 'approve-1', fingerprint: 'fp-approve' } }));
-      expect(await store.getIdempotency('create-1')).toEqual({ key: 'create-1', fingerprint: 'fp-create', decisionId: 'd1', generation: 0, seq: 0 });
-      expect(await store.getIdempotency('approve-1')).toEqual({ key: 'approve-1', fingerprint: 'fp-approve', decisionId: 'd1', generation: 0, seq: 2 });
+      expect(await store.getIdempotency('create-1')).toEqual({
+        key: 'create-1',
+        fingerprint: 'fp-create',
+        decisionId: 'd1',
+        generation: 0,
+        seq: 0,
+      });
+      expect(await store.getIdempotency('approve-1')).toEqual({
+        key: 'approve-1',
+        fingerprint: 'fp-approve',
+        decisionId: 'd1',
+        generation: 0,
+        seq: 2,
+      });
     });
 
     it('reusing a key fails with IDEMPOTENCY_KEY_REUSED, writes nothing and keeps the first record', async () => {
@@ -273,8 +284,14 @@ export function describeLogConformance(ctx: ConformanceContext): void {
       await store.append(approveRequest('d1', 2, 'a', { idempotency: { key: 'k', fingerprint: 'fp' } }));
       const before = await decisionState(store, 'd1');
       // The same command again, and another command under the same key.
-      await expectNexusError(store.append(approveRequest('d1', 3, 'a', { idempotency: { key: 'k', fingerprint: 'fp' } })), 'IDEMPOTENCY_KEY_REUSED');
-      await expectNexusError(store.append(approveRequest('d1', 3, 'b', { idempotency: { key: 'k', fingerprint: 'other' } })), 'IDEMPOTENCY_KEY_REUSED');
+      await expectNexusError(
+        store.append(approveRequest('d1', 3, 'a', { idempotency: { key: 'k', fingerprint: 'fp' } })),
+        'IDEMPOTENCY_KEY_REUSED',
+      );
+      await expectNexusError(
+        store.append(approveRequest('d1', 3, 'b', { idempotency: { key: 'k', fingerprint: 'other' } })),
+        'IDEMPOTENCY_KEY_REUSED',
+      );
       expect(await decisionState(store, 'd1')).toEqual(before);
       expect(await store.getIdempotency('k')).toEqual({ key: 'k', fingerprint: 'fp', decisionId: 'd1', generation: 0, seq: 2 });
     });

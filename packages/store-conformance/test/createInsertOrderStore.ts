@@ -52,15 +52,13 @@ export function createInsertOrderStore(database: InsertOrderDatabase, beforeComm
       }
       assertExpectedVersion(decisionId, expectedVersion, current() ?? { generation: 0, length: 0 });
       // The bug: positions are taken at insert, before the commit.
-      const stored = request.events.map(
-        (event, i): StoredEvent => ({
-          ...event,
-          decisionId,
-          seq: expectedVersion.length + i,
-          generation: 0,
-          checkpoint: String(database.nextPosition++),
-        }),
-      );
+      const stored = request.events.map((event, i): StoredEvent => ({
+        ...event,
+        decisionId,
+        seq: expectedVersion.length + i,
+        generation: 0,
+        checkpoint: String(database.nextPosition++),
+      }));
       await beforeCommit?.(decisionId);
       assertExpectedVersion(decisionId, expectedVersion, current() ?? { generation: 0, length: 0 });
       const log = database.logs.get(decisionId) ?? [];

@@ -80,9 +80,7 @@ export interface LeaseDocument {
 }
 
 /** The schema version and the feed counter. */
-export type MetaDocument =
-  | { _id: 'schema'; version: number }
-  | { _id: 'feed'; position: number };
+export type MetaDocument = { _id: 'schema'; version: number } | { _id: 'feed'; position: number };
 
 export interface StoreCollections {
   readonly db: Db;

@@ -223,10 +223,7 @@ export function createMongoEventStore(options: MongoEventStoreOptions): EventSto
     return docs.map(eventFromDocument);
   }
 
-  async function insertIdempotency(
-    request: AppendRequest,
-    session: ClientSession,
-  ): Promise<void> {
+  async function insertIdempotency(request: AppendRequest, session: ClientSession): Promise<void> {
     const { idempotency: idem, decisionId, expectedVersion } = request;
     if (idem === undefined) return;
     try {

@@ -73,9 +73,7 @@ export async function ensureSchema(collections: StoreCollections, location: stri
   // Step 2: the lease listing reads lapsed leases earliest expiry first.
   await collections.leases.createIndexes([{ key: { expiresAt: 1, _id: 1 }, name: 'lease_expiry' }]);
   await upsertOnce(() => meta.updateOne({ _id: 'feed' }, { $setOnInsert: { position: 0 } }, { upsert: true }));
-  await upsertOnce(() =>
-    meta.updateOne({ _id: 'schema' }, { $setOnInsert: { version: SCHEMA_VERSION } }, { upsert: true }),
-  );
+  await upsertOnce(() => meta.updateOne({ _id: 'schema' }, { $setOnInsert: { version: SCHEMA_VERSION } }, { upsert: true }));
   // A database set up by an older release: its steps are all applied above, so raise its
   // version. Conditional, so it never lowers a version another process raised meanwhile.
   await meta.updateOne({ _id: 'schema', version: { $lt: SCHEMA_VERSION } }, { $set: { version: SCHEMA_VERSION } });

@@ -41,7 +41,10 @@ export function isDuplicateKey(error: unknown): error is MongoServerError {
  */
 function isWrappedNetworkError(error: MongoBulkWriteError): boolean {
   const { writeErrors } = error as { writeErrors?: unknown };
-  const hasServerVerdict = (Array.isArray(writeErrors) ? writeErrors.length > 0 : writeErrors !== undefined) || error.code !== undefined || error.writeConcernError !== undefined;
+  const hasServerVerdict =
+    (Array.isArray(writeErrors) ? writeErrors.length > 0 : writeErrors !== undefined) ||
+    error.code !== undefined ||
+    error.writeConcernError !== undefined;
   return !hasServerVerdict && /connection|network|socket|timed out|interrupted|closed|ECONN|EPIPE/i.test(error.message);
 }
 
@@ -75,10 +78,15 @@ export function toStoreError(error: unknown, location: string): Error {
   if (error instanceof NexusError) return error;
   if (isUnavailable(error)) return unavailableError(error, location);
   if (error instanceof MongoError) {
-    return new NexusError('INTERNAL', `MongoDB at ${location} failed: ${error.message}`, {
-      location,
-      ...(typeof error.code === 'number' || typeof error.code === 'string' ? { mongoCode: error.code } : {}),
-    }, { cause: error });
+    return new NexusError(
+      'INTERNAL',
+      `MongoDB at ${location} failed: ${error.message}`,
+      {
+        location,
+        ...(typeof error.code === 'number' || typeof error.code === 'string' ? { mongoCode: error.code } : {}),
+      },
+      { cause: error },
+    );
   }
   return error instanceof Error ? error : new Error(String(error));
 }

@@ -23,7 +23,15 @@ const lossy: RouterAdapter = {
   id: 'lossy',
   capabilities: ['dry_run', 'apply'],
   async run() {
-    return { run_id: 'run_mongo_1', status: 'completed', steps_executed: 2, ratio: new JsonFloat(1), tiny: 1e-7, huge: new JsonFloat(1e16), big: 9007199254740993n };
+    return {
+      run_id: 'run_mongo_1',
+      status: 'completed',
+      steps_executed: 2,
+      ratio: new JsonFloat(1),
+      tiny: 1e-7,
+      huge: new JsonFloat(1e16),
+      big: 9007199254740993n,
+    };
   },
 };
 
@@ -32,8 +40,14 @@ async function decisionOn(store: EventStore): Promise<{ id: string; clock: Retur
   const clock = fixedClock('2025-03-01T12:00:00.500000+00:00');
   const control = createNexusControl({ store, clock, router: createRouter([createNullAdapter(), lossy]) });
   const requester = { type: 'human', id: 'requester' } as const;
-  await control.createTemplate({ name: 'ops', description: 'é and 😀', policy: { minApprovals: 2, labels: ['ops'] } }, { actor: requester });
-  const { decisionId } = await control.request({ goal: 'rotate "keys" \u2028 now \u0000', templateName: 'ops', policy: { maxSteps: 5 } }, { actor: requester });
+  await control.createTemplate(
+    { name: 'ops', description: 'é and 😀', policy: { minApprovals: 2, labels: ['ops'] } },
+    { actor: requester },
+  );
+  const { decisionId } = await control.request(
+    { goal: 'rotate "keys" \u2028 now \u0000', templateName: 'ops', policy: { maxSteps: 5 } },
+    { actor: requester },
+  );
   for (const id of ['alice', 'bob', 'carol']) {
     clock.advance(1_000_000);
     await control.approve(decisionId, { comment: `ok ${id}` }, { actor: { type: 'human', id } });

@@ -60,6 +60,8 @@ describe.skipIf(!emulatorAvailable())('MongoDB store: a standalone server', () =
   it('is refused at open, with an error that says a replica set is needed and why', async () => {
     const error = await openMongoStore(emulator.url, { database: 'nexus_standalone' }).catch((caught: unknown) => caught);
     expect(isNexusError(error) && error.code).toBe('STORE_UNAVAILABLE');
-    expect((error as Error).message).toMatch(/standalone server: the store needs a replica set, because every append is a multi-document transaction/);
+    expect((error as Error).message).toMatch(
+      /standalone server: the store needs a replica set, because every append is a multi-document transaction/,
+    );
   });
 });

@@ -53,6 +53,11 @@ describe.skipIf(!mongoAvailable())('MongoDB store: execution lease documents', (
     await store.append(createRequest('surrogate'));
     await expectNexusError(store.append(startRunRequest('surrogate', 2, { owner: 'a\ud800', expiresAt: 1 })), 'INVALID_ARGUMENT');
     expect(await store.readEvents('surrogate')).toHaveLength(2);
-    expect(await client.db(database).collection('execution_leases').countDocuments({ _id: 'surrogate' as never })).toBe(0);
+    expect(
+      await client
+        .db(database)
+        .collection('execution_leases')
+        .countDocuments({ _id: 'surrogate' as never }),
+    ).toBe(0);
   });
 });

@@ -87,7 +87,10 @@ describe.skipIf(!mongoAvailable())('MongoDB store: schema setup', () => {
 
   it('refuses a database written by a newer schema with STORE_SCHEMA_TOO_NEW, and changes nothing', async () => {
     const database = fresh();
-    await client.db(database).collection('meta').insertOne({ _id: 'schema' as never, version: SCHEMA_VERSION + 1 });
+    await client
+      .db(database)
+      .collection('meta')
+      .insertOne({ _id: 'schema' as never, version: SCHEMA_VERSION + 1 });
     const error = await openMongoStore(MONGODB_URL, { client, database }).catch((caught: unknown) => caught);
     expect(isNexusError(error) && error.code).toBe('STORE_SCHEMA_TOO_NEW');
     expect((error as Error).message).toContain(`schema version ${SCHEMA_VERSION + 1}`);

@@ -78,17 +78,14 @@ export function createNotifier(options: NotifierOptions): Notifier {
     listener
       .connect()
       .then(() => listener.query(listenSql))
-      .then(
-        () => {
-          backoff = 100;
-          // Anything appended while not listening would otherwise wait for the next poll.
-          if (missed) {
-            missed = false;
-            wake();
-          }
-        },
-        drop,
-      );
+      .then(() => {
+        backoff = 100;
+        // Anything appended while not listening would otherwise wait for the next poll.
+        if (missed) {
+          missed = false;
+          wake();
+        }
+      }, drop);
   }
 
   /** Its own connection, so announcing never takes a pooled connection from an append. */

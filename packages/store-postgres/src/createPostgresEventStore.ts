@@ -606,11 +606,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     async getDecision(decisionId) {
       const key = lookupText(decisionId, 'decision id');
       if (key === undefined) return undefined;
-      const found = await rows<SummaryRow>(
-        'nx_get_decision',
-        `SELECT ${SUMMARY_COLUMNS} FROM decisions d WHERE d.decision_id = $1`,
-        [key],
-      );
+      const found = await rows<SummaryRow>('nx_get_decision', `SELECT ${SUMMARY_COLUMNS} FROM decisions d WHERE d.decision_id = $1`, [key]);
       return found[0] === undefined ? undefined : summaryFromRow(found[0]);
     },
 
@@ -761,7 +757,10 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
             throw new NexusError('DECISION_EXISTS', `decision ${decisionId} already exists`, { decisionId });
           } else {
             const actual = { generation: current.generation, length: current.length };
-            if (expectedVersion !== undefined && (expectedVersion.generation !== actual.generation || expectedVersion.length !== actual.length)) {
+            if (
+              expectedVersion !== undefined &&
+              (expectedVersion.generation !== actual.generation || expectedVersion.length !== actual.length)
+            ) {
               throw new ConcurrencyConflictError(decisionId, expectedVersion, actual);
             }
             generation = current.generation + 1;
@@ -881,11 +880,10 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       const storedId = lookupText(decisionId, 'decision id');
       const storedOwner = lookupText(owner, 'lease owner');
       if (storedId === undefined || storedOwner === undefined) return false;
-      const changed = await rows(
-        'nx_lease_release',
-        'DELETE FROM execution_leases WHERE decision_id = $1 AND owner = $2 RETURNING 1',
-        [storedId, storedOwner],
-      );
+      const changed = await rows('nx_lease_release', 'DELETE FROM execution_leases WHERE decision_id = $1 AND owner = $2 RETURNING 1', [
+        storedId,
+        storedOwner,
+      ]);
       return changed.length === 1;
     },
 

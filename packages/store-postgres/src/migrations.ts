@@ -117,10 +117,9 @@ function quoteIdent(name: string): string {
 }
 
 async function recordedVersion(client: pg.ClientBase, schema: string): Promise<number> {
-  const table = await client.query<{ present: boolean }>(
-    "SELECT to_regclass($1) IS NOT NULL AS present",
-    [`${quoteIdent(schema)}.schema_migrations`],
-  );
+  const table = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [
+    `${quoteIdent(schema)}.schema_migrations`,
+  ]);
   if (!table.rows[0]!.present) return 0;
   const result = await client.query<{ version: number | null }>(
     `SELECT MAX(version) AS version FROM ${quoteIdent(schema)}.schema_migrations`,
@@ -203,8 +202,7 @@ export async function assertSchemaCurrent(
   if (recorded < known) {
     throw new NexusError(
       'STORE_UNAVAILABLE',
-      `${location} has schema version ${recorded}, this version of Nexus Control needs ${known}: ` +
-        "run 'nexus-control migrate' first",
+      `${location} has schema version ${recorded}, this version of Nexus Control needs ${known}: ` + "run 'nexus-control migrate' first",
       { location, schemaVersion: recorded, supportedVersion: known },
     );
   }

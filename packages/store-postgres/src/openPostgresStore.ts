@@ -32,7 +32,10 @@ async function withClient<T>(connection: PostgresConnection, work: (client: impo
 }
 
 /** Applies pending migrations to the schema named by the URL (or `settings.schema`). */
-export async function migratePostgresStore(url: string, settings: PostgresPoolSettings = {}): Promise<SchemaState & { location: string; schema: string }> {
+export async function migratePostgresStore(
+  url: string,
+  settings: PostgresPoolSettings = {},
+): Promise<SchemaState & { location: string; schema: string }> {
   const connection = parsePostgresUrl(url, settings);
   const state = await withClient(connection, (client) => applyMigrations(client, connection.schema, connection.location));
   return { ...state, location: connection.location, schema: connection.schema };

@@ -31,7 +31,10 @@ async function decisionOn(store: EventStore): Promise<{ id: string; clock: Retur
   const clock = fixedClock('2025-03-01T12:00:00.500000+00:00');
   const control = createNexusControl({ store, clock, router: createRouter([createNullAdapter(), lossy]) });
   const requester = { type: 'human', id: 'requester' } as const;
-  await control.createTemplate({ name: 'ops', description: 'é and 😀', policy: { minApprovals: 2, labels: ['ops'] } }, { actor: requester });
+  await control.createTemplate(
+    { name: 'ops', description: 'é and 😀', policy: { minApprovals: 2, labels: ['ops'] } },
+    { actor: requester },
+  );
   const { decisionId } = await control.request(
     { goal: 'rotate "keys"\u0000 \u2028 now', plan: 'step\u0000one', templateName: 'ops' },
     { actor: requester },
@@ -83,7 +86,9 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('bundles between SQLite and Pos
       const { id, clock } = await decisionOn(postgres);
       const bundle = await exportBundle(postgres, id, { clock });
       const before = await postgres.readEvents(id);
-      expect(await importBundle(postgres, canonicalJson(bundle as unknown as JsonObject), { conflictMode: 'overwrite' })).toMatchObject({ ok: true });
+      expect(await importBundle(postgres, canonicalJson(bundle as unknown as JsonObject), { conflictMode: 'overwrite' })).toMatchObject({
+        ok: true,
+      });
       expect((await exportBundle(postgres, id, { clock })).integrity).toEqual(bundle.integrity);
       expect(await postgres.getDecision(id)).toMatchObject({ generation: 1, eventCount: before.length });
       expect((await postgres.readEvents(id, { generation: 0 })).map((e) => e.digest)).toEqual(before.map((e) => e.digest));

@@ -135,7 +135,9 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('PostgreSQL store', () => {
         { decisionId: ids[1], generation: 0, requestedSeq: 2, owner: 'owner 1', expiresAt: 11 },
       ]);
       expect(await store.renewLease(ids[0]!, 'owner 1', 50)).toBe(false);
-      expect(await store.takeOverLease({ decisionId: ids[1]!, fromOwner: 'owner 1', now: 11, grant: { owner: 'taker', expiresAt: 2 ** 40 } })).toBe(true);
+      expect(
+        await store.takeOverLease({ decisionId: ids[1]!, fromOwner: 'owner 1', now: 11, grant: { owner: 'taker', expiresAt: 2 ** 40 } }),
+      ).toBe(true);
       expect(await store.releaseLease(ids[0]!, 'owner 0')).toBe(true);
       expect(await store.listExpiredLeases(2 ** 41)).toEqual([
         { decisionId: ids[1], generation: 0, requestedSeq: 2, owner: 'taker', expiresAt: 2 ** 40 },

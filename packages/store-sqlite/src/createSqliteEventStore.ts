@@ -134,7 +134,13 @@ function templateFromRow(row: TemplateRow): TemplateRecord {
 }
 
 /** The stored events of a write: the caller's own events, with the positions the worker gave them. */
-function storedEvents(decisionId: string, generation: number, firstSeq: number, positions: readonly number[], events: readonly NewEvent[]): StoredEvent[] {
+function storedEvents(
+  decisionId: string,
+  generation: number,
+  firstSeq: number,
+  positions: readonly number[],
+  events: readonly NewEvent[],
+): StoredEvent[] {
   const stored = new Array<StoredEvent>(events.length);
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
@@ -245,11 +251,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       assertOpen();
       const args = appendArgs(request);
       const { decisionId, expectedVersion } = request;
-      const positions = await worker.call(
-        'append',
-        args,
-        beforeCommit === undefined ? undefined : () => beforeCommit(decisionId),
-      );
+      const positions = await worker.call('append', args, beforeCommit === undefined ? undefined : () => beforeCommit(decisionId));
       if (listeners.size > 0) notify();
       return { events: storedEvents(decisionId, expectedVersion.generation, expectedVersion.length, positions, request.events) };
     },
@@ -350,7 +352,9 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
           events: flat,
           overwrite: conflictMode !== 'reject',
           verify: verify !== undefined,
-          ...(expectedVersion === undefined ? {} : { expected: { generation: expectedVersion.generation, length: expectedVersion.length } }),
+          ...(expectedVersion === undefined
+            ? {}
+            : { expected: { generation: expectedVersion.generation, length: expectedVersion.length } }),
         },
         // The domain's check of what was written runs here, while the worker holds the transaction open.
         verify === undefined

@@ -97,12 +97,8 @@ export function createWorkerStore(options: WorkerOptions, send: Send, sendNow: S
   const reader = shared ? writer : new Database(location, { timeout: busyTimeoutMs });
 
   const w = {
-    version: writer.prepare(
-      'SELECT generation, seq FROM events WHERE decision_id = ? ORDER BY generation DESC, seq DESC LIMIT 1',
-    ).raw(),
-    insertDecision: writer.prepare(
-      'INSERT INTO decisions (decision_id, created_at, goal, requested_mode, labels) VALUES (?, ?, ?, ?, ?)',
-    ),
+    version: writer.prepare('SELECT generation, seq FROM events WHERE decision_id = ? ORDER BY generation DESC, seq DESC LIMIT 1').raw(),
+    insertDecision: writer.prepare('INSERT INTO decisions (decision_id, created_at, goal, requested_mode, labels) VALUES (?, ?, ?, ?, ?)'),
     insertLabel: writer.prepare('INSERT OR IGNORE INTO decision_labels (label, list_position) VALUES (?, ?)'),
     insertEvent: writer.prepare(
       'INSERT INTO events (decision_id, generation, seq, type, ts, actor_type, actor_id, payload, digest, status) ' +
@@ -131,36 +127,40 @@ export function createWorkerStore(options: WorkerOptions, send: Send, sendNow: S
     rollbackTo: writer.prepare('ROLLBACK TO append'),
   };
   const r = {
-    readCurrent: reader.prepare(
-      `SELECT ${EVENT_READ_COLUMNS} FROM events WHERE decision_id = ? ` +
-        'AND generation = (SELECT generation FROM decisions WHERE decision_id = ?) AND seq BETWEEN ? AND ? ORDER BY seq',
-    ).raw(),
-    readGeneration: reader.prepare(
-      `SELECT ${EVENT_READ_COLUMNS} FROM events WHERE decision_id = ? AND generation = ? AND seq BETWEEN ? AND ? ORDER BY seq`,
-    ).raw(),
-    feedAll: reader.prepare(
-      `SELECT ${EVENT_READ_COLUMNS}, decision_id FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`,
-    ).raw(),
+    readCurrent: reader
+      .prepare(
+        `SELECT ${EVENT_READ_COLUMNS} FROM events WHERE decision_id = ? ` +
+          'AND generation = (SELECT generation FROM decisions WHERE decision_id = ?) AND seq BETWEEN ? AND ? ORDER BY seq',
+      )
+      .raw(),
+    readGeneration: reader
+      .prepare(`SELECT ${EVENT_READ_COLUMNS} FROM events WHERE decision_id = ? AND generation = ? AND seq BETWEEN ? AND ? ORDER BY seq`)
+      .raw(),
+    feedAll: reader
+      .prepare(`SELECT ${EVENT_READ_COLUMNS}, decision_id FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`)
+      .raw(),
     // Within one decision positions grow with (generation, seq), so its unique index serves this in order.
-    feedOne: reader.prepare(
-      `SELECT ${EVENT_READ_COLUMNS}, decision_id FROM events ` +
-        'WHERE decision_id = ? AND position > ? AND position <= ? ORDER BY generation, seq LIMIT ?',
-    ).raw(),
+    feedOne: reader
+      .prepare(
+        `SELECT ${EVENT_READ_COLUMNS}, decision_id FROM events ` +
+          'WHERE decision_id = ? AND position > ? AND position <= ? ORDER BY generation, seq LIMIT ?',
+      )
+      .raw(),
     head: reader.prepare('SELECT MAX(position) FROM events').pluck(),
     getDecision: reader.prepare(`${SUMMARY_SELECT} FROM decisions d ${LAST_EVENT_JOIN} WHERE d.decision_id = ?`).raw(),
-    getIdempotency: reader.prepare(
-      'SELECT key, fingerprint, decision_id, generation, seq FROM idempotency_keys WHERE key = ?',
-    ).raw(),
-    getRouterResult: reader.prepare(
-      'SELECT response_json FROM router_results WHERE decision_id = ? AND run_id = ? ' +
-        'AND generation = (SELECT generation FROM decisions WHERE decision_id = ?)',
-    ).pluck(),
-    getTemplate: reader.prepare(
-      'SELECT name, snapshot, digest, created_at, created_by_type, created_by_id FROM templates WHERE name = ?',
-    ).raw(),
-    listTemplates: reader.prepare(
-      'SELECT name, snapshot, digest, created_at, created_by_type, created_by_id FROM templates ORDER BY name',
-    ).raw(),
+    getIdempotency: reader.prepare('SELECT key, fingerprint, decision_id, generation, seq FROM idempotency_keys WHERE key = ?').raw(),
+    getRouterResult: reader
+      .prepare(
+        'SELECT response_json FROM router_results WHERE decision_id = ? AND run_id = ? ' +
+          'AND generation = (SELECT generation FROM decisions WHERE decision_id = ?)',
+      )
+      .pluck(),
+    getTemplate: reader
+      .prepare('SELECT name, snapshot, digest, created_at, created_by_type, created_by_id FROM templates WHERE name = ?')
+      .raw(),
+    listTemplates: reader
+      .prepare('SELECT name, snapshot, digest, created_at, created_by_type, created_by_id FROM templates ORDER BY name')
+      .raw(),
   };
   const listingStatements = new Map<string, Database.Statement>();
   const leases = createLeaseWrites(writer);
@@ -277,15 +277,33 @@ export function createWorkerStore(options: WorkerOptions, send: Send, sendNow: S
     return listPosition;
   }
 
-  function insertEvents(decisionId: string, generation: number, firstSeq: number, events: readonly string[], status: string, from = 0, to = events.length / 6): number[] {
+  function insertEvents(
+    decisionId: string,
+    generation: number,
+    firstSeq: number,
+    events: readonly string[],
+    status: string,
+    from = 0,
+    to = events.length / 6,
+  ): number[] {
     const positions: number[] = [];
     for (let i = from; i < to; i++) {
       const at = i * 6;
       try {
         positions.push(
           Number(
-            w.insertEvent.run(decisionId, generation, firstSeq + i, events[at], events[at + 1], events[at + 2], events[at + 3], events[at + 4], events[at + 5], status)
-              .lastInsertRowid,
+            w.insertEvent.run(
+              decisionId,
+              generation,
+              firstSeq + i,
+              events[at],
+              events[at + 1],
+              events[at + 2],
+              events[at + 3],
+              events[at + 4],
+              events[at + 5],
+              status,
+            ).lastInsertRowid,
           ),
         );
       } catch (error) {
@@ -368,7 +386,7 @@ export function createWorkerStore(options: WorkerOptions, send: Send, sendNow: S
           return false;
         }
         const now = Date.now();
-        for (let i = 0; i < queue.length; ) {
+        for (let i = 0; i < queue.length;) {
           const job = queue[i]!;
           if (now - job.queuedAt >= busyTimeoutMs) {
             queue.splice(i, 1);
@@ -484,7 +502,6 @@ export function createWorkerStore(options: WorkerOptions, send: Send, sendNow: S
       release();
     }
   }
-
 
   async function writeImport(id: number, args: ImportArgs): Promise<Results['importDecision']> {
     const { header, labels, status, events, overwrite, expected, verify } = args;

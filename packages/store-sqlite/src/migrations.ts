@@ -127,7 +127,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    description: 'execution leases: who runs a decision\'s execution and until when',
+    description: "execution leases: who runs a decision's execution and until when",
     sql: `
       -- One row per decision with a run in progress, written in the transaction that starts the
       -- run and deleted in the one that ends it; renewals and takeovers are conditional updates.
@@ -155,20 +155,13 @@ const CREATE_MIGRATIONS_TABLE = `
 
 /** The highest schema version recorded in the database; 0 for a database without our tables. */
 export function recordedSchemaVersion(db: Database.Database): number {
-  const table = db
-    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
-    .pluck()
-    .get();
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").pluck().get();
   if (table === undefined) return 0;
   const version = db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get();
   return typeof version === 'number' ? version : 0;
 }
 
-export function assertSchemaNotTooNew(
-  location: string,
-  recorded: number,
-  migrations: readonly Migration[] = MIGRATIONS,
-): void {
+export function assertSchemaNotTooNew(location: string, recorded: number, migrations: readonly Migration[] = MIGRATIONS): void {
   const known = migrations.length;
   if (recorded > known) {
     throw new StoreFault(

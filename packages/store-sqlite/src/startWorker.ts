@@ -150,15 +150,13 @@ export function startWorker(options: WorkerOptions): WorkerConnection {
           break;
         }
         const { positions, generation } = message;
-        entry
-          .onAsk({ ...(positions === undefined ? {} : { positions }), ...(generation === undefined ? {} : { generation }) })
-          .then(
-            () => post({ kind: 'verdict', id, commit: true }),
-            (reason: unknown) => {
-              entry.refusal = { reason };
-              post({ kind: 'verdict', id, commit: false });
-            },
-          );
+        entry.onAsk({ ...(positions === undefined ? {} : { positions }), ...(generation === undefined ? {} : { generation }) }).then(
+          () => post({ kind: 'verdict', id, commit: true }),
+          (reason: unknown) => {
+            entry.refusal = { reason };
+            post({ kind: 'verdict', id, commit: false });
+          },
+        );
         break;
       }
       case 'closed':

@@ -189,7 +189,13 @@ describe('what SQLite cannot hold', () => {
         'INVALID_ARGUMENT',
       );
       await expectNexusError(
-        store.append({ decisionId: 'd-1', expectedVersion: NEW_DECISION, header: { ...header, goal: 'goal \udc00' }, events, status: 'draft' }),
+        store.append({
+          decisionId: 'd-1',
+          expectedVersion: NEW_DECISION,
+          header: { ...header, goal: 'goal \udc00' },
+          events,
+          status: 'draft',
+        }),
         'INVALID_ARGUMENT',
       );
       await store.append(createRequest('d-1'));
@@ -234,7 +240,12 @@ describe('feed checkpoints', () => {
       expect(Number(events[0]!.checkpoint)).toBeGreaterThan(Math.max(...seen));
       expect(await store.headCheckpoint()).toBe(events[0]!.checkpoint);
       const feed = (await store.readFeed({ decisionId: 'd-2' })).events;
-      expect(feed.map((event) => [event.generation, event.seq])).toEqual([[0, 0], [0, 1], [1, 0], [1, 1]]);
+      expect(feed.map((event) => [event.generation, event.seq])).toEqual([
+        [0, 0],
+        [0, 1],
+        [1, 0],
+        [1, 1],
+      ]);
     });
   });
 
@@ -312,7 +323,12 @@ describe('a log longer than one part of a read', () => {
   async function longLog(store: EventStore, count: number): Promise<void> {
     await store.append(createRequest('long'));
     const events = Array.from({ length: count - 2 }, (_, i) =>
-      newEvent('APPROVAL_GRANTED', { expires_at: null, comment: `approval ${i}` }, { type: 'human', id: `approver-${i}` }, '2025-01-01T00:01:00+00:00'),
+      newEvent(
+        'APPROVAL_GRANTED',
+        { expires_at: null, comment: `approval ${i}` },
+        { type: 'human', id: `approver-${i}` },
+        '2025-01-01T00:01:00+00:00',
+      ),
     );
     await store.append({ decisionId: 'long', expectedVersion: { generation: 0, length: 2 }, events, status: 'approved' });
   }

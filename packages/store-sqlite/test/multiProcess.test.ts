@@ -27,7 +27,12 @@ describe('two processes on one database file', () => {
         for (;;) {
           const summary = await store.getDecision('shared');
           const expectedVersion = { generation: summary?.generation ?? 0, length: summary?.eventCount ?? 0 };
-          const event = newEvent('APPROVAL_GRANTED', { expires_at: null }, { type: 'human', id: `parent-${i}` }, '2025-01-01T00:01:00+00:00');
+          const event = newEvent(
+            'APPROVAL_GRANTED',
+            { expires_at: null },
+            { type: 'human', id: `parent-${i}` },
+            '2025-01-01T00:01:00+00:00',
+          );
           try {
             await store.append({ decisionId: 'shared', expectedVersion, events: [event], status: 'approved' });
             break;
@@ -63,43 +68,47 @@ describe('two processes on one database file', () => {
 });
 
 describe('an acknowledged write survives kill -9 of the writing process', () => {
-  it.each(['full', 'normal'] as const)('synchronous=%s', async (synchronous) => {
-    const path = newPath();
-    const setup = createSqliteEventStore({ path, synchronous });
-    await setup.append(createRequest('d-1'));
-    await setup.close();
+  it.each(['full', 'normal'] as const)(
+    'synchronous=%s',
+    async (synchronous) => {
+      const path = newPath();
+      const setup = createSqliteEventStore({ path, synchronous });
+      await setup.append(createRequest('d-1'));
+      await setup.close();
 
-    const worker = spawnWorker(['ack', path, 'd-1', synchronous]);
-    const acked = (line: string) => (line.startsWith('ack ') ? Number(line.slice(4)) : undefined);
-    await worker.waitForLine((line) => (acked(line) ?? 0) >= 150);
-    worker.child.kill('SIGKILL');
-    const exit = await worker.exited;
-    expect(exit.signal).toBe('SIGKILL');
-    const acknowledged = worker.lines.map(acked).filter((seq): seq is number => seq !== undefined);
-    expect(acknowledged.length).toBeGreaterThanOrEqual(149);
+      const worker = spawnWorker(['ack', path, 'd-1', synchronous]);
+      const acked = (line: string) => (line.startsWith('ack ') ? Number(line.slice(4)) : undefined);
+      await worker.waitForLine((line) => (acked(line) ?? 0) >= 150);
+      worker.child.kill('SIGKILL');
+      const exit = await worker.exited;
+      expect(exit.signal).toBe('SIGKILL');
+      const acknowledged = worker.lines.map(acked).filter((seq): seq is number => seq !== undefined);
+      expect(acknowledged.length).toBeGreaterThanOrEqual(149);
 
-    const store = createSqliteEventStore({ path, synchronous });
-    try {
-      const events = await store.readEvents('d-1');
-      const seqs = new Set(events.map((event) => event.seq));
-      for (const seq of acknowledged) expect(seqs.has(seq), `acknowledged seq ${seq} is missing`).toBe(true);
-      expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index));
-      expect(events.length).toBeGreaterThanOrEqual(Math.max(...acknowledged) + 1);
-      for (const event of events) expect(eventDigestFromPayloadJson(event.type, event.payloadJson)).toBe(event.digest);
-      expect((await store.getDecision('d-1'))?.eventCount).toBe(events.length);
-      const view = replayDecision(events);
-      expect(view.status).toBe('approved');
-      // The log goes on where it stopped.
-      const next = newEvent('APPROVAL_GRANTED', { expires_at: null }, { type: 'human', id: 'after' }, '2025-01-01T00:02:00+00:00');
-      const { events: appended } = await store.append({
-        decisionId: 'd-1',
-        expectedVersion: { generation: 0, length: events.length },
-        events: [next],
-        status: 'approved',
-      });
-      expect(appended[0]!.seq).toBe(events.length);
-    } finally {
-      await store.close();
-    }
-  }, 120_000);
+      const store = createSqliteEventStore({ path, synchronous });
+      try {
+        const events = await store.readEvents('d-1');
+        const seqs = new Set(events.map((event) => event.seq));
+        for (const seq of acknowledged) expect(seqs.has(seq), `acknowledged seq ${seq} is missing`).toBe(true);
+        expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index));
+        expect(events.length).toBeGreaterThanOrEqual(Math.max(...acknowledged) + 1);
+        for (const event of events) expect(eventDigestFromPayloadJson(event.type, event.payloadJson)).toBe(event.digest);
+        expect((await store.getDecision('d-1'))?.eventCount).toBe(events.length);
+        const view = replayDecision(events);
+        expect(view.status).toBe('approved');
+        // The log goes on where it stopped.
+        const next = newEvent('APPROVAL_GRANTED', { expires_at: null }, { type: 'human', id: 'after' }, '2025-01-01T00:02:00+00:00');
+        const { events: appended } = await store.append({
+          decisionId: 'd-1',
+          expectedVersion: { generation: 0, length: events.length },
+          events: [next],
+          status: 'approved',
+        });
+        expect(appended[0]!.seq).toBe(events.length);
+      } finally {
+        await store.close();
+      }
+    },
+    120_000,
+  );
 });

@@ -66,7 +66,13 @@ async function drive(options: LoadDriverOptions): Promise<LoadDriverResult> {
   const approvers = options.tokens.approvers.map(as) as [NexusCallOptions, NexusCallOptions];
   const executor = as(options.tokens.executor);
 
-  const latency = { echo: [] as number[], lifecycle: [] as number[], create: [] as number[], approve: [] as number[], execute: [] as number[] };
+  const latency = {
+    echo: [] as number[],
+    lifecycle: [] as number[],
+    create: [] as number[],
+    approve: [] as number[],
+    execute: [] as number[],
+  };
   let recording = false;
   const timed = async <T>(bucket: number[], call: () => Promise<T>): Promise<T> => {
     const start = performance.now();
@@ -89,13 +95,17 @@ async function drive(options: LoadDriverOptions): Promise<LoadDriverResult> {
     await timed(latency.approve, () => client.approve({ decisionId }, approvers[0]));
     await timed(latency.approve, () => client.approve({ decisionId }, approvers[1]));
     const executed = await timed(latency.execute, () => client.execute({ decisionId, adapterId: 'null' }, executor));
-    if (executed.decision?.status !== DecisionStatus.DECISION_STATUS_COMPLETED) throw new Error(`lifecycle ended in status ${executed.decision?.status}`);
+    if (executed.decision?.status !== DecisionStatus.DECISION_STATUS_COMPLETED)
+      throw new Error(`lifecycle ended in status ${executed.decision?.status}`);
     if (recording) latency.lifecycle.push(performance.now() - start);
     return 4;
   };
 
   /** `concurrency` workers repeat `operation` until `ms` pass; returns RPCs per second. */
-  const round = async (operation: () => Promise<number>, ms: number): Promise<{ rpcs: number; rpcsPerSecond: number; operations: number }> => {
+  const round = async (
+    operation: () => Promise<number>,
+    ms: number,
+  ): Promise<{ rpcs: number; rpcsPerSecond: number; operations: number }> => {
     const start = performance.now();
     const end = start + ms;
     let rpcs = 0;

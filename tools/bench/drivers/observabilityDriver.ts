@@ -31,20 +31,30 @@ function median(values: readonly number[]): number {
 }
 
 async function drive(options: ObservabilityDriverOptions): Promise<ObservabilityDriverResult> {
-  const clients = { baseline: createNexusClient({ address: options.baseline }), observed: createNexusClient({ address: options.observed }) };
+  const clients = {
+    baseline: createNexusClient({ address: options.baseline }),
+    observed: createNexusClient({ address: options.observed }),
+  };
   await Promise.all([clients.baseline.waitForReady(10_000), clients.observed.waitForReady(10_000)]);
   let sequence = 0;
   // Every call carries a caller's trace context, as a traced client's would; the baseline ignores it but for its logs.
   const as = (token: string): NexusCallOptions => ({
-    metadata: { authorization: `Bearer ${token}`, traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01` },
+    metadata: {
+      authorization: `Bearer ${token}`,
+      traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
+    },
   });
   const lifecycle = async (client: NexusClient) => {
-    const { decision } = await client.createDecision({ goal: `bench lifecycle ${sequence++}`, mode: Mode.MODE_DRY_RUN, policy: { minApprovals: 2 } }, as(options.tokens.requester));
+    const { decision } = await client.createDecision(
+      { goal: `bench lifecycle ${sequence++}`, mode: Mode.MODE_DRY_RUN, policy: { minApprovals: 2 } },
+      as(options.tokens.requester),
+    );
     const decisionId = decision!.decisionId;
     await client.approve({ decisionId }, as(options.tokens.approvers[0]));
     await client.approve({ decisionId }, as(options.tokens.approvers[1]));
     const executed = await client.execute({ decisionId, adapterId: 'null' }, as(options.tokens.executor));
-    if (executed.decision?.status !== DecisionStatus.DECISION_STATUS_COMPLETED) throw new Error(`lifecycle ended in status ${executed.decision?.status}`);
+    if (executed.decision?.status !== DecisionStatus.DECISION_STATUS_COMPLETED)
+      throw new Error(`lifecycle ended in status ${executed.decision?.status}`);
     return 4;
   };
   const round = async (client: NexusClient, ms: number): Promise<number> => {

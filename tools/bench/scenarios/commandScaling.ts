@@ -48,7 +48,9 @@ export const commandScaling: Scenario = {
         const fresh = createNexusControl({ store, clock: fixedClock('2025-01-01T00:00:00+00:00') });
         const coldStart = performance.now();
         await fresh.getDecision(long);
-        log(`built decisions of 10 and ${LONG} events in ${Date.now() - setupStart} ms; cold replay of the long one: ${(performance.now() - coldStart).toFixed(1)} ms`);
+        log(
+          `built decisions of 10 and ${LONG} events in ${Date.now() - setupStart} ms; cold replay of the long one: ${(performance.now() - coldStart).toFixed(1)} ms`,
+        );
         const budgetMs = Math.max(1000, seconds * 1000 * 0.9 - (Date.now() - setupStart));
         const comparison = await compareThroughput(
           { name: `command on a ${LONG}-event decision`, operation: commandLoop(fresh, long) },

@@ -39,7 +39,10 @@ function writeConfig(dir: string): string {
 }
 
 function runDriver(options: LoadDriverOptions): Promise<LoadDriverResult> {
-  const child = spawn(process.execPath, ['--conditions=@nexus-control/source', '--import', 'tsx', driverScript, JSON.stringify(options)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=@nexus-control/source', '--import', 'tsx', driverScript, JSON.stringify(options)], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -55,7 +58,8 @@ function runDriver(options: LoadDriverOptions): Promise<LoadDriverResult> {
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 const rate = (value: number) => Math.round(value).toLocaleString('en-US');
-const spread = (result: KindResult) => `rounds ${rate(Math.min(...result.roundRpcsPerSecond))}..${rate(Math.max(...result.roundRpcsPerSecond))}`;
+const spread = (result: KindResult) =>
+  `rounds ${rate(Math.min(...result.roundRpcsPerSecond))}..${rate(Math.max(...result.roundRpcsPerSecond))}`;
 
 export interface LifecycleRun {
   readonly seconds: number;
@@ -118,7 +122,8 @@ export async function runLifecycle({ seconds, log, dir, store, storeLabel, setti
 
 export const grpcLifecycle: Scenario = {
   name: 'grpc-lifecycle',
-  description: 'full decision lifecycle (create, 2 approvals, execute via null adapter) over loopback gRPC on SQLite vs a unary Echo RPC, per RPC',
+  description:
+    'full decision lifecycle (create, 2 approvals, execute via null adapter) over loopback gRPC on SQLite vs a unary Echo RPC, per RPC',
   target: 0.5,
   async run({ seconds, log }) {
     return withBenchDir(async (dir) => {

@@ -6,7 +6,8 @@ import { benchDatabase, benchMongoServer } from './mongoServer.js';
 
 export const mongoAppend: Scenario = {
   name: 'mongo-append',
-  description: 'single-event append (transaction: version check, decision update, feed counter) vs a raw insertOne of the same document in its own transaction',
+  description:
+    'single-event append (transaction: version check, decision update, feed counter) vs a raw insertOne of the same document in its own transaction',
   target: 0.7,
   async run({ seconds }) {
     const { url, client, serverLine } = await benchMongoServer();
@@ -32,7 +33,18 @@ export const mongoAppend: Scenario = {
         const session = client.startSession();
         try {
           await session.withTransaction(async (s) => {
-            const doc = { _id: id, d: 'dec_bench_raw', g: 0, s: id, t: event.type, ts: event.ts, at: event.actor.type, ai: event.actor.id, j: event.payloadJson, h: event.digest };
+            const doc = {
+              _id: id,
+              d: 'dec_bench_raw',
+              g: 0,
+              s: id,
+              t: event.type,
+              ts: event.ts,
+              at: event.actor.type,
+              ai: event.actor.id,
+              j: event.payloadJson,
+              h: event.digest,
+            };
             await raw.insertOne(doc as never, { session: s });
           });
         } finally {
@@ -48,7 +60,10 @@ export const mongoAppend: Scenario = {
       return { ratio: comparison.ratio, lines: [serverLine, ...describeComparison('append', comparison, 'appends')] };
     } finally {
       await store.close();
-      await client.db(database).dropDatabase().catch(() => undefined);
+      await client
+        .db(database)
+        .dropDatabase()
+        .catch(() => undefined);
       await client.close();
     }
   },

@@ -31,7 +31,10 @@ export const mongoReplay: Scenario = {
       return { ratio: comparison.ratio, lines: [serverLine, ...describeComparison('replay', comparison, 'replays')] };
     } finally {
       await store.close();
-      await client.db(database).dropDatabase().catch(() => undefined);
+      await client
+        .db(database)
+        .dropDatabase()
+        .catch(() => undefined);
       await client.close();
     }
   },

@@ -5,7 +5,9 @@ import { describeMongoUrl } from '@nexus-control/store-mongo';
 export async function benchMongoServer(): Promise<{ url: string; client: MongoClient; serverLine: string }> {
   const url = process.env.MONGODB_URL ?? '';
   if (url === '') {
-    throw new Error('MONGODB_URL is not set: the MongoDB scenarios need a replica set, e.g. MONGODB_URL=mongodb://host:27017/?replicaSet=rs0');
+    throw new Error(
+      'MONGODB_URL is not set: the MongoDB scenarios need a replica set, e.g. MONGODB_URL=mongodb://host:27017/?replicaSet=rs0',
+    );
   }
   const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000 });
   await client.connect();

@@ -68,7 +68,10 @@ async function startReceiver() {
 }
 
 function runDriver(options: ObservabilityDriverOptions): Promise<ObservabilityDriverResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', driverScript, JSON.stringify(options)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', driverScript, JSON.stringify(options)], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -86,7 +89,8 @@ const rate = (value: number) => Math.round(value).toLocaleString('en-US');
 
 export const observabilityOverhead: Scenario = {
   name: 'observability-overhead',
-  description: 'lifecycle RPCs with metrics (scraped every 5 s) and tracing (every call sampled, exported over OTLP/HTTP to a local receiver) vs both off',
+  description:
+    'lifecycle RPCs with metrics (scraped every 5 s) and tracing (every call sampled, exported over OTLP/HTTP to a local receiver) vs both off',
   target: 0.9,
   async run({ seconds, log }) {
     const only = process.env[ONLY_ENV] === 'metrics' || process.env[ONLY_ENV] === 'tracing' ? process.env[ONLY_ENV] : undefined;
@@ -97,7 +101,9 @@ export const observabilityOverhead: Scenario = {
       let scrapes = 0;
       let scraper: NodeJS.Timeout | undefined;
       try {
-        log('starting two nexus-control serve processes (SQLite synchronous=normal, token auth): one plain, one with metrics and tracing...');
+        log(
+          'starting two nexus-control serve processes (SQLite synchronous=normal, token auth): one plain, one with metrics and tracing...',
+        );
         const store = (name: string) => `sqlite:${join(dir, name)}?synchronous=normal`;
         baseline = await startBenchServer(['--store', store('plain.db'), '--config', writeConfig(join(dir, 'plain.json'), {})]);
         observed = await startBenchServer([
@@ -106,7 +112,9 @@ export const observabilityOverhead: Scenario = {
           '--config',
           writeConfig(join(dir, 'observed.json'), {
             ...(only === 'tracing' ? {} : { metrics: { listen: '127.0.0.1:0' } }),
-            ...(only === 'metrics' ? {} : { tracing: { endpoint: receiver.endpoint, serviceName: 'nexus-bench', exportIntervalMs: 1_000 } }),
+            ...(only === 'metrics'
+              ? {}
+              : { tracing: { endpoint: receiver.endpoint, serviceName: 'nexus-bench', exportIntervalMs: 1_000 } }),
           }),
         ]);
         const metricsAddress = only === 'tracing' ? undefined : metricsAddressOf(observed);
@@ -157,6 +165,7 @@ export const observabilityOverhead: Scenario = {
 
 /** The metrics address from the observed server's readiness line (kept by the bench server helper). */
 function metricsAddressOf(server: BenchServer): string {
-  if (!server.ready['metrics'] || typeof server.ready['metrics'] !== 'string') throw new Error('the observed server did not report a metrics address');
+  if (!server.ready['metrics'] || typeof server.ready['metrics'] !== 'string')
+    throw new Error('the observed server did not report a metrics address');
   return server.ready['metrics'];
 }

@@ -9,7 +9,14 @@ const FLOATS = 250_000;
  * lossless parser must keep apart from integers, mixed with ordinary fractions and exponents.
  */
 function floatDocument(): string {
-  const kinds = [(i: number) => `${i % 1000}.0`, (i: number) => `${i}.25`, (i: number) => `-${i % 97}.5e-3`, () => '1e16', (i: number) => `0.${(i * 7919) % 100000}1`, () => '1.0'];
+  const kinds = [
+    (i: number) => `${i % 1000}.0`,
+    (i: number) => `${i}.25`,
+    (i: number) => `-${i % 97}.5e-3`,
+    () => '1e16',
+    (i: number) => `0.${(i * 7919) % 100000}1`,
+    () => '1.0',
+  ];
   const samples: string[] = [];
   for (let i = 0; i < FLOATS; i++) samples.push(kinds[i % kinds.length]!(i));
   return `{"run_id":"run_metrics","series":[{"name":"latency","samples":[${samples.join(',')}]}],"ratio":1.0}`;

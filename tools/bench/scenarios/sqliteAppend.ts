@@ -38,7 +38,17 @@ async function compareAt(dir: string, synchronous: SynchronousMode, budgetMs: nu
     let rawSeq = 0;
     const baseline = () => {
       begin.run();
-      insert.run('dec_bench_raw', rawSeq++, event.type, event.ts, event.actor.type, event.actor.id, event.payloadJson, event.digest, 'approved');
+      insert.run(
+        'dec_bench_raw',
+        rawSeq++,
+        event.type,
+        event.ts,
+        event.actor.type,
+        event.actor.id,
+        event.payloadJson,
+        event.digest,
+        'approved',
+      );
       commit.run();
     };
 

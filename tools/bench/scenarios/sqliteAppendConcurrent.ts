@@ -14,8 +14,17 @@ const ROUNDS = 5;
  * `appenders` loops, each appending single events to its own decision until `ms` pass;
  * returns appends per second over all of them.
  */
-async function round(store: EventStore, decisions: { id: string; length: number }[], ms: number): Promise<{ perSecond: number; appends: number }> {
-  const event = newEvent('APPROVAL_GRANTED', { expires_at: null, comment: 'looks good to me' }, { type: 'human', id: 'approver-1' }, BENCH_TS);
+async function round(
+  store: EventStore,
+  decisions: { id: string; length: number }[],
+  ms: number,
+): Promise<{ perSecond: number; appends: number }> {
+  const event = newEvent(
+    'APPROVAL_GRANTED',
+    { expires_at: null, comment: 'looks good to me' },
+    { type: 'human', id: 'approver-1' },
+    BENCH_TS,
+  );
   const start = performance.now();
   const end = start + ms;
   let appends = 0;
@@ -72,8 +81,18 @@ export const sqliteAppendConcurrent: Scenario = {
             totals[who] += result.appends;
           }
         }
-        const ours = { name: `${APPENDERS} appenders, one decision each`, opsPerSecond: median(samples.ours), rounds: samples.ours, operations: totals.ours };
-        const baseline = { name: 'one appender', opsPerSecond: median(samples.baseline), rounds: samples.baseline, operations: totals.baseline };
+        const ours = {
+          name: `${APPENDERS} appenders, one decision each`,
+          opsPerSecond: median(samples.ours),
+          rounds: samples.ours,
+          operations: totals.ours,
+        };
+        const baseline = {
+          name: 'one appender',
+          opsPerSecond: median(samples.baseline),
+          rounds: samples.baseline,
+          operations: totals.baseline,
+        };
         const comparison: Comparison = { ours, baseline, ratio: ours.opsPerSecond / baseline.opsPerSecond };
         return { ratio: comparison.ratio, lines: describeComparison('FULL', comparison, 'appends') };
       } finally {

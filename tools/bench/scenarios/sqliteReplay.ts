@@ -23,7 +23,9 @@ export const sqliteReplay: Scenario = {
           batch: 500,
           baseline: (decisionId) => {
             const select = raw
-              .prepare('SELECT position, generation, seq, type, ts, actor_type, actor_id, payload, digest FROM events WHERE decision_id = ? AND generation = 0 ORDER BY seq')
+              .prepare(
+                'SELECT position, generation, seq, type, ts, actor_type, actor_id, payload, digest FROM events WHERE decision_id = ? AND generation = 0 ORDER BY seq',
+              )
               .raw();
             return {
               name: 'better-sqlite3 SELECT (raw rows) + JSON.parse of each payload',

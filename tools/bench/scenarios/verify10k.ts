@@ -49,7 +49,12 @@ async function exportedPackageText(): Promise<{ text: string; bindingDigest: str
   const control = createNexusControl({ store, clock, router: createRouter([createNullAdapter(), reportingAdapter]) });
   const requester = { type: 'human', id: 'requester' } as const;
   const view = await control.request(
-    { goal: 'keep the payment gateway keys rotated', plan: 'rotate\nverify', mode: 'dry_run', policy: { minApprovals: 3, labels: ['prod'] } },
+    {
+      goal: 'keep the payment gateway keys rotated',
+      plan: 'rotate\nverify',
+      mode: 'dry_run',
+      policy: { minApprovals: 3, labels: ['prod'] },
+    },
     { actor: requester },
   );
   const id = view.decisionId;
@@ -91,7 +96,13 @@ export const verify10k: Scenario = {
     const { text, bindingDigest } = await exportedPackageText();
     log(`package: ${(text.length / 1e6).toFixed(2)} MB of JSON, ${EVENTS.toLocaleString('en-US')} events, binding ${bindingDigest}`);
     const first = verifyAuditPackage(text);
-    if (!first.ok) throw new Error(`the exported package does not verify: ${first.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')}`);
+    if (!first.ok)
+      throw new Error(
+        `the exported package does not verify: ${first.checks
+          .filter((c) => !c.ok)
+          .map((c) => c.name)
+          .join(', ')}`,
+      );
     log(`verification: ${first.passed}/${first.total} checks pass`);
 
     const comparison = await compareThroughput(
@@ -103,7 +114,10 @@ export const verify10k: Scenario = {
       },
       {
         name: 'JSON.parse + JSON.stringify + sha256',
-        operation: () => createHash('sha256').update(JSON.stringify(JSON.parse(text))).digest('hex'),
+        operation: () =>
+          createHash('sha256')
+            .update(JSON.stringify(JSON.parse(text)))
+            .digest('hex'),
       },
       { budgetMs: Math.max(3_000, seconds * 1000 - 2_000), rounds: 9 },
     );

@@ -17,7 +17,12 @@ const STREAM_CHANNELS = 10;
 const driverScript = join(repoRoot, 'tools', 'bench', 'drivers', 'watchStreamsDriver.ts');
 
 /** Creates decisions with `concurrency` calls in flight for `ms`; returns creates per second. */
-async function createLoad(client: NexusClient, ms: number, concurrency: number, label: string): Promise<{ perSecond: number; count: number; ids: string[] }> {
+async function createLoad(
+  client: NexusClient,
+  ms: number,
+  concurrency: number,
+  label: string,
+): Promise<{ perSecond: number; count: number; ids: string[] }> {
   const ids: string[] = [];
   const started = performance.now();
   const deadline = started + ms;
@@ -36,7 +41,10 @@ async function createLoad(client: NexusClient, ms: number, concurrency: number, 
 
 /** Starts the stream holder; resolves once every stream has caught up. */
 function openStreams(options: WatchStreamsOptions): Promise<{ child: ChildProcess; close(): Promise<WatchStreamsResult> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', driverScript, JSON.stringify(options)], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', driverScript, JSON.stringify(options)], {
+    cwd: repoRoot,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -121,7 +129,9 @@ export const watchFanout: Scenario = {
           try {
             // A stream reports caught_up before it joins the shared reader: let the joins finish first.
             await new Promise((resolve) => setTimeout(resolve, 2_000));
-            log(`round ${round + 1}/${ROUNDS}: ${STREAMS} open streams, ${CONCURRENCY} creates in flight, ${(phaseMs / 1000).toFixed(1)} s...`);
+            log(
+              `round ${round + 1}/${ROUNDS}: ${STREAMS} open streams, ${CONCURRENCY} creates in flight, ${(phaseMs / 1000).toFixed(1)} s...`,
+            );
             open.push(await measure('streams'));
           } finally {
             held = await streams.close();

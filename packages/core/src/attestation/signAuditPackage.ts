@@ -21,10 +21,18 @@ export function verifiedBindingDigest(pkg: JsonObject): string {
   const binding = isJsonObject(pkg['binding']) ? pkg['binding'] : {};
   const integrity = isJsonObject(pkg['integrity']) ? pkg['integrity'] : {};
   const recomputed = prefixDigest(
-    bindingDigest(pkg['package_version'] ?? null, binding['control_digest'] ?? null, binding['router_digest'] ?? null, binding['control_router_link_digest'] ?? null),
+    bindingDigest(
+      pkg['package_version'] ?? null,
+      binding['control_digest'] ?? null,
+      binding['router_digest'] ?? null,
+      binding['control_router_link_digest'] ?? null,
+    ),
   );
   if (integrity['binding_digest'] !== recomputed) {
-    throw new NexusError('INTEGRITY_MISMATCH', `the package's binding digest is ${String(integrity['binding_digest'])}, its binding fields give ${recomputed}`);
+    throw new NexusError(
+      'INTEGRITY_MISMATCH',
+      `the package's binding digest is ${String(integrity['binding_digest'])}, its binding fields give ${recomputed}`,
+    );
   }
   return recomputed;
 }

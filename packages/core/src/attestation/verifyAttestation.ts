@@ -13,7 +13,11 @@ export interface AttestationCheck {
  * Checks one attestation against the package's recomputed binding digest (prefixed). With
  * `trustedKeyIds`, a signature by any other key fails even when it is mathematically valid.
  */
-export function verifyAttestation(attestation: JsonValue | undefined, bindingDigest: string, trustedKeyIds?: ReadonlySet<string>): AttestationCheck {
+export function verifyAttestation(
+  attestation: JsonValue | undefined,
+  bindingDigest: string,
+  trustedKeyIds?: ReadonlySet<string>,
+): AttestationCheck {
   if (!isJsonObject(attestation)) return { ok: false, detail: 'an attestation must be an object' };
   const { alg, key_id: keyId, public_key: publicKey, signed_at: signedAt, binding_digest: signedDigest, signature } = attestation;
   const id = typeof keyId === 'string' ? keyId : undefined;
@@ -24,9 +28,11 @@ export function verifyAttestation(attestation: JsonValue | undefined, bindingDig
   if (raw === undefined || raw.length !== 32) return fail('public_key must be base64 of the raw 32-byte key');
   const derivedId = keyIdOf(raw);
   if (id !== derivedId) return fail(`key_id ${JSON.stringify(keyId ?? null)} is not the id of its public key (${derivedId})`);
-  if (trustedKeyIds !== undefined && !trustedKeyIds.has(derivedId)) return fail(`signed by ${derivedId}, which is not one of the given public keys`);
+  if (trustedKeyIds !== undefined && !trustedKeyIds.has(derivedId))
+    return fail(`signed by ${derivedId}, which is not one of the given public keys`);
   if (typeof signedAt !== 'string') return fail('signed_at must be a timestamp string');
-  if (signedDigest !== bindingDigest) return fail(`signs binding digest ${String(signedDigest)}, but the package's binding recomputes to ${bindingDigest}`);
+  if (signedDigest !== bindingDigest)
+    return fail(`signs binding digest ${String(signedDigest)}, but the package's binding recomputes to ${bindingDigest}`);
   const signatureBytes = typeof signature === 'string' ? decodeBase64(signature) : undefined;
   if (signatureBytes === undefined || signatureBytes.length !== 64) return fail('signature must be base64 of 64 bytes');
   const valid = verify(null, attestationMessage(bindingDigest, derivedId, signedAt), publicKeyFromRaw(raw), signatureBytes);

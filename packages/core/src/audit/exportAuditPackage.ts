@@ -30,7 +30,9 @@ export async function exportAuditPackage(store: EventStore, decisionId: string, 
   const control = await exportBundle(store, decisionId, { clock: options.clock });
   const link = control.router_link;
   if (link.run_id === undefined || link.control_router_link_digest === undefined) {
-    throw new NexusError('NO_ROUTER_LINK', `decision ${decisionId} has no router run: only an executed decision can be packaged`, { decisionId });
+    throw new NexusError('NO_ROUTER_LINK', `decision ${decisionId} has no router run: only an executed decision can be packaged`, {
+      decisionId,
+    });
   }
   if (link.router_result_digest === undefined) {
     throw new NexusError('NO_ROUTER_LINK', `the latest run of decision ${decisionId} recorded no router result digest`, { decisionId });
@@ -50,13 +52,20 @@ export async function exportAuditPackage(store: EventStore, decisionId: string, 
     } else {
       const stored = await store.getRouterResult(decisionId, runId);
       if (!stored) {
-        throw new NexusError('NO_ROUTER_LINK', `no router result is stored for run ${runId}; pass the router bundle to embed`, { decisionId, runId });
+        throw new NexusError('NO_ROUTER_LINK', `no router result is stored for run ${runId}; pass the router bundle to embed`, {
+          decisionId,
+          runId,
+        });
       }
       if (sha256Hex(stored.responseJson) !== unprefixDigest(resultDigest)) {
-        throw new NexusError('ROUTER_DIGEST_MISMATCH', `the stored router result of run ${runId} does not hash to ${resultDigest}`, { decisionId, runId });
+        throw new NexusError('ROUTER_DIGEST_MISMATCH', `the stored router result of run ${runId} does not hash to ${resultDigest}`, {
+          decisionId,
+          runId,
+        });
       }
       const response = parseJson(stored.responseJson);
-      if (!isJsonObject(response)) throw new NexusError('ROUTER_DIGEST_MISMATCH', `the stored router result of run ${runId} is not an object`);
+      if (!isJsonObject(response))
+        throw new NexusError('ROUTER_DIGEST_MISMATCH', `the stored router result of run ${runId} is not an object`);
       bundle = buildRouterBundle(response, stored.responseJson) as unknown as JsonObject;
     }
     const integrity = bundle['integrity'];
@@ -65,17 +74,25 @@ export async function exportAuditPackage(store: EventStore, decisionId: string, 
       throw new NexusError('ROUTER_DIGEST_MISMATCH', 'the router bundle has no integrity.canonical_digest', { decisionId });
     }
     if (claimed !== resultDigest) {
-      throw new NexusError('ROUTER_DIGEST_MISMATCH', `the router bundle digest ${claimed} is not the recorded result digest ${resultDigest}`, {
-        decisionId,
-        expected: resultDigest,
-        actual: claimed,
-      });
+      throw new NexusError(
+        'ROUTER_DIGEST_MISMATCH',
+        `the router bundle digest ${claimed} is not the recorded result digest ${resultDigest}`,
+        {
+          decisionId,
+          expected: resultDigest,
+          actual: claimed,
+        },
+      );
     }
     const content = routerBundleContentDigest(bundle);
     if (prefixDigest(content.hex) !== claimed) {
-      throw new NexusError('ROUTER_DIGEST_MISMATCH', `the router bundle content (${content.covers}) hashes to sha256:${content.hex}, not ${claimed}`, {
-        decisionId,
-      });
+      throw new NexusError(
+        'ROUTER_DIGEST_MISMATCH',
+        `the router bundle content (${content.covers}) hashes to sha256:${content.hex}, not ${claimed}`,
+        {
+          decisionId,
+        },
+      );
     }
     router = { mode: 'embedded', bundle };
     routerDigest = claimed;

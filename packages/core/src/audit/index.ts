@@ -2,4 +2,11 @@ export { exportAuditPackage, type ExportAuditPackageOptions } from './exportAudi
 export { verifyAuditPackage, type VerifyAuditPackageOptions } from './verifyAuditPackage.js';
 export { buildRouterBundle, routerBundleContentDigest } from './routerBundle.js';
 export { bindingDigest } from '../bundle/digests.js';
-export type { AuditBinding, AuditPackage, AuditRouterSection, RouterBundle, VerificationCheck, VerificationReport } from '../bundle/types.js';
+export type {
+  AuditBinding,
+  AuditPackage,
+  AuditRouterSection,
+  RouterBundle,
+  VerificationCheck,
+  VerificationReport,
+} from '../bundle/types.js';

@@ -29,7 +29,8 @@ function objectAt(value: JsonValue | undefined): JsonObject {
 
 function packageSchemaProblems(pkg: JsonObject): string[] {
   const problems: string[] = [];
-  if (pkg['package_version'] !== PACKAGE_VERSION) problems.push(`package_version must be "${PACKAGE_VERSION}", got ${show(pkg['package_version'])}`);
+  if (pkg['package_version'] !== PACKAGE_VERSION)
+    problems.push(`package_version must be "${PACKAGE_VERSION}", got ${show(pkg['package_version'])}`);
   if (!isJsonObject(pkg['control_bundle'])) problems.push('control_bundle must be an object');
   const router = pkg['router'];
   if (!isJsonObject(router)) {
@@ -52,7 +53,8 @@ function packageSchemaProblems(pkg: JsonObject): string[] {
     }
   }
   const integrity = pkg['integrity'];
-  if (!isJsonObject(integrity) || !isPrefixedDigest(integrity['binding_digest'])) problems.push('integrity.binding_digest must be "sha256:" + 64 hex digits');
+  if (!isJsonObject(integrity) || !isPrefixedDigest(integrity['binding_digest']))
+    problems.push('integrity.binding_digest must be "sha256:" + 64 hex digits');
   if (pkg['attestations'] !== undefined && !Array.isArray(pkg['attestations'])) problems.push('attestations must be an array');
   return problems;
 }
@@ -65,7 +67,8 @@ function packageSchemaProblems(pkg: JsonObject): string[] {
  * a JSON object, and SIGNING_KEY_INVALID for an unusable public key.
  */
 export function verifyAuditPackage(input: string | AuditPackage | JsonValue, options: VerifyAuditPackageOptions = {}): VerificationReport {
-  const trusted = options.publicKeys === undefined || options.publicKeys.length === 0 ? undefined : options.publicKeys.map((key) => keyIdOf(key));
+  const trusted =
+    options.publicKeys === undefined || options.publicKeys.length === 0 ? undefined : options.publicKeys.map((key) => keyIdOf(key));
   const pkg = parseDocument(input as string | JsonValue, 'PACKAGE_INVALID_SCHEMA', 'the audit package');
   const cb = analyzeBundle(pkg['control_bundle']);
   const binding = objectAt(pkg['binding']);
@@ -91,7 +94,8 @@ export function verifyAuditPackage(input: string | AuditPackage | JsonValue, opt
   checks.run('binding_digest', () => {
     const claimed = integrity['binding_digest'];
     const alg = integrity['alg'];
-    if (alg !== 'sha256') return { ok: false, detail: `integrity.alg must be "sha256", got ${show(alg)}`, expected: show(claimed), actual: recomputedBinding };
+    if (alg !== 'sha256')
+      return { ok: false, detail: `integrity.alg must be "sha256", got ${show(alg)}`, expected: show(claimed), actual: recomputedBinding };
     return {
       ok: typeof claimed === 'string' && unprefixDigest(claimed) === unprefixDigest(recomputedBinding),
       detail: 'recomputed the binding digest from package_version and the binding fields',
@@ -139,7 +143,12 @@ export function verifyAuditPackage(input: string | AuditPackage | JsonValue, opt
       const content = routerBundleContentDigest(embedded);
       const alg = routerIntegrity['alg'];
       if (alg !== undefined && alg !== 'sha256') {
-        return { ok: false, detail: `the router bundle's integrity.alg must be "sha256", got ${show(alg)}`, expected: show(claimed), actual: prefixDigest(content.hex) };
+        return {
+          ok: false,
+          detail: `the router bundle's integrity.alg must be "sha256", got ${show(alg)}`,
+          expected: show(claimed),
+          actual: prefixDigest(content.hex),
+        };
       }
       return {
         ok: typeof claimed === 'string' && unprefixDigest(claimed) === content.hex,

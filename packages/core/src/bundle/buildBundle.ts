@@ -44,7 +44,13 @@ export function buildBundle(decisionId: string, events: readonly BundleSourceEve
     digest: e.digest,
   }));
 
-  const content = { bundle_version: BUNDLE_VERSION as typeof BUNDLE_VERSION, decision, events: bundleEvents, template_snapshot, router_link };
+  const content = {
+    bundle_version: BUNDLE_VERSION as typeof BUNDLE_VERSION,
+    decision,
+    events: bundleEvents,
+    template_snapshot,
+    router_link,
+  };
   const digest = canonicalBundleDigest(
     canonicalizeBundle(
       content as unknown as JsonObject,

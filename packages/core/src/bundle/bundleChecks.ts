@@ -70,7 +70,8 @@ export interface BundleAnalysis {
 
 function schemaProblemsOf(bundle: JsonObject, decision: JsonValue | undefined, events: JsonValue | undefined): string[] {
   const problems: string[] = [];
-  if (bundle['bundle_version'] !== BUNDLE_VERSION) problems.push(`bundle_version must be "${BUNDLE_VERSION}", got ${show(bundle['bundle_version'])}`);
+  if (bundle['bundle_version'] !== BUNDLE_VERSION)
+    problems.push(`bundle_version must be "${BUNDLE_VERSION}", got ${show(bundle['bundle_version'])}`);
   if (!isJsonObject(decision)) {
     problems.push('decision must be an object');
   } else {
@@ -99,8 +100,10 @@ function schemaProblemsOf(bundle: JsonObject, decision: JsonValue | undefined, e
       }
       if (typeof event['event_id'] !== 'string') eventProblems.push(`events[${i}].event_id must be a string`);
       if (typeof event['decision_id'] !== 'string') eventProblems.push(`events[${i}].decision_id must be a string`);
-      if (typeof event['seq'] !== 'number' || !Number.isSafeInteger(event['seq'])) eventProblems.push(`events[${i}].seq must be an integer`);
-      if (typeof event['type'] !== 'string' || !EVENT_TYPES.has(event['type'])) eventProblems.push(`events[${i}].type ${show(event['type'])} is not a known event type`);
+      if (typeof event['seq'] !== 'number' || !Number.isSafeInteger(event['seq']))
+        eventProblems.push(`events[${i}].seq must be an integer`);
+      if (typeof event['type'] !== 'string' || !EVENT_TYPES.has(event['type']))
+        eventProblems.push(`events[${i}].type ${show(event['type'])} is not a known event type`);
       if (typeof event['ts'] !== 'string') eventProblems.push(`events[${i}].ts must be a string`);
       if (!isJsonObject(event['payload'])) eventProblems.push(`events[${i}].payload must be an object`);
       const actor = event['actor'];
@@ -111,13 +114,15 @@ function schemaProblemsOf(bundle: JsonObject, decision: JsonValue | undefined, e
     }
     problems.push(...eventProblems);
   }
-  if (bundle['template_snapshot'] !== undefined && !isJsonObject(bundle['template_snapshot'])) problems.push('template_snapshot must be an object');
+  if (bundle['template_snapshot'] !== undefined && !isJsonObject(bundle['template_snapshot']))
+    problems.push('template_snapshot must be an object');
   if (bundle['router_link'] !== undefined && !isJsonObject(bundle['router_link'])) problems.push('router_link must be an object');
   const integrity = bundle['integrity'];
   if (!isJsonObject(integrity)) problems.push('integrity must be an object');
   else {
     if (!isPrefixedDigest(integrity['canonical_digest'])) problems.push('integrity.canonical_digest must be "sha256:" + 64 hex digits');
-    if (integrity['alg'] !== undefined && integrity['alg'] !== 'sha256') problems.push(`integrity.alg must be "sha256", got ${show(integrity['alg'])}`);
+    if (integrity['alg'] !== undefined && integrity['alg'] !== 'sha256')
+      problems.push(`integrity.alg must be "sha256", got ${show(integrity['alg'])}`);
   }
   return problems;
 }
@@ -131,12 +136,17 @@ export function analyzeBundle(value: JsonValue | undefined): BundleAnalysis {
 
   // Canonicalizing costs a few times the document's size: done on first use, so a bundle
   // that fails the schema check never pays for it.
-  let canonical: { digest: BundleAnalysis['digest']; payloadJsons: (string | undefined)[]; digestInputs: readonly (string | undefined)[] } | undefined;
+  let canonical:
+    { digest: BundleAnalysis['digest']; payloadJsons: (string | undefined)[]; digestInputs: readonly (string | undefined)[] } | undefined;
   const canonicalized = () => {
     if (canonical) return canonical;
     try {
       const c = canonicalizeBundle(bundle);
-      canonical = { digest: { ok: true, hex: canonicalBundleDigest(c) }, payloadJsons: c.payloadJsons as string[], digestInputs: c.digestInputs };
+      canonical = {
+        digest: { ok: true, hex: canonicalBundleDigest(c) },
+        payloadJsons: c.payloadJsons as string[],
+        digestInputs: c.digestInputs,
+      };
     } catch (error) {
       canonical = {
         digest: { ok: false, error: (error as Error).message },
@@ -213,7 +223,8 @@ export function addBundleDeepChecks(checks: CheckList, a: BundleAnalysis): void 
       }
       const input = a.digestInputs[i];
       const recomputed = input === undefined ? eventDigestFromPayloadJson(type, payloadJson) : sha256Hex(input);
-      if (recomputed !== event['digest']) bad.push(`seq ${show(event['seq'])}: expected ${show(event['digest'])}, recomputed ${recomputed}`);
+      if (recomputed !== event['digest'])
+        bad.push(`seq ${show(event['seq'])}: expected ${show(event['digest'])}, recomputed ${recomputed}`);
     }
     if (a.events.length === 0) return { ok: false, detail: 'the bundle has no events' };
     return bad.length === 0
@@ -257,7 +268,7 @@ export function addBundleDeepChecks(checks: CheckList, a: BundleAnalysis): void 
         ? { ok: true, detail: 'no run: the bundle carries no link digest' }
         : { ok: false, detail: 'a link digest is present without a run_id', actual: show(claimed) };
     }
-    const raw = (value: JsonValue | undefined): JsonValue => (typeof value === 'string' ? unprefixDigest(value) : value ?? null);
+    const raw = (value: JsonValue | undefined): JsonValue => (typeof value === 'string' ? unprefixDigest(value) : (value ?? null));
     const recomputed = routerLinkDigest(
       a.decision['decision_id'] ?? null,
       runId,
@@ -277,7 +288,12 @@ export function addBundleDeepChecks(checks: CheckList, a: BundleAnalysis): void 
     const claimed = a.decision['status'];
     if (!replay.ok) return { ok: false, detail: `the events do not replay: ${replay.error}`, expected: show(claimed) };
     const actual = replay.view.status.toUpperCase();
-    return { ok: actual === claimed, detail: 'replayed the events (approvals evaluated at the last event)', expected: show(claimed), actual };
+    return {
+      ok: actual === claimed,
+      detail: 'replayed the events (approvals evaluated at the last event)',
+      expected: show(claimed),
+      actual,
+    };
   });
 
   checks.run('derived_fields', () => {
@@ -292,7 +308,10 @@ export function addBundleDeepChecks(checks: CheckList, a: BundleAnalysis): void 
         mismatches.push(`decision.${key} is ${show(claimedDecision[key])}, the events give ${show(derived.decision[key])}`);
       }
     }
-    if (canonicalJson(normalizeTemplateSnapshot(a.bundle['template_snapshot'])) !== canonicalJson(derived.template_snapshot as unknown as JsonObject)) {
+    if (
+      canonicalJson(normalizeTemplateSnapshot(a.bundle['template_snapshot'])) !==
+      canonicalJson(derived.template_snapshot as unknown as JsonObject)
+    ) {
       mismatches.push('template_snapshot differs from the POLICY_ATTACHED template fields');
     }
     if (canonicalJson(normalizeRouterLink(a.bundle['router_link'])) !== canonicalJson(derived.router_link as JsonObject)) {
@@ -307,7 +326,8 @@ export function addBundleDeepChecks(checks: CheckList, a: BundleAnalysis): void 
 /** Problems with a bundle's provenance record (empty when it is the one its export writes). */
 export function bundleProvenanceProblems(a: BundleAnalysis): string[] {
   const claimed = a.integrity['canonical_digest'];
-  if (a.decisionId === undefined || typeof claimed !== 'string') return ['cannot be derived without decision_id and integrity.canonical_digest'];
+  if (a.decisionId === undefined || typeof claimed !== 'string')
+    return ['cannot be derived without decision_id and integrity.canonical_digest'];
   const expected = provenanceRecord(BUNDLE_EXPORT_METHOD_ID, a.decisionId, 'bundle', unprefixDigest(claimed));
   return provenanceProblems('bundle', a.bundle['provenance'], expected as unknown as JsonObject);
 }

@@ -11,7 +11,14 @@ import type { DecisionHeader, EventStore } from '../store/EventStore.js';
 import { analyzeBundle } from './bundleChecks.js';
 import { importableLogProblem } from './importableLogProblem.js';
 import { buildBundle } from './buildBundle.js';
-import { CONFLICT_MODES, type BundleStatus, type ConflictMode, type DecisionBundle, type ImportBundleResult, type ImportErrorCode } from './types.js';
+import {
+  CONFLICT_MODES,
+  type BundleStatus,
+  type ConflictMode,
+  type DecisionBundle,
+  type ImportBundleResult,
+  type ImportErrorCode,
+} from './types.js';
 
 export interface ImportBundleOptions {
   /** `reject_on_conflict` (default), `new_decision_id` or `overwrite`. */
@@ -74,7 +81,10 @@ export async function importBundle(
   // 2. conflict mode
   const conflictMode = (options.conflictMode ?? 'reject_on_conflict') as ConflictMode;
   if (!CONFLICT_MODES.includes(conflictMode)) {
-    return failure('CONFLICT_MODE_INVALID', `conflict_mode must be one of ${CONFLICT_MODES.join(', ')}, not '${String(options.conflictMode)}'`);
+    return failure(
+      'CONFLICT_MODE_INVALID',
+      `conflict_mode must be one of ${CONFLICT_MODES.join(', ')}, not '${String(options.conflictMode)}'`,
+    );
   }
   const replayAfterImport = options.replayAfterImport ?? true;
 
@@ -186,7 +196,9 @@ export async function importBundle(
     conflict_mode: conflictMode,
     replay_ran: replayAfterImport,
     ...(replayAfterImport
-      ? { replay: { ok: true as const, status: claimedStatus, events_replayed: newEvents.length, event_digests_verified: newEvents.length } }
+      ? {
+          replay: { ok: true as const, status: claimedStatus, events_replayed: newEvents.length, event_digests_verified: newEvents.length },
+        }
       : {}),
   };
 }

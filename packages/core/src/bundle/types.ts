@@ -92,9 +92,7 @@ export type RouterBundle = {
   integrity: { alg: 'sha256'; canonical_digest: string };
 };
 
-export type AuditRouterSection =
-  | { mode: 'reference'; ref: { run_id: string; digest: string } }
-  | { mode: 'embedded'; bundle: JsonObject };
+export type AuditRouterSection = { mode: 'reference'; ref: { run_id: string; digest: string } } | { mode: 'embedded'; bundle: JsonObject };
 
 export type AuditBinding = {
   control_digest: string;
@@ -191,4 +189,3 @@ export type VerificationReport = {
   failed: number;
   total: number;
 };
-

@@ -24,7 +24,12 @@ export function verifyBundle(input: string | DecisionBundle | JsonValue): Verifi
   checks.run('schema', () =>
     analysis.schemaProblems.length === 0
       ? { ok: true, detail: 'every field has the v0.5 shape' }
-      : { ok: false, detail: analysis.schemaProblems.slice(0, 10).join('; ') + (analysis.schemaProblems.length > 10 ? `; …and ${analysis.schemaProblems.length - 10} more` : '') },
+      : {
+          ok: false,
+          detail:
+            analysis.schemaProblems.slice(0, 10).join('; ') +
+            (analysis.schemaProblems.length > 10 ? `; …and ${analysis.schemaProblems.length - 10} more` : ''),
+        },
   );
   return checks.report('bundle');
 }

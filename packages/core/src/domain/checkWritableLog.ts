@@ -2,7 +2,15 @@ import { NexusError, isNexusError } from '../errors/NexusError.js';
 import type { JsonObject, JsonValue } from '../json/JsonValue.js';
 import { canonicalJson } from '../json/canonicalJson.js';
 import { parseTimestamp } from '../time/timestamp.js';
-import { activeApprovalCount, applyEvent, emptyFold, hasActiveApproval, hasUnrevokedApproval, statusAt, type ReplayableEvent } from './decisionFold.js';
+import {
+  activeApprovalCount,
+  applyEvent,
+  emptyFold,
+  hasActiveApproval,
+  hasUnrevokedApproval,
+  statusAt,
+  type ReplayableEvent,
+} from './decisionFold.js';
 import { checkEvent } from './eventRules.js';
 
 function order(seq: number, message: string): NexusError {
@@ -26,7 +34,10 @@ export function checkWritableLog(events: readonly ReplayableEvent[]): void {
       checkEvent(event);
     } catch (error) {
       if (!isNexusError(error)) throw error;
-      throw new NexusError('BUNDLE_INVALID_SCHEMA', `events[${i}] (${String(event.type)}): ${error.message}`, { seq: i, reason: error.code });
+      throw new NexusError('BUNDLE_INVALID_SCHEMA', `events[${i}] (${String(event.type)}): ${error.message}`, {
+        seq: i,
+        reason: error.code,
+      });
     }
     const seq = event.seq;
     if (seq !== i) throw order(i, `has seq ${String(seq)}`);
@@ -58,14 +69,17 @@ export function checkWritableLog(events: readonly ReplayableEvent[]): void {
         break;
       }
       case 'APPROVAL_GRANTED': {
-        if (status !== 'pending_approval' && status !== 'approved' && status !== 'failed') throw order(seq, `an approval while the decision is ${status}`);
+        if (status !== 'pending_approval' && status !== 'approved' && status !== 'failed')
+          throw order(seq, `an approval while the decision is ${status}`);
         if (hasActiveApproval(fold, actorId, micros)) throw order(seq, `${actorId} already held an active approval`);
         const expiresAt = p['expires_at'];
-        if (typeof expiresAt === 'string' && parseTimestamp(expiresAt) <= micros) throw order(seq, 'the approval expires before it was granted');
+        if (typeof expiresAt === 'string' && parseTimestamp(expiresAt) <= micros)
+          throw order(seq, 'the approval expires before it was granted');
         break;
       }
       case 'APPROVAL_REVOKED':
-        if (status === 'executing' || status === 'completed' || status === 'draft') throw order(seq, `a revocation while the decision is ${status}`);
+        if (status === 'executing' || status === 'completed' || status === 'draft')
+          throw order(seq, `a revocation while the decision is ${status}`);
         if (!hasUnrevokedApproval(fold, actorId)) throw order(seq, `${actorId} held no approval to revoke`);
         break;
       case 'EXECUTION_REQUESTED': {
@@ -73,7 +87,8 @@ export function checkWritableLog(events: readonly ReplayableEvent[]): void {
         const policy = fold.policy;
         const mode = p['dry_run'] === true ? 'dry_run' : 'apply';
         if (policy === null || !policy.allowedModes.includes(mode)) throw order(seq, `mode ${mode} is not allowed by the policy`);
-        if (activeApprovalCount(fold, micros) < policy.minApprovals) throw order(seq, 'an execution requested without the required approvals');
+        if (activeApprovalCount(fold, micros) < policy.minApprovals)
+          throw order(seq, 'an execution requested without the required approvals');
         // Timestamps may differ: the reference implementation writes the two one after the other.
         if (events[i + 1]?.type !== 'EXECUTION_STARTED') throw order(seq, 'EXECUTION_REQUESTED is not followed by its EXECUTION_STARTED');
         break;
@@ -84,7 +99,8 @@ export function checkWritableLog(events: readonly ReplayableEvent[]): void {
       case 'EXECUTION_COMPLETED': {
         if (status !== 'executing') throw order(seq, `an outcome while the decision is ${status}`);
         const maxSteps = fold.policy?.maxSteps ?? null;
-        if (maxSteps !== null && (p['steps_executed'] as number) > maxSteps) throw order(seq, 'more steps completed than the policy allows');
+        if (maxSteps !== null && (p['steps_executed'] as number) > maxSteps)
+          throw order(seq, 'more steps completed than the policy allows');
         break;
       }
       case 'EXECUTION_FAILED':

@@ -116,11 +116,13 @@ function requestProblem(p: JsonObject): string | undefined {
 function policyProblem(p: JsonObject): string | undefined {
   if (!isCount(p['min_approvals'])) return 'min_approvals is not an integer of at least 1';
   const modes = p['allowed_modes'];
-  if (!Array.isArray(modes) || modes.length === 0 || !modes.every((mode) => MODES.includes(mode as Mode))) return 'allowed_modes is not a non-empty list of modes';
+  if (!Array.isArray(modes) || modes.length === 0 || !modes.every((mode) => MODES.includes(mode as Mode)))
+    return 'allowed_modes is not a non-empty list of modes';
   for (const key of ['require_adapter_capabilities', 'labels']) {
     if (p[key] !== undefined && !isStringList(p[key])) return `${key} is not a list of strings`;
   }
-  if (p['max_steps'] !== null && p['max_steps'] !== undefined && !isCount(p['max_steps'])) return 'max_steps is not null or an integer of at least 1';
+  if (p['max_steps'] !== null && p['max_steps'] !== undefined && !isCount(p['max_steps']))
+    return 'max_steps is not null or an integer of at least 1';
   return undefined;
 }
 
@@ -308,9 +310,7 @@ export function hasUnrevokedApproval(fold: DecisionFold, actorId: string): boole
 export function statusAt(fold: DecisionFold, asOfMicros: number): DecisionStatus {
   switch (fold.phase) {
     case 'gathering':
-      return fold.policy !== null && activeApprovalCount(fold, asOfMicros) >= fold.policy.minApprovals
-        ? 'approved'
-        : 'pending_approval';
+      return fold.policy !== null && activeApprovalCount(fold, asOfMicros) >= fold.policy.minApprovals ? 'approved' : 'pending_approval';
     default:
       return fold.phase;
   }

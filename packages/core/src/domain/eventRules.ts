@@ -71,7 +71,8 @@ function checkPolicyPayload(p: JsonObject): void {
   // may differ), so only shapes are checked here.
   const overrides = checkBoundedObject(p['overrides_applied'], 'overrides_applied');
   for (const key of Object.keys(overrides)) {
-    if (!(POLICY_KEYS as readonly string[]).includes(key)) throw schema(`overrides_applied names ${quote(key)}, which is no policy field`, 'overrides_applied');
+    if (!(POLICY_KEYS as readonly string[]).includes(key))
+      throw schema(`overrides_applied names ${quote(key)}, which is no policy field`, 'overrides_applied');
   }
 }
 
@@ -88,7 +89,8 @@ export const PAYLOAD_RULES: Readonly<Record<DecisionEventType, PayloadRule>> = {
     checkKeys(p, 'APPROVAL_GRANTED', ['expires_at'], ['comment']);
     const expiresAt = p['expires_at'];
     if (expiresAt !== null) {
-      if (typeof expiresAt !== 'string') throw new NexusError('INVALID_TIMESTAMP', 'expires_at must be a timestamp or null', { field: 'expires_at' });
+      if (typeof expiresAt !== 'string')
+        throw new NexusError('INVALID_TIMESTAMP', 'expires_at must be a timestamp or null', { field: 'expires_at' });
       parseTimestamp(expiresAt);
     }
     if (Object.hasOwn(p, 'comment')) {
@@ -114,7 +116,8 @@ export const PAYLOAD_RULES: Readonly<Record<DecisionEventType, PayloadRule>> = {
     checkIdentifier(p['run_id'], 'run_id', 'INVALID_ARGUMENT');
     checkDigest(p['response_digest'], 'response_digest');
     const steps = p['steps_executed'];
-    if (typeof steps !== 'number' || !Number.isSafeInteger(steps) || steps < 0) throw schema('steps_executed must be an integer of at least 0', 'steps_executed');
+    if (typeof steps !== 'number' || !Number.isSafeInteger(steps) || steps < 0)
+      throw schema('steps_executed must be an integer of at least 0', 'steps_executed');
   },
   EXECUTION_FAILED(p) {
     checkKeys(p, 'EXECUTION_FAILED', ['error_code', 'error_message', 'run_id']);
@@ -126,7 +129,8 @@ export const PAYLOAD_RULES: Readonly<Record<DecisionEventType, PayloadRule>> = {
 
 /** The goal of a request: non-blank free text within its limit. */
 export function checkGoal(goal: unknown): string {
-  if (typeof goal !== 'string' || goal.trim() === '') throw new NexusError('INVALID_GOAL', 'goal must be a non-empty string', { field: 'goal' });
+  if (typeof goal !== 'string' || goal.trim() === '')
+    throw new NexusError('INVALID_GOAL', 'goal must be a non-empty string', { field: 'goal' });
   return checkFreeText(goal, 'goal', FIELD_LIMITS.goalBytes, 'INVALID_GOAL');
 }
 
@@ -151,7 +155,10 @@ export function checkActor(actor: unknown): Actor {
   if (!isJsonObject(actor as JsonValue)) throw new NexusError('INVALID_ACTOR', 'an actor {type, id} is required');
   const a = actor as { type?: unknown; id?: unknown };
   if (a.type !== 'human' && a.type !== 'system') {
-    throw new NexusError('INVALID_ACTOR', `actor type must be 'human' or 'system', not ${typeof a.type === 'string' ? quote(a.type) : String(a.type)}`);
+    throw new NexusError(
+      'INVALID_ACTOR',
+      `actor type must be 'human' or 'system', not ${typeof a.type === 'string' ? quote(a.type) : String(a.type)}`,
+    );
   }
   checkIdentifier(a.id, 'actor id', 'INVALID_ACTOR');
   return { type: a.type, id: a.id as string };

@@ -28,7 +28,8 @@ export function defaultLeaseOwner(): string {
 export function leaseConfigOf(settings: ExecutionLeaseSettings = {}): LeaseConfig {
   const leaseMs = settings.leaseMs ?? DEFAULT_LEASE_MS;
   const renewMs = settings.renewMs ?? Math.min(DEFAULT_RENEW_MS, Math.floor(leaseMs / 3));
-  if (!Number.isSafeInteger(leaseMs) || leaseMs < 100) throw new NexusError('INVALID_ARGUMENT', 'the execution lease must last at least 100 ms');
+  if (!Number.isSafeInteger(leaseMs) || leaseMs < 100)
+    throw new NexusError('INVALID_ARGUMENT', 'the execution lease must last at least 100 ms');
   // Renewing less often than the lease lasts would let a live owner's lease lapse.
   if (!Number.isSafeInteger(renewMs) || renewMs < 10 || renewMs >= leaseMs) {
     throw new NexusError('INVALID_ARGUMENT', 'the lease renewal interval must be at least 10 ms and shorter than the lease');

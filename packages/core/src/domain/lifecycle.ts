@@ -38,10 +38,14 @@ function describe(event: StoredEvent): string {
     case 'DECISION_CREATED':
       return `${who} requested "${String(p['goal'])}" (${String(p['requested_mode'])})`;
     case 'POLICY_ATTACHED':
-      return `policy attached: ${String(p['min_approvals'])} approval(s), modes ${(p['allowed_modes'] as string[]).join('/')}` +
-        (typeof p['template_name'] === 'string' ? `, from template ${p['template_name']}` : '');
+      return (
+        `policy attached: ${String(p['min_approvals'])} approval(s), modes ${(p['allowed_modes'] as string[]).join('/')}` +
+        (typeof p['template_name'] === 'string' ? `, from template ${p['template_name']}` : '')
+      );
     case 'APPROVAL_GRANTED':
-      return `${who} approved` + (p['expires_at'] ? ` until ${String(p['expires_at'])}` : '') + (p['comment'] ? `: ${String(p['comment'])}` : '');
+      return (
+        `${who} approved` + (p['expires_at'] ? ` until ${String(p['expires_at'])}` : '') + (p['comment'] ? `: ${String(p['comment'])}` : '')
+      );
     case 'APPROVAL_REVOKED':
       return `${who} revoked their approval` + (p['reason'] ? `: ${String(p['reason'])}` : '');
     case 'EXECUTION_REQUESTED':

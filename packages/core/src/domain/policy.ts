@@ -31,7 +31,8 @@ function invalid(message: string, field: string): NexusError {
 /** Labels and capabilities: lists of distinct identifiers, bounded in length. */
 function checkStringList(value: unknown, field: string): string[] {
   if (!Array.isArray(value)) throw invalid(`${field} must be a list of strings`, field);
-  if (value.length > FIELD_LIMITS.listEntries) throw invalid(`${field} may hold at most ${FIELD_LIMITS.listEntries} entries, not ${value.length}`, field);
+  if (value.length > FIELD_LIMITS.listEntries)
+    throw invalid(`${field} may hold at most ${FIELD_LIMITS.listEntries} entries, not ${value.length}`, field);
   const seen = new Set<string>();
   for (const item of value) {
     const problem = identifierProblem(item);
@@ -44,7 +45,8 @@ function checkStringList(value: unknown, field: string): string[] {
 
 function show(value: unknown): string {
   if (typeof value === 'string') return quote(value);
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'a list' : typeof value.valueOf() === 'number' ? truncateText(String(value.valueOf()), 64) : 'an object';
+  if (typeof value === 'object' && value !== null)
+    return Array.isArray(value) ? 'a list' : typeof value.valueOf() === 'number' ? truncateText(String(value.valueOf()), 64) : 'an object';
   return truncateText(String(value), 64);
 }
 

@@ -169,7 +169,11 @@ export async function* watchEvents(
 }
 
 function watchBehind(bufferLimit: number): NexusError {
-  return new NexusError('WATCH_BUFFER_FULL', `the watch fell ${bufferLimit} events behind the feed and was ended; resume from its last checkpoint`, {
-    bufferLimit,
-  });
+  return new NexusError(
+    'WATCH_BUFFER_FULL',
+    `the watch fell ${bufferLimit} events behind the feed and was ended; resume from its last checkpoint`,
+    {
+      bufferLimit,
+    },
+  );
 }

@@ -21,9 +21,13 @@ export function parseJson(text: string, limits: Partial<JsonLimits> = {}): JsonV
   const maxLength = limits.maxLength ?? DEFAULT_JSON_LIMITS.maxLength;
   const maxDepth = limits.maxDepth ?? DEFAULT_JSON_LIMITS.maxDepth;
   if (text.length > maxLength) {
-    throw new NexusError('CANONICAL_JSON_INVALID', `invalid JSON: the document is ${text.length} characters long, more than the limit of ${maxLength}`, {
-      limit: maxLength,
-    });
+    throw new NexusError(
+      'CANONICAL_JSON_INVALID',
+      `invalid JSON: the document is ${text.length} characters long, more than the limit of ${maxLength}`,
+      {
+        limit: maxLength,
+      },
+    );
   }
   let tree: unknown;
   try {
@@ -203,7 +207,8 @@ class Walk {
       const child: unknown = node[i];
       // Number arrays are the long ones: straight to the number, when it starts right here.
       const first = t.charCodeAt(this.pos);
-      const exact = typeof child === 'number' && (first === 0x2d || (first >= 0x30 && first <= 0x39)) ? this.number(child) : this.value(child, depth);
+      const exact =
+        typeof child === 'number' && (first === 0x2d || (first >= 0x30 && first <= 0x39)) ? this.number(child) : this.value(child, depth);
       if (exact !== child) node[i] = exact;
       // Most arrays are written without spaces: look at the next character before skipping any.
       let c = t.charCodeAt(this.pos);

@@ -51,7 +51,9 @@ function fail(message: string, position = pos): never {
 function describeHere(): string {
   if (pos >= src.length) return 'unexpected end of input';
   const code = src.codePointAt(pos) as number;
-  return code < 0x20 || code === 0x7f ? `unexpected character U+${code.toString(16).padStart(4, '0').toUpperCase()}` : `unexpected character ${JSON.stringify(String.fromCodePoint(code))}`;
+  return code < 0x20 || code === 0x7f
+    ? `unexpected character U+${code.toString(16).padStart(4, '0').toUpperCase()}`
+    : `unexpected character ${JSON.stringify(String.fromCodePoint(code))}`;
 }
 
 function skipWhitespace(): void {

@@ -1,5 +1,12 @@
 import type { StoredEvent } from '../events/DecisionEvent.js';
-import type { DecisionHeader, ExecutionLease, DecisionStatus, IdempotencyRecord, RouterResultRecord, TemplateRecord } from './EventStore.js';
+import type {
+  DecisionHeader,
+  ExecutionLease,
+  DecisionStatus,
+  IdempotencyRecord,
+  RouterResultRecord,
+  TemplateRecord,
+} from './EventStore.js';
 
 /**
  * The data behind one or more memory store handles. Opaque to callers: pass it to

@@ -117,9 +117,7 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
   /** Stamps events with their place: called inside a commit section only. */
   function stamp(decisionId: string, generation: number, firstSeq: number, events: readonly NewEvent[]): StoredEvent[] {
     const first = feed.length + 1;
-    return events.map((event, i) =>
-      Object.freeze({ decisionId, seq: firstSeq + i, generation, checkpoint: String(first + i), ...event }),
-    );
+    return events.map((event, i) => Object.freeze({ decisionId, seq: firstSeq + i, generation, checkpoint: String(first + i), ...event }));
   }
 
   /** Makes stamped events visible: in the feed, the decision's feed and (by the caller) its log. */

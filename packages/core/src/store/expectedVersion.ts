@@ -61,9 +61,13 @@ export function checkAppendRequest(request: AppendRequest): void {
   if (request.lease !== undefined) checkLeaseGrant(request.lease);
   if (header !== undefined) {
     if (!sameLogVersion(expectedVersion, NEW_DECISION)) {
-      throw new NexusError('INVALID_ARGUMENT', 'a decision is created as generation 0 at seq 0: expectedVersion must be NEW_DECISION with a header', {
-        decisionId,
-      });
+      throw new NexusError(
+        'INVALID_ARGUMENT',
+        'a decision is created as generation 0 at seq 0: expectedVersion must be NEW_DECISION with a header',
+        {
+          decisionId,
+        },
+      );
     }
     if (header.decisionId !== decisionId) {
       throw new NexusError('INVALID_ARGUMENT', 'the header belongs to another decision', { decisionId });

@@ -42,7 +42,8 @@ export function freeTextProblem(value: unknown, maxBytes: number): string | unde
 
 export function checkFreeText(value: unknown, field: string, maxBytes: number, code: ErrorCode = 'INVALID_ARGUMENT'): string {
   const problem = freeTextProblem(value, maxBytes);
-  if (problem !== undefined) throw new NexusError(code, `${field} ${problem}`, { field, ...(typeof value === 'string' ? { limit: maxBytes } : {}) });
+  if (problem !== undefined)
+    throw new NexusError(code, `${field} ${problem}`, { field, ...(typeof value === 'string' ? { limit: maxBytes } : {}) });
   return value as string;
 }
 

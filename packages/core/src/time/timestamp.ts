@@ -73,8 +73,7 @@ export function normalizeTimestamp(text: string): string {
   return formatTimestamp(parseTimestamp(text));
 }
 
-const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))?$/;
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))?$/;
 
 function tryParseTimestamp(text: string): number | { reason: string } {
   if (typeof text !== 'string') return { reason: 'not a string' };

@@ -63,7 +63,11 @@ describe('execute', () => {
     const { adapter } = scriptedAdapter('weak', ['dry_run']);
     const { nexus, store } = setup({ adapters: [adapter] });
     const { decisionId } = await nexus.request(
-      { goal: 'g', mode: 'apply', policy: { minApprovals: 1, allowedModes: ['apply'], requireAdapterCapabilities: ['timeout', 'external'] } },
+      {
+        goal: 'g',
+        mode: 'apply',
+        policy: { minApprovals: 1, allowedModes: ['apply'], requireAdapterCapabilities: ['timeout', 'external'] },
+      },
       requester,
     );
     await nexus.approve(decisionId, {}, alice);
@@ -114,7 +118,10 @@ describe('execute', () => {
     const { decisionId } = await first.nexus.request({ goal: 'g' }, requester);
     await first.nexus.approve(decisionId, {}, alice);
     await second.nexus.getDecision(decisionId);
-    const runs = [first.nexus.execute(decisionId, { adapterId: 'slow' }, alice), second.nexus.execute(decisionId, { adapterId: 'slow' }, bob)];
+    const runs = [
+      first.nexus.execute(decisionId, { adapterId: 'slow' }, alice),
+      second.nexus.execute(decisionId, { adapterId: 'slow' }, bob),
+    ];
     setTimeout(release, 20);
     const settled = await Promise.allSettled(runs);
     const fulfilled = settled.filter((s) => s.status === 'fulfilled');
@@ -139,7 +146,11 @@ describe('execute', () => {
     const failed = await nexus.execute(decisionId, { adapterId: 'flaky' }, alice);
     expect(failed.decision.status).toBe('failed');
     expect(failed.execution).toMatchObject({ status: 'failed', errorCode: 'ROUTER_ERROR', errorMessage: 'connection reset', runId: null });
-    expect((await store.readEvents(decisionId))[5]!.payload).toEqual({ error_code: 'ROUTER_ERROR', error_message: 'connection reset', run_id: null });
+    expect((await store.readEvents(decisionId))[5]!.payload).toEqual({
+      error_code: 'ROUTER_ERROR',
+      error_message: 'connection reset',
+      run_id: null,
+    });
     fail = false;
     const retried = await nexus.execute(decisionId, { adapterId: 'flaky' }, alice);
     expect(retried.decision.status).toBe('completed');

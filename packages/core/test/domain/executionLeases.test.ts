@@ -125,7 +125,9 @@ describe('execution leases', () => {
     const clock = fixedClock(T0);
     const held = heldAdapter();
     const a = replica(createMemoryEventStore({ database }), clock, 'replica-a', held.adapter);
-    const sweepers = ['b', 'c', 'd'].map((name) => replica(createMemoryEventStore({ database }), clock, `replica-${name}`, heldAdapter().adapter));
+    const sweepers = ['b', 'c', 'd'].map((name) =>
+      replica(createMemoryEventStore({ database }), clock, `replica-${name}`, heldAdapter().adapter),
+    );
     const decisionId = await approvedDecision(a);
     void a.execute(decisionId, { adapterId: 'held' }, bob).catch(() => undefined);
     await until(() => held.runs.length === 1, 'the adapter call');

@@ -18,7 +18,11 @@ export const requester: CommandContext = { actor: { type: 'human', id: 'requeste
 export function scriptedAdapter(
   id: string,
   capabilities: string[],
-  answer: (request: RouterRequest) => RouterResponse | Promise<RouterResponse> = () => ({ run_id: `run_${id}`, status: 'completed', steps_executed: 1 }),
+  answer: (request: RouterRequest) => RouterResponse | Promise<RouterResponse> = () => ({
+    run_id: `run_${id}`,
+    status: 'completed',
+    steps_executed: 1,
+  }),
 ) {
   const calls: RouterRequest[] = [];
   const adapter: RouterAdapter = {

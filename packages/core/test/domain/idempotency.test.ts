@@ -18,7 +18,9 @@ describe('idempotency keys', () => {
 
   it('concurrent twins with one key create one decision', async () => {
     const { nexus, store } = setup();
-    const views = await Promise.all(Array.from({ length: 5 }, () => nexus.request({ goal: 'g' }, { ...requester, idempotencyKey: 'twin' })));
+    const views = await Promise.all(
+      Array.from({ length: 5 }, () => nexus.request({ goal: 'g' }, { ...requester, idempotencyKey: 'twin' })),
+    );
     expect(new Set(views.map((v) => v.decisionId)).size).toBe(1);
     expect((await store.listDecisions()).items).toHaveLength(1);
   });
@@ -26,7 +28,9 @@ describe('idempotency keys', () => {
   it('reusing a key for other arguments or by another actor is an error', async () => {
     const { nexus } = setup();
     await nexus.request({ goal: 'g' }, { ...requester, idempotencyKey: 'k' });
-    await expect(nexus.request({ goal: 'other' }, { ...requester, idempotencyKey: 'k' })).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+    await expect(nexus.request({ goal: 'other' }, { ...requester, idempotencyKey: 'k' })).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+    });
     await expect(nexus.request({ goal: 'g' }, { ...alice, idempotencyKey: 'k' })).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
   });
 
@@ -120,18 +124,33 @@ describe('one key on two replicas at once', () => {
     for (let round = 0; round < 20; round++) {
       const { decisionId } = await a.request({ goal: `g${round}`, policy: { minApprovals: 2 } }, requester);
       const approveCtx = { ...alice, idempotencyKey: `approve-${round}` };
-      const approved = await Promise.all(round % 2 ? [a.approve(decisionId, {}, approveCtx), b.approve(decisionId, {}, approveCtx)] : [b.approve(decisionId, {}, approveCtx), a.approve(decisionId, {}, approveCtx)]);
+      const approved = await Promise.all(
+        round % 2
+          ? [a.approve(decisionId, {}, approveCtx), b.approve(decisionId, {}, approveCtx)]
+          : [b.approve(decisionId, {}, approveCtx), a.approve(decisionId, {}, approveCtx)],
+      );
       expect(approved[1]).toEqual(approved[0]);
       expect(approved[0]?.activeApprovals).toBe(1);
 
       const revokeCtx = { ...alice, idempotencyKey: `revoke-${round}` };
-      const revoked = await Promise.all([a.revoke(decisionId, { reason: 'r' }, revokeCtx), b.revoke(decisionId, { reason: 'r' }, revokeCtx)]);
+      const revoked = await Promise.all([
+        a.revoke(decisionId, { reason: 'r' }, revokeCtx),
+        b.revoke(decisionId, { reason: 'r' }, revokeCtx),
+      ]);
       expect(revoked[1]).toEqual(revoked[0]);
       expect(revoked[0]?.activeApprovals).toBe(0);
-      expect((await store.readEvents(decisionId)).map((e) => e.type)).toEqual(['DECISION_CREATED', 'POLICY_ATTACHED', 'APPROVAL_GRANTED', 'APPROVAL_REVOKED']);
+      expect((await store.readEvents(decisionId)).map((e) => e.type)).toEqual([
+        'DECISION_CREATED',
+        'POLICY_ATTACHED',
+        'APPROVAL_GRANTED',
+        'APPROVAL_REVOKED',
+      ]);
 
       const requestCtx = { ...requester, idempotencyKey: `request-${round}` };
-      const created = await Promise.all([a.request({ goal: `twin ${round}` }, requestCtx), b.request({ goal: `twin ${round}` }, requestCtx)]);
+      const created = await Promise.all([
+        a.request({ goal: `twin ${round}` }, requestCtx),
+        b.request({ goal: `twin ${round}` }, requestCtx),
+      ]);
       expect(created[1]).toEqual(created[0]);
     }
     const twins = (await store.listDecisions({ limit: 500 })).items.filter((d) => d.goal.startsWith('twin '));

@@ -8,7 +8,11 @@ const requester = { type: 'human', id: 'alice' } as const;
 const ts = '2025-03-01T12:00:00+00:00';
 
 function log(created: JsonObject, policy: JsonObject) {
-  return [newEvent('DECISION_CREATED', created, requester, ts), newEvent('POLICY_ATTACHED', policy, requester, ts)].map((e, seq) => ({ ...e, seq, decisionId: 'dec_legacy' }));
+  return [newEvent('DECISION_CREATED', created, requester, ts), newEvent('POLICY_ATTACHED', policy, requester, ts)].map((e, seq) => ({
+    ...e,
+    seq,
+    decisionId: 'dec_legacy',
+  }));
 }
 
 const POLICY = { min_approvals: 1, allowed_modes: ['dry_run'], require_adapter_capabilities: [], max_steps: null, labels: [] };
@@ -31,7 +35,16 @@ describe('logs stored by earlier releases', () => {
   });
 
   it('fail to replay when the request or policy holds values of the wrong kind', () => {
-    for (const policy of [{ min_approvals: null }, { min_approvals: 0 }, { min_approvals: 2.5 }, { min_approvals: '2' }, { allowed_modes: ['teleport'] }, { allowed_modes: [] }, { max_steps: -1 }, { labels: 'prod' }]) {
+    for (const policy of [
+      { min_approvals: null },
+      { min_approvals: 0 },
+      { min_approvals: 2.5 },
+      { min_approvals: '2' },
+      { allowed_modes: ['teleport'] },
+      { allowed_modes: [] },
+      { max_steps: -1 },
+      { labels: 'prod' },
+    ]) {
       expect(replayCode(log(CREATED, { ...POLICY, ...policy } as JsonObject)), JSON.stringify(policy)).toBe('REPLAY_INVALID');
     }
     for (const created of [{ goal: 12345 }, { requested_mode: 'teleport' }, { plan: 7 }]) {

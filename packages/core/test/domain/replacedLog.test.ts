@@ -29,7 +29,14 @@ function raceableSetup() {
 /** The decision's log as an importer would bring it, with its third event granted by `approver` instead. */
 async function equalLengthReplacement(admin: ReturnType<typeof createMemoryEventStore>, decisionId: string, approver: CommandContext) {
   const [created, policy, granted] = await admin.readEvents(decisionId);
-  const plain = ({ type, ts, actor, payload, payloadJson, digest }: NewEvent): NewEvent => ({ type, ts, actor, payload, payloadJson, digest });
+  const plain = ({ type, ts, actor, payload, payloadJson, digest }: NewEvent): NewEvent => ({
+    type,
+    ts,
+    actor,
+    payload,
+    payloadJson,
+    digest,
+  });
   const events = [plain(created!), plain(policy!), newEvent('APPROVAL_GRANTED', { expires_at: null }, approver.actor, granted!.ts)];
   const summary = (await admin.getDecision(decisionId))!;
   const { decisionId: id, createdAt, goal, requestedMode, labels } = summary;
@@ -85,7 +92,9 @@ describe('a command racing an overwrite import', () => {
     const { decisionId } = await nexus.request({ goal: 'g', policy: { minApprovals: 2 } }, requester);
     await nexus.approve(decisionId, {}, bob);
     expect((await nexus.getDecision(decisionId)).approvals.map((a) => a.actor.id)).toEqual(['bob']);
-    await (await equalLengthReplacement(admin, decisionId, carol))();
+    await (
+      await equalLengthReplacement(admin, decisionId, carol)
+    )();
     expect((await nexus.getDecision(decisionId)).approvals.map((a) => a.actor.id)).toEqual(['carol']);
   });
 });

@@ -11,7 +11,12 @@ function log(...events: ReturnType<typeof newEvent>[]): ReplayableEvent[] {
   return events.map((e, seq) => ({ ...e, seq, decisionId: 'dec_x' }));
 }
 
-const created = newEvent('DECISION_CREATED', { goal: 'g', plan: null, requested_mode: 'dry_run', labels: [] }, human('r'), '2025-01-01T00:00:00+00:00');
+const created = newEvent(
+  'DECISION_CREATED',
+  { goal: 'g', plan: null, requested_mode: 'dry_run', labels: [] },
+  human('r'),
+  '2025-01-01T00:00:00+00:00',
+);
 const policy = newEvent(
   'POLICY_ATTACHED',
   { min_approvals: 1, allowed_modes: ['dry_run'], require_adapter_capabilities: [], max_steps: null, labels: [] },
@@ -26,7 +31,9 @@ describe('replay', () => {
     expect(replayDecision(events, { asOf: '2025-01-01T01:59:59.999999+00:00' }).status).toBe('approved');
     expect(replayDecision(events, { asOf: '2025-01-01T02:00:00+00:00' }).status).toBe('pending_approval');
     // Same log, same as_of, same answer, whatever today's date is.
-    expect(replayDecision(events, { asOf: '2025-01-01T01:30:00+00:00' })).toEqual(replayDecision(events, { asOf: '2025-01-01T01:30:00+00:00' }));
+    expect(replayDecision(events, { asOf: '2025-01-01T01:30:00+00:00' })).toEqual(
+      replayDecision(events, { asOf: '2025-01-01T01:30:00+00:00' }),
+    );
   });
 
   it('defaults as_of to the last event’s ts', () => {
@@ -69,7 +76,9 @@ describe('point-in-time reads through the service', () => {
     expect((await nexus.getDecision(decisionId, { asOf: '2025-01-01T00:01:30+00:00' })).activeApprovals).toBe(1);
     expect((await nexus.getDecision(decisionId)).status).toBe('approved');
     expect(await nexus.events(decisionId, { atSeq: 1 })).toHaveLength(2);
-    await expect(nexus.getDecision(decisionId, { asOf: '2024-01-01T00:00:00+00:00' })).rejects.toMatchObject({ code: 'DECISION_NOT_FOUND' });
+    await expect(nexus.getDecision(decisionId, { asOf: '2024-01-01T00:00:00+00:00' })).rejects.toMatchObject({
+      code: 'DECISION_NOT_FOUND',
+    });
   });
 });
 

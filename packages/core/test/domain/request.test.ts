@@ -70,10 +70,17 @@ describe('request', () => {
   it('starts from a template: given fields override it and are listed, labels replace', async () => {
     const { nexus, store } = setup();
     const template = await nexus.createTemplate(
-      { name: 'prod-deploy', description: 'deploys', policy: { minApprovals: 2, allowedModes: ['dry_run', 'apply'], labels: ['prod', 'deploy'], maxSteps: 10 } },
+      {
+        name: 'prod-deploy',
+        description: 'deploys',
+        policy: { minApprovals: 2, allowedModes: ['dry_run', 'apply'], labels: ['prod', 'deploy'], maxSteps: 10 },
+      },
       requester,
     );
-    const view = await nexus.request({ goal: 'ship', mode: 'apply', templateName: 'prod-deploy', policy: { minApprovals: 3, labels: ['hotfix'] } }, requester);
+    const view = await nexus.request(
+      { goal: 'ship', mode: 'apply', templateName: 'prod-deploy', policy: { minApprovals: 3, labels: ['hotfix'] } },
+      requester,
+    );
     expect(view.policy).toMatchObject({ minApprovals: 3, allowedModes: ['dry_run', 'apply'], maxSteps: 10, labels: ['hotfix'] });
     expect(view.labels).toEqual(['hotfix']);
     const [created, attached] = await store.readEvents(view.decisionId);

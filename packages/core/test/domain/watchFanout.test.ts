@@ -122,7 +122,9 @@ describe('watch fan-out', () => {
     const already = collect(nexus.watch, {});
     await until(already.caughtUp);
     writesLeft = 60;
-    const resumed = [0, 1, 2, 3, 4].map((i) => collect(nexus.watch, i === 0 ? { after: start } : { after: start, decisionId: first.decisionId }));
+    const resumed = [0, 1, 2, 3, 4].map((i) =>
+      collect(nexus.watch, i === 0 ? { after: start } : { after: start, decisionId: first.decisionId }),
+    );
     const fromNow = collect(nexus.watch, {});
     await until(() => writesLeft === 0 && resumed.every((w) => w.caughtUp()) && fromNow.caughtUp());
     await nexus.approve(first.decisionId, {}, alice);

@@ -11,7 +11,9 @@ function create(decisionId: string): AppendRequest {
     decisionId,
     expectedVersion: NEW_DECISION,
     header: { decisionId, createdAt: ts, goal: 'g', requestedMode: 'dry_run', labels: [] },
-    events: [newEvent('DECISION_CREATED', { goal: 'g', plan: null, requested_mode: 'dry_run', labels: [] }, { type: 'human', id: 'r' }, ts)],
+    events: [
+      newEvent('DECISION_CREATED', { goal: 'g', plan: null, requested_mode: 'dry_run', labels: [] }, { type: 'human', id: 'r' }, ts),
+    ],
     status: 'draft',
   };
 }

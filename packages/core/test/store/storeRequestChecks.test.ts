@@ -19,7 +19,12 @@ function codeOf(run: () => unknown): string | undefined {
   }
 }
 
-const created = newEvent('DECISION_CREATED', { goal: 'g', plan: null, requested_mode: 'dry_run', labels: [] }, { type: 'human', id: 'r' }, '2025-01-01T00:00:00+00:00');
+const created = newEvent(
+  'DECISION_CREATED',
+  { goal: 'g', plan: null, requested_mode: 'dry_run', labels: [] },
+  { type: 'human', id: 'r' },
+  '2025-01-01T00:00:00+00:00',
+);
 const header = { decisionId: 'd1', createdAt: created.ts, goal: 'g', requestedMode: 'dry_run' as const, labels: [] };
 
 describe('checkReadEventsOptions', () => {
@@ -42,12 +47,16 @@ describe('checkReadFeedOptions', () => {
     expect(checkReadFeedOptions({ after: 'x', decisionId: 'd1', limit: 3 })).toEqual({ after: 'x', decisionId: 'd1', limit: 3 });
   });
 
-  it.each([{ limit: 0 }, { limit: 2.5 }, { limit: '3' }, { after: 7 }, { after: 'x'.repeat(MAX_CHECKPOINT_LENGTH + 1) }, { decisionId: 1 }])(
-    'rejects %j with INVALID_ARGUMENT',
-    (options) => {
-      expect(codeOf(() => checkReadFeedOptions(options as never))).toBe('INVALID_ARGUMENT');
-    },
-  );
+  it.each([
+    { limit: 0 },
+    { limit: 2.5 },
+    { limit: '3' },
+    { after: 7 },
+    { after: 'x'.repeat(MAX_CHECKPOINT_LENGTH + 1) },
+    { decisionId: 1 },
+  ])('rejects %j with INVALID_ARGUMENT', (options) => {
+    expect(codeOf(() => checkReadFeedOptions(options as never))).toBe('INVALID_ARGUMENT');
+  });
 });
 
 describe('checkImportRequest', () => {
@@ -55,7 +64,9 @@ describe('checkImportRequest', () => {
 
   it('accepts a well-formed import, with or without the version an overwrite replaces', () => {
     expect(codeOf(() => checkImportRequest(valid))).toBeUndefined();
-    expect(codeOf(() => checkImportRequest({ ...valid, conflictMode: 'overwrite', expectedVersion: { generation: 0, length: 4 } }))).toBeUndefined();
+    expect(
+      codeOf(() => checkImportRequest({ ...valid, conflictMode: 'overwrite', expectedVersion: { generation: 0, length: 4 } })),
+    ).toBeUndefined();
   });
 
   it.each([
@@ -72,7 +83,14 @@ describe('checkImportRequest', () => {
 
 describe('copyStoredEvent', () => {
   it('copies deeply, keeping JSON identity, and freezes on request', () => {
-    const event = { ...created, payload: { ...created.payload, f: new JsonFloat(1), big: 2n ** 64n }, decisionId: 'd1', seq: 0, generation: 0, checkpoint: '1' };
+    const event = {
+      ...created,
+      payload: { ...created.payload, f: new JsonFloat(1), big: 2n ** 64n },
+      decisionId: 'd1',
+      seq: 0,
+      generation: 0,
+      checkpoint: '1',
+    };
     const copy = copyStoredEvent(event);
     expect(copy).toEqual(event);
     expect(copy.payload).not.toBe(event.payload);

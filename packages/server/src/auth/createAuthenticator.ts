@@ -69,7 +69,9 @@ export function createAuthenticator(auth: AuthConfig | undefined): Authenticator
     if (header !== undefined) {
       const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
       if (!match) throw unauthenticated("the authorization header must be 'Bearer <token>'");
-      const presented = createHash('sha256').update(match[1] as string, 'utf8').digest();
+      const presented = createHash('sha256')
+        .update(match[1] as string, 'utf8')
+        .digest();
       let found: Identity | undefined;
       for (const entry of tokens) {
         if (timingSafeEqual(presented, entry.hash) && found === undefined) found = entry.identity;

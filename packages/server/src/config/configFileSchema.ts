@@ -35,7 +35,9 @@ const mtlsClient = z
     type: actorType.optional(),
     roles,
   })
-  .refine((client) => client.subject !== undefined || client.fingerprint256 !== undefined, { error: 'needs a subject or a fingerprint256' });
+  .refine((client) => client.subject !== undefined || client.fingerprint256 !== undefined, {
+    error: 'needs a subject or a fingerprint256',
+  });
 
 const adapter = z.discriminatedUnion(
   'type',
@@ -45,7 +47,10 @@ const adapter = z.discriminatedUnion(
       .strictObject({
         type: z.literal('subprocess'),
         id: text,
-        command: z.array(text, { error: 'must be an array' }).min(1, { error: 'must name the program to run' }).describe('program and arguments, run without a shell'),
+        command: z
+          .array(text, { error: 'must be an array' })
+          .min(1, { error: 'must name the program to run' })
+          .describe('program and arguments, run without a shell'),
         cwd: text.describe('working directory, relative to the configuration file').optional(),
         env: stringMap.describe('environment variables added to a minimal environment').optional(),
         timeoutMs: timeoutMs.optional(),
@@ -78,7 +83,10 @@ export const configFileSchema = z
           .strictObject({ ca: pem, cert: pem, key: pem, clients: z.array(mtlsClient, { error: 'must be an array' }).optional() })
           .describe('mutual TLS: the server certificate, the CA of client certificates, and the known clients')
           .optional(),
-        forbidSelfApproval: z.boolean({ error: 'must be true or false' }).describe('refuse an approval by the decision requester').optional(),
+        forbidSelfApproval: z
+          .boolean({ error: 'must be true or false' })
+          .describe('refuse an approval by the decision requester')
+          .optional(),
       })
       .describe('who may call; without it every caller is a local admin and only loopback addresses may be used')
       .optional(),
@@ -89,10 +97,16 @@ export const configFileSchema = z
       .describe('gRPC message size limits in bytes')
       .optional(),
     shutdownGraceMs: positiveInt.describe('how long shutdown waits for calls in flight (default 10000)').optional(),
-    logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' }).describe('the same as logging.level (give one of them)').optional(),
+    logLevel: z
+      .enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' })
+      .describe('the same as logging.level (give one of them)')
+      .optional(),
     logging: z
       .strictObject({
-        level: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' }).describe('the least severe level logged (default info)').optional(),
+        level: z
+          .enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' })
+          .describe('the least severe level logged (default info)')
+          .optional(),
       })
       .optional(),
     metrics: z
@@ -101,17 +115,25 @@ export const configFileSchema = z
       .optional(),
     tracing: z
       .strictObject({
-        endpoint: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).describe("the collector's OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces"),
+        endpoint: z
+          .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+          .describe("the collector's OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces"),
         headers: stringMap.describe("extra export headers (e.g. the collector's authorization); never logged").optional(),
         serviceName: text.describe('service.name of the exported resource (default nexus-control)').optional(),
-        exportIntervalMs: positiveInt.describe('how long finished spans wait to be exported together, in milliseconds (default 1000)').optional(),
+        exportIntervalMs: positiveInt
+          .describe('how long finished spans wait to be exported together, in milliseconds (default 1000)')
+          .optional(),
       })
       .describe('OpenTelemetry traces exported over OTLP/HTTP (JSON); absent: no tracing')
       .optional(),
     executions: z
       .strictObject({
-        leaseMs: positiveInt.describe("how long a run's lease lasts without renewal, in milliseconds (default 30000, at least 100)").optional(),
-        renewMs: positiveInt.describe('how often the server renews the lease of each run it executes (default 10000, and shorter than leaseMs)').optional(),
+        leaseMs: positiveInt
+          .describe("how long a run's lease lasts without renewal, in milliseconds (default 30000, at least 100)")
+          .optional(),
+        renewMs: positiveInt
+          .describe('how often the server renews the lease of each run it executes (default 10000, and shorter than leaseMs)')
+          .optional(),
         sweepMs: positiveInt.describe('how often the server looks for lapsed leases to recover (default 15000)').optional(),
       })
       .describe('execution leases and the recovery sweep')

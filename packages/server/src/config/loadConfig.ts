@@ -184,7 +184,8 @@ function adapters(value: unknown, path: string, baseDir: string): AdapterConfig[
         cwd: cwd === undefined ? baseDir : resolve(baseDir, cwd),
         env: stringMap(entry['env'], `${p}.env`),
         timeoutMs: positiveInt(entry['timeoutMs'], `${p}.timeoutMs`, DEFAULT_ADAPTER_TIMEOUT_MS),
-        capabilities: entry['capabilities'] === undefined ? DEFAULT_ADAPTER_CAPABILITIES : stringList(entry['capabilities'], `${p}.capabilities`),
+        capabilities:
+          entry['capabilities'] === undefined ? DEFAULT_ADAPTER_CAPABILITIES : stringList(entry['capabilities'], `${p}.capabilities`),
       };
     } else if (type === 'http') {
       const entry = object(item, p, [...common, 'url', 'headers', 'timeoutMs', 'capabilities']);
@@ -202,7 +203,8 @@ function adapters(value: unknown, path: string, baseDir: string): AdapterConfig[
         url,
         headers: stringMap(entry['headers'], `${p}.headers`),
         timeoutMs: positiveInt(entry['timeoutMs'], `${p}.timeoutMs`, DEFAULT_ADAPTER_TIMEOUT_MS),
-        capabilities: entry['capabilities'] === undefined ? DEFAULT_ADAPTER_CAPABILITIES : stringList(entry['capabilities'], `${p}.capabilities`),
+        capabilities:
+          entry['capabilities'] === undefined ? DEFAULT_ADAPTER_CAPABILITIES : stringList(entry['capabilities'], `${p}.capabilities`),
       };
     } else {
       object(item, p, [...common, 'command', 'cwd', 'env', 'url', 'headers', 'timeoutMs', 'capabilities']);
@@ -255,7 +257,21 @@ function tracingConfig(value: unknown): TracingConfig {
 export function parseConfig(value: unknown, baseDir: string): ServerConfig {
   const problem = configProblem(value);
   if (problem !== undefined) throw new ConfigError(problem);
-  const root = object(value, 'config', ['$schema', 'listen', 'store', 'auth', 'tls', 'adapters', 'limits', 'shutdownGraceMs', 'logLevel', 'logging', 'metrics', 'tracing', 'executions']);
+  const root = object(value, 'config', [
+    '$schema',
+    'listen',
+    'store',
+    'auth',
+    'tls',
+    'adapters',
+    'limits',
+    'shutdownGraceMs',
+    'logLevel',
+    'logging',
+    'metrics',
+    'tracing',
+    'executions',
+  ]);
   let auth: AuthConfig | undefined;
   let forbidSelfApproval = false;
   if (root['auth'] !== undefined) {
@@ -307,8 +323,16 @@ function executionSettings(value: unknown): ExecutionSettings {
   if (value === undefined) return DEFAULT_EXECUTION_SETTINGS;
   const entry = object(value, 'executions', ['leaseMs', 'renewMs', 'sweepMs']);
   const leaseMs = positiveInt(entry['leaseMs'], 'executions.leaseMs', DEFAULT_EXECUTION_SETTINGS.leaseMs);
-  const renewMs = positiveInt(entry['renewMs'], 'executions.renewMs', Math.min(DEFAULT_EXECUTION_SETTINGS.renewMs, Math.floor(leaseMs / 3)));
-  const sweepMs = positiveInt(entry['sweepMs'], 'executions.sweepMs', Math.min(DEFAULT_EXECUTION_SETTINGS.sweepMs, Math.floor(leaseMs / 2)));
+  const renewMs = positiveInt(
+    entry['renewMs'],
+    'executions.renewMs',
+    Math.min(DEFAULT_EXECUTION_SETTINGS.renewMs, Math.floor(leaseMs / 3)),
+  );
+  const sweepMs = positiveInt(
+    entry['sweepMs'],
+    'executions.sweepMs',
+    Math.min(DEFAULT_EXECUTION_SETTINGS.sweepMs, Math.floor(leaseMs / 2)),
+  );
   if (leaseMs < 100) fail('executions.leaseMs', 'must be at least 100');
   if (renewMs >= leaseMs) fail('executions.renewMs', 'must be shorter than executions.leaseMs, or a live run loses its lease');
   return { leaseMs, renewMs, sweepMs };

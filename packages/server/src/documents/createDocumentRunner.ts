@@ -91,7 +91,12 @@ export function createDocumentRunner(options: DocumentRunnerOptions = {}): Docum
       child.once('exit', (code, signal) =>
         settle(
           /heap out of memory|Reached heap limit/.test(stderr)
-            ? { kind: 'failure', code: 'INVALID_ARGUMENT', message: `the document needs more than ${heapMb} MB of memory to process`, details: { limitMb: heapMb } }
+            ? {
+                kind: 'failure',
+                code: 'INVALID_ARGUMENT',
+                message: `the document needs more than ${heapMb} MB of memory to process`,
+                details: { limitMb: heapMb },
+              }
             : { kind: 'crash', message: `the document process exited (${signal ?? code})` },
         ),
       );

@@ -28,7 +28,11 @@ import {
 export interface DocumentTasks {
   verifyAuditPackage(input: { packageJson: string; publicKeys: readonly string[] }): VerificationReport;
   /** Runs every check of an import on a throwaway store; the real import follows on the caller's store. */
-  checkImport(input: { bundleJson: string; conflictMode: string; replayAfterImport: boolean }): Promise<{ ok: true } | { ok: false; code: ErrorCode; message: string }>;
+  checkImport(input: {
+    bundleJson: string;
+    conflictMode: string;
+    replayAfterImport: boolean;
+  }): Promise<{ ok: true } | { ok: false; code: ErrorCode; message: string }>;
   attachAttestation(input: { packageJson: string; attestationJson: string }): { packageJson: string };
   /** Parses a router bundle; says which digest it claims and whether its content hashes to it. */
   checkRouterBundle(input: { routerBundleJson: string }): { claimedDigest: string | null; consistent: boolean };
@@ -61,7 +65,8 @@ export const documentTasks: DocumentTasks = {
     const pkg = parseObject(packageJson, 'PACKAGE_INVALID_SCHEMA', 'the audit package');
     const attestation = parseObject(attestationJson, 'INVALID_ARGUMENT', 'the attestation');
     const integrity = pkg['integrity'];
-    const bindingDigest = isJsonObject(integrity) && typeof integrity['binding_digest'] === 'string' ? integrity['binding_digest'] : undefined;
+    const bindingDigest =
+      isJsonObject(integrity) && typeof integrity['binding_digest'] === 'string' ? integrity['binding_digest'] : undefined;
     if (bindingDigest === undefined) throw new NexusError('PACKAGE_INVALID_SCHEMA', 'the audit package has no integrity.binding_digest');
     const check = verifyAttestation(attestation, bindingDigest);
     if (!check.ok) throw new NexusError('INTEGRITY_MISMATCH', `the attestation does not verify: ${check.detail}`);

@@ -16,7 +16,9 @@ export type TaskOutcome =
 
 /** Structured clone keeps plain data only: details go as JSON-safe values. */
 function plainDetails(details: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(details, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)) ?? '{}') as Record<string, unknown>;
+  return JSON.parse(
+    JSON.stringify(details, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)) ?? '{}',
+  ) as Record<string, unknown>;
 }
 
 export async function runTaskMessage(message: TaskMessage): Promise<TaskOutcome> {

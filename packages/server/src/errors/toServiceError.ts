@@ -76,7 +76,13 @@ function stringMetadata(details: Readonly<Record<string, unknown>>): Record<stri
   return out;
 }
 
-function mapped(code: ErrorCode, grpcCode: status, fullMessage: string, details: Readonly<Record<string, unknown>>, unexpected?: unknown): MappedError {
+function mapped(
+  code: ErrorCode,
+  grpcCode: status,
+  fullMessage: string,
+  details: Readonly<Record<string, unknown>>,
+  unexpected?: unknown,
+): MappedError {
   const message = truncateText(fullMessage, MAX_MESSAGE_CHARS);
   const metadata = new Metadata();
   metadata.set(ERROR_CODE_TRAILER, code);
@@ -91,4 +97,3 @@ export function toServiceError(error: unknown): MappedError {
   if (isNexusError(error)) return mapped(error.code, GRPC_STATUS_BY_KIND[errorKindOf(error.code)], error.message, error.details);
   return mapped('INTERNAL', status.INTERNAL, 'internal error', {}, error);
 }
-

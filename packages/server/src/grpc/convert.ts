@@ -99,7 +99,8 @@ export function policyInputIn(input: ProtoPolicyInput | undefined): PolicyInput 
   if (input.allowedModes) {
     out.allowedModes = input.allowedModes.values.map((mode, i) => {
       const name = modeIn(mode, `policy.allowed_modes[${i}]`);
-      if (name === undefined) throw new NexusError('INVALID_POLICY', `policy.allowed_modes[${i}] is unspecified`, { field: 'allowed_modes' });
+      if (name === undefined)
+        throw new NexusError('INVALID_POLICY', `policy.allowed_modes[${i}] is unspecified`, { field: 'allowed_modes' });
       return name;
     });
   }

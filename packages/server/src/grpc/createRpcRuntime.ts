@@ -88,10 +88,14 @@ export function createRpcRuntime(options: {
   function begin(method: string, call: AnyCall, request: unknown): Begun {
     const identity = authenticate({ metadata: call.metadata, peerCertificate: call.getAuthContext()?.sslPeerCertificate });
     if (!isAllowed(method, identity.roles)) {
-      throw new NexusError('PERMISSION_DENIED', `${identity.actor.id} may not call ${method} (requires one of: ${rolesFor(method).join(', ')})`, {
-        method,
-        actor: identity.actor.id,
-      });
+      throw new NexusError(
+        'PERMISSION_DENIED',
+        `${identity.actor.id} may not call ${method} (requires one of: ${rolesFor(method).join(', ')})`,
+        {
+          method,
+          actor: identity.actor.id,
+        },
+      );
     }
     const malformed = (request as { [MALFORMED]?: string } | null)?.[MALFORMED];
     if (malformed !== undefined) {
@@ -105,11 +109,18 @@ export function createRpcRuntime(options: {
     const asserted = assertedActor(rawActor);
     // An actor type this server does not know can never be the caller's.
     const unknownType = rawActor !== undefined && rawActor.type !== ActorType.ACTOR_TYPE_UNSPECIFIED && asserted?.type === undefined;
-    if (asserted && (unknownType || asserted.id !== identity.actor.id || (asserted.type !== undefined && asserted.type !== identity.actor.type))) {
-      throw new NexusError('PERMISSION_DENIED', `the request names actor ${quote(asserted.id)}, but the caller is ${quote(identity.actor.id)}`, {
-        asserted: quote(asserted.id),
-        actor: identity.actor.id,
-      });
+    if (
+      asserted &&
+      (unknownType || asserted.id !== identity.actor.id || (asserted.type !== undefined && asserted.type !== identity.actor.type))
+    ) {
+      throw new NexusError(
+        'PERMISSION_DENIED',
+        `the request names actor ${quote(asserted.id)}, but the caller is ${quote(identity.actor.id)}`,
+        {
+          asserted: quote(asserted.id),
+          actor: identity.actor.id,
+        },
+      );
     }
     const controller = new AbortController();
     let abortedBy: status.CANCELLED | status.DEADLINE_EXCEEDED | undefined;
@@ -122,10 +133,13 @@ export function createRpcRuntime(options: {
     };
     call.on('cancelled', onCancel);
     const timer = Number.isFinite(deadlineMs)
-      ? setTimeout(() => {
-          abortedBy ??= status.DEADLINE_EXCEEDED;
-          controller.abort(new Error('deadline exceeded'));
-        }, Math.max(0, deadlineMs - Date.now()))
+      ? setTimeout(
+          () => {
+            abortedBy ??= status.DEADLINE_EXCEEDED;
+            controller.abort(new Error('deadline exceeded'));
+          },
+          Math.max(0, deadlineMs - Date.now()),
+        )
       : undefined;
     const ctx: RpcContext = { identity, signal: controller.signal };
     const id = decisionIdOf(request);
@@ -244,7 +258,11 @@ export function createRpcRuntime(options: {
           begun?.cleanup();
           if (shutdownReason !== undefined) {
             logCall(observed, method, call as AnyCall, started, ctx, status.UNAVAILABLE);
-            call.emit('error', { code: status.UNAVAILABLE, details: shutdownReason, metadata: new Metadata() } satisfies Partial<ServerErrorResponse>);
+            call.emit('error', {
+              code: status.UNAVAILABLE,
+              details: shutdownReason,
+              metadata: new Metadata(),
+            } satisfies Partial<ServerErrorResponse>);
             return;
           }
           const abortedBy = begun?.abortedBy();
@@ -265,32 +283,32 @@ export function createRpcRuntime(options: {
         };
         observed.run(() => {
           try {
-          begun = begin(method, call as AnyCall, call.request);
-          ctx = begun.ctx;
-          streams.add(entry);
-          const signal = ctx.signal;
-          const sink: StreamSink<Res> = {
-            sendHeaders: (metadata) => call.sendMetadata(metadata),
-            write: (message) =>
-              new Promise<void>((resolve, reject) => {
-                if (signal.aborted) return reject(signal.reason);
-                if (call.write(message)) return resolve();
-                const onDrain = () => {
-                  signal.removeEventListener('abort', onAbort);
-                  resolve();
-                };
-                const onAbort = () => {
-                  call.removeListener('drain', onDrain);
-                  reject(signal.reason);
-                };
-                call.once('drain', onDrain);
-                signal.addEventListener('abort', onAbort, { once: true });
-              }),
-          };
-          handler(call.request, ctx, sink).then(
-            () => finish(undefined),
-            (error: unknown) => finish(error),
-          );
+            begun = begin(method, call as AnyCall, call.request);
+            ctx = begun.ctx;
+            streams.add(entry);
+            const signal = ctx.signal;
+            const sink: StreamSink<Res> = {
+              sendHeaders: (metadata) => call.sendMetadata(metadata),
+              write: (message) =>
+                new Promise<void>((resolve, reject) => {
+                  if (signal.aborted) return reject(signal.reason);
+                  if (call.write(message)) return resolve();
+                  const onDrain = () => {
+                    signal.removeEventListener('abort', onAbort);
+                    resolve();
+                  };
+                  const onAbort = () => {
+                    call.removeListener('drain', onDrain);
+                    reject(signal.reason);
+                  };
+                  call.once('drain', onDrain);
+                  signal.addEventListener('abort', onAbort, { once: true });
+                }),
+            };
+            handler(call.request, ctx, sink).then(
+              () => finish(undefined),
+              (error: unknown) => finish(error),
+            );
           } catch (error) {
             finish(error);
           }

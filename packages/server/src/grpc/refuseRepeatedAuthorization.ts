@@ -15,12 +15,15 @@ export function refuseRepeatedAuthorization(server: Server): void {
   const http2Servers = (server as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
   if (!(http2Servers instanceof Map)) throw new Error('cannot reach the HTTP/2 servers of the gRPC server');
   for (const http2Server of http2Servers.keys()) {
-    http2Server.prependListener('stream', (_stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
-      const values: string[] = [];
-      for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-        if ((rawHeaders[i] as string).toLowerCase() === AUTHORIZATION_HEADER) values.push(rawHeaders[i + 1] as string);
-      }
-      if (values.length > 1) (headers as Record<string, string | string[]>)[AUTHORIZATION_HEADER] = values;
-    });
+    http2Server.prependListener(
+      'stream',
+      (_stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+        const values: string[] = [];
+        for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+          if ((rawHeaders[i] as string).toLowerCase() === AUTHORIZATION_HEADER) values.push(rawHeaders[i + 1] as string);
+        }
+        if (values.length > 1) (headers as Record<string, string | string[]>)[AUTHORIZATION_HEADER] = values;
+      },
+    );
   }
 }

@@ -26,10 +26,18 @@ export function renderInspection(inspection: Inspection): string {
   }
 
   const progress = inspection.progress;
-  lines.push('', `Approvals (${progress.activeApprovals} of ${progress.requiredApprovals} active, ${Math.round(progress.fraction * 100)}%)`);
+  lines.push(
+    '',
+    `Approvals (${progress.activeApprovals} of ${progress.requiredApprovals} active, ${Math.round(progress.fraction * 100)}%)`,
+  );
   if (d.approvals.length === 0) lines.push('  (none)');
   for (const a of d.approvals) {
-    const state = a.revokedAt !== undefined ? `revoked ${a.revokedAt}${a.revokedReason ? `: ${a.revokedReason}` : ''}` : a.expired ? `expired ${a.expiresAt}` : 'active';
+    const state =
+      a.revokedAt !== undefined
+        ? `revoked ${a.revokedAt}${a.revokedReason ? `: ${a.revokedReason}` : ''}`
+        : a.expired
+          ? `expired ${a.expiresAt}`
+          : 'active';
     const expiry = a.expiresAt && a.revokedAt === undefined && !a.expired ? `, expires ${a.expiresAt}` : '';
     lines.push(`  ${a.actor.id}: ${state} (granted ${a.grantedAt}${expiry})${a.comment ? ` "${a.comment}"` : ''}`);
   }

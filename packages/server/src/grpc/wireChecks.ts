@@ -181,7 +181,12 @@ function descriptorIndex(): DescriptorIndex {
 }
 
 /** The path of the first string field holding invalid UTF-8, or undefined. Malformed bytes are left to the decoder. */
-export function invalidUtf8Field(bytes: Uint8Array, typeName: string, messages: MessageIndex = descriptorIndex().messages, depth = 0): string | undefined {
+export function invalidUtf8Field(
+  bytes: Uint8Array,
+  typeName: string,
+  messages: MessageIndex = descriptorIndex().messages,
+  depth = 0,
+): string | undefined {
   const fields = messages.get(typeName);
   if (!fields || depth > 100) return undefined;
   try {
@@ -227,7 +232,8 @@ export function checkedDefinition<S extends ServiceDefinition>(definition: S): S
           return Object.defineProperty({}, MALFORMED, { value: error instanceof Error ? error.message : String(error) });
         }
         const bad = input === undefined ? undefined : invalidUtf8Field(bytes, input);
-        if (bad !== undefined && typeof decoded === 'object' && decoded !== null) Object.defineProperty(decoded, INVALID_UTF8, { value: bad });
+        if (bad !== undefined && typeof decoded === 'object' && decoded !== null)
+          Object.defineProperty(decoded, INVALID_UTF8, { value: bad });
         return decoded;
       },
       responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : serialize(value)),

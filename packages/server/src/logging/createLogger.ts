@@ -23,11 +23,13 @@ function serializable(value: unknown): unknown {
 export function createLogger(options: { level?: LogLevel; write?: (line: string) => void } = {}): Logger {
   const threshold = RANK[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => process.stderr.write(line));
-  const log = (level: LogLevel, always = false) => (msg: string, fields: LogFields = {}) => {
-    if (!always && RANK[level] < threshold) return;
-    const entry = { ts: new Date().toISOString(), level, msg, ...fields };
-    write(JSON.stringify(entry, (_key, value: unknown) => serializable(value)) + '\n');
-  };
+  const log =
+    (level: LogLevel, always = false) =>
+    (msg: string, fields: LogFields = {}) => {
+      if (!always && RANK[level] < threshold) return;
+      const entry = { ts: new Date().toISOString(), level, msg, ...fields };
+      write(JSON.stringify(entry, (_key, value: unknown) => serializable(value)) + '\n');
+    };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), announce: log('info', true) };
 }
 

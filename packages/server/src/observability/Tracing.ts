@@ -24,7 +24,12 @@ export interface Tracing {
    * Runs `fn` in a child span of the current call's innermost span (or just runs it outside a
    * call). A `leaf` span starts no spans of its own, so `fn` runs in the caller's scope.
    */
-  inSpan<T>(name: string, attributes: Readonly<Record<string, string | number | boolean>>, fn: () => Promise<T>, leaf?: boolean): Promise<T>;
+  inSpan<T>(
+    name: string,
+    attributes: Readonly<Record<string, string | number | boolean>>,
+    fn: () => Promise<T>,
+    leaf?: boolean,
+  ): Promise<T>;
   /** Exports what is buffered and stops. */
   shutdown(): Promise<void>;
 }

@@ -33,7 +33,14 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Serve
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const streams = new Set<WatchStreamProbe>();
   const rpcLabels = ['grpc_type', 'grpc_service', 'grpc_method'] as const;
-  new Gauge({ name: 'nexus_watch_streams_open', help: 'Open WatchDecisions streams.', registers: [registry], collect() { this.set(streams.size); } });
+  new Gauge({
+    name: 'nexus_watch_streams_open',
+    help: 'Open WatchDecisions streams.',
+    registers: [registry],
+    collect() {
+      this.set(streams.size);
+    },
+  });
   new Gauge({
     name: 'nexus_watch_lag_seconds',
     help: 'How far behind the live head the slowest open watch stream is: the age of the oldest event a stream is still delivering (0 when every stream waits for new events).',
@@ -50,7 +57,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Serve
   });
   return {
     registry,
-    rpcStarted: new Counter({ name: 'grpc_server_started_total', help: 'RPCs started on the server.', labelNames: rpcLabels, registers: [registry] }),
+    rpcStarted: new Counter({
+      name: 'grpc_server_started_total',
+      help: 'RPCs started on the server.',
+      labelNames: rpcLabels,
+      registers: [registry],
+    }),
     rpcHandled: new Counter({
       name: 'grpc_server_handled_total',
       help: 'RPCs completed on the server, whatever their status.',
@@ -71,15 +83,44 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Serve
       buckets: STORE_BUCKETS,
       registers: [registry],
     }),
-    storeErrors: new Counter({ name: 'nexus_store_operation_errors_total', help: 'Event store operations that failed, by error code.', labelNames: ['store', 'operation', 'code'], registers: [registry] }),
-    storeConflicts: new Counter({ name: 'nexus_store_conflicts_total', help: 'Appends that lost an optimistic-concurrency race.', labelNames: ['store'], registers: [registry] }),
-    conflictRetries: new Counter({ name: 'nexus_store_conflict_retries_total', help: 'Appends made by a command after one of its appends lost a race (retries).', labelNames: ['store'], registers: [registry] }),
-    decisionsCreated: new Counter({ name: 'nexus_decisions_created_total', help: 'Decisions created (committed; idempotent repeats not counted).', registers: [registry] }),
-    approvals: new Counter({ name: 'nexus_approvals_total', help: 'Approvals committed, by action (granted, revoked).', labelNames: ['action'], registers: [registry] }),
-    executions: new Counter({ name: 'nexus_executions_total', help: 'Executions finished, by outcome (completed, failed).', labelNames: ['outcome'], registers: [registry] }),
+    storeErrors: new Counter({
+      name: 'nexus_store_operation_errors_total',
+      help: 'Event store operations that failed, by error code.',
+      labelNames: ['store', 'operation', 'code'],
+      registers: [registry],
+    }),
+    storeConflicts: new Counter({
+      name: 'nexus_store_conflicts_total',
+      help: 'Appends that lost an optimistic-concurrency race.',
+      labelNames: ['store'],
+      registers: [registry],
+    }),
+    conflictRetries: new Counter({
+      name: 'nexus_store_conflict_retries_total',
+      help: 'Appends made by a command after one of its appends lost a race (retries).',
+      labelNames: ['store'],
+      registers: [registry],
+    }),
+    decisionsCreated: new Counter({
+      name: 'nexus_decisions_created_total',
+      help: 'Decisions created (committed; idempotent repeats not counted).',
+      registers: [registry],
+    }),
+    approvals: new Counter({
+      name: 'nexus_approvals_total',
+      help: 'Approvals committed, by action (granted, revoked).',
+      labelNames: ['action'],
+      registers: [registry],
+    }),
+    executions: new Counter({
+      name: 'nexus_executions_total',
+      help: 'Executions finished, by outcome (completed, failed).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
     executionsRecovered: new Counter({
       name: 'nexus_executions_recovered_total',
-      help: 'Executions whose server died mid-run (lease lapsed), closed as failed by this server\'s recovery sweep.',
+      help: "Executions whose server died mid-run (lease lapsed), closed as failed by this server's recovery sweep.",
       registers: [registry],
     }),
     recoveryFailures: new Counter({

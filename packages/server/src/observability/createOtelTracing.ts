@@ -6,7 +6,25 @@ import { currentScope, parseTraceparent, runInScope } from './callScope.js';
 import type { TracingConfig } from '../config/ServerConfig.js';
 import type { SpanEnd, Tracing } from './Tracing.js';
 
-const GRPC_CODE_NAMES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
+const GRPC_CODE_NAMES = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+];
 
 function traceparentOf(span: Span): string {
   const context = span.spanContext();
@@ -38,12 +56,20 @@ export function createOtelTracing(config: TracingConfig): Tracing {
     startRpc(method, incoming, attributes) {
       const parsed = parseTraceparent(incoming);
       const parent = parsed
-        ? trace.setSpanContext(ROOT_CONTEXT, { traceId: parsed.traceId, spanId: parsed.spanId, traceFlags: parseInt(parsed.flags, 16) & 1, isRemote: true })
+        ? trace.setSpanContext(ROOT_CONTEXT, {
+            traceId: parsed.traceId,
+            spanId: parsed.spanId,
+            traceFlags: parseInt(parsed.flags, 16) & 1,
+            isRemote: true,
+          })
         : ROOT_CONTEXT;
       const [service = '', name = method] = method.split('/');
       const span = tracer.startSpan(
         `nexus.control.v1.${service}/${name}`,
-        { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'grpc', 'rpc.service': `nexus.control.v1.${service}`, 'rpc.method': name, ...attributes } },
+        {
+          kind: SpanKind.SERVER,
+          attributes: { 'rpc.system': 'grpc', 'rpc.service': `nexus.control.v1.${service}`, 'rpc.method': name, ...attributes },
+        },
         parent,
       );
       return {
@@ -52,7 +78,12 @@ export function createOtelTracing(config: TracingConfig): Tracing {
         handle: span,
         end(outcome) {
           span.setAttribute('rpc.grpc.status_code', outcome.grpcCode);
-          finish(span, outcome.grpcCode === 0 ? outcome : { ...outcome, error: outcome.error ?? GRPC_CODE_NAMES[outcome.grpcCode] ?? String(outcome.grpcCode) });
+          finish(
+            span,
+            outcome.grpcCode === 0
+              ? outcome
+              : { ...outcome, error: outcome.error ?? GRPC_CODE_NAMES[outcome.grpcCode] ?? String(outcome.grpcCode) },
+          );
         },
       };
     },

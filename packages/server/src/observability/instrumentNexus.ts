@@ -1,7 +1,20 @@
 import type { NexusControl } from '@nexus-control/core';
 import type { Tracing } from './Tracing.js';
 
-const COMMANDS = ['request', 'approve', 'revoke', 'execute', 'createTemplate', 'getTemplate', 'listTemplates', 'getDecision', 'lifecycle', 'inspect', 'events', 'listDecisions'] as const;
+const COMMANDS = [
+  'request',
+  'approve',
+  'revoke',
+  'execute',
+  'createTemplate',
+  'getTemplate',
+  'listTemplates',
+  'getDecision',
+  'lifecycle',
+  'inspect',
+  'events',
+  'listDecisions',
+] as const;
 
 /** Puts each facade call in a `command.<name>` span (the level between the RPC and the store calls). */
 export function instrumentNexus(nexus: NexusControl, tracing: Tracing): NexusControl {

@@ -8,7 +8,9 @@ export function instrumentRouter(router: Router, tracing: Tracing): Router {
     id: adapter.id,
     capabilities: adapter.capabilities,
     run: (request, options) =>
-      tracing.inSpan('adapter.run', { 'nexus.adapter_id': adapter.id, 'nexus.dry_run': request.dry_run }, () => adapter.run(request, options)),
+      tracing.inSpan('adapter.run', { 'nexus.adapter_id': adapter.id, 'nexus.dry_run': request.dry_run }, () =>
+        adapter.run(request, options),
+      ),
   });
   const adapters = new Map(router.adapters().map((adapter) => [adapter.id, wrap(adapter)]));
   return {

@@ -78,7 +78,8 @@ export async function loadStorePackage(kind: StoreSpec['kind'], load: ImportModu
 async function loadStoreFactory(kind: StoreSpec['kind'], load: ImportModule): Promise<StoreFactory> {
   const { packageName, factory } = STORE_PACKAGES[kind];
   const create = (await loadStorePackage(kind, load))[factory];
-  if (typeof create !== 'function') throw new StoreSpecError(`${packageName} does not export ${factory}: is its version compatible with this server?`);
+  if (typeof create !== 'function')
+    throw new StoreSpecError(`${packageName} does not export ${factory}: is its version compatible with this server?`);
   return create as StoreFactory;
 }
 

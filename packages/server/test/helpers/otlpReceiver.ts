@@ -47,7 +47,17 @@ export async function startOtlpReceiver() {
       const data = JSON.parse(body) as {
         resourceSpans: {
           resource: { attributes: { key: string; value: OtlpValue }[] };
-          scopeSpans: { spans: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: { key: string; value: OtlpValue }[]; status?: { code?: number } }[] }[];
+          scopeSpans: {
+            spans: {
+              traceId: string;
+              spanId: string;
+              parentSpanId?: string;
+              name: string;
+              kind: number;
+              attributes?: { key: string; value: OtlpValue }[];
+              status?: { code?: number };
+            }[];
+          }[];
         }[];
       };
       for (const resource of data.resourceSpans) {

@@ -16,7 +16,13 @@ export interface RawResult {
  * A unary call with a hand-made request body: the wire as another language's client (or an
  * attacker) may write it, with no generated encoder in the way.
  */
-export function rawUnary(client: Client, path: string, body: Uint8Array, headers: readonly [string, string][] = [], deadlineMs = 30_000): Promise<RawResult> {
+export function rawUnary(
+  client: Client,
+  path: string,
+  body: Uint8Array,
+  headers: readonly [string, string][] = [],
+  deadlineMs = 30_000,
+): Promise<RawResult> {
   const metadata = new Metadata();
   for (const [key, value] of headers) metadata.add(key, value);
   return new Promise((resolve) => {
@@ -99,7 +105,13 @@ function hpackLiteral(name: string, value: string): Buffer {
  * One gRPC call written as raw HTTP/2 frames, for what no HTTP/2 library will send (two
  * `authorization` headers, say). Resolves when the server closes the stream or after `waitMs`.
  */
-export async function rawHttp2Call(address: string, path: string, headers: readonly [string, string][], body: Uint8Array, waitMs = 2_000): Promise<void> {
+export async function rawHttp2Call(
+  address: string,
+  path: string,
+  headers: readonly [string, string][],
+  body: Uint8Array,
+  waitMs = 2_000,
+): Promise<void> {
   const { connect } = await import('node:net');
   const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
   const socket = connect(port, host);
@@ -123,7 +135,7 @@ export async function rawHttp2Call(address: string, path: string, headers: reado
     const timer = setTimeout(resolve, waitMs);
     socket.on('data', (chunk: Buffer) => {
       // A frame of the response that ends stream 1 (HEADERS with END_STREAM: the trailers).
-      for (let at = 0; at + 9 <= chunk.length; ) {
+      for (let at = 0; at + 9 <= chunk.length;) {
         const length = chunk.readUIntBE(at, 3);
         if (chunk.readUInt8(at + 3) === 0x1 && (chunk.readUInt8(at + 4) & 0x1) !== 0 && chunk.readUInt32BE(at + 5) === 1) {
           clearTimeout(timer);

@@ -25,7 +25,10 @@ export async function scrape(address: string): Promise<Scrape> {
     text,
     value(name, wanted = {}) {
       const found = samples.find(
-        (s) => s.name === name && Object.keys(s.labels).length === Object.keys(wanted).length && Object.entries(wanted).every(([k, v]) => s.labels[k] === v),
+        (s) =>
+          s.name === name &&
+          Object.keys(s.labels).length === Object.keys(wanted).length &&
+          Object.entries(wanted).every(([k, v]) => s.labels[k] === v),
       );
       return found?.value ?? 0;
     },

@@ -69,7 +69,9 @@ export function spawnServe(args: readonly string[], options: { cwd?: string; tim
 }
 
 /** Runs `nexus-control serve <args>` expecting it to refuse to start; resolves with its exit code and log lines. */
-export async function serveFailure(args: readonly string[]): Promise<{ code: number | string; logs: Record<string, unknown>[]; stderr: string }> {
+export async function serveFailure(
+  args: readonly string[],
+): Promise<{ code: number | string; logs: Record<string, unknown>[]; stderr: string }> {
   const child = spawn(process.execPath, [binPath, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');

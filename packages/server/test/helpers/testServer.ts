@@ -37,7 +37,13 @@ export const tokenAuth: AuthConfig = {
 export function testRouter(): Router {
   return createRouter([
     createNullAdapter(),
-    createSubprocessAdapter({ id: 'deploy', command: [process.execPath, executorScript], timeoutMs: 20_000, capabilities: ['dry_run', 'apply', 'timeout', 'external'], traceparent: currentTraceparent }),
+    createSubprocessAdapter({
+      id: 'deploy',
+      command: [process.execPath, executorScript],
+      timeoutMs: 20_000,
+      capabilities: ['dry_run', 'apply', 'timeout', 'external'],
+      traceparent: currentTraceparent,
+    }),
   ]);
 }
 
@@ -110,7 +116,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     nexus,
     logs,
     client(person = 'root', extra = {}) {
-      const client = createNexusClient({ address: running.address, ...(person === 'anonymous' ? {} : { token: `${person}-token` }), ...extra });
+      const client = createNexusClient({
+        address: running.address,
+        ...(person === 'anonymous' ? {} : { token: `${person}-token` }),
+        ...extra,
+      });
       clients.push(client);
       return client;
     },

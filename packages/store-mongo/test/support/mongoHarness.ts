@@ -19,7 +19,12 @@ export function mongoHarness(): StoreHarness & { databaseOf(store: EventStore): 
   async function dropLive(): Promise<void> {
     for (const handle of handles.splice(0)) await handle.close().catch(() => undefined);
     const client = first;
-    if (client !== undefined) for (const name of live) await client.db(name).dropDatabase().catch(() => undefined);
+    if (client !== undefined)
+      for (const name of live)
+        await client
+          .db(name)
+          .dropDatabase()
+          .catch(() => undefined);
     live = [];
   }
 

@@ -43,19 +43,28 @@ export async function approveDecision(
         const now = deps.clock.now();
         const status = statusAt(fold, now);
         if (!APPROVABLE.has(status)) {
-          throw new NexusError('INVALID_STATE', `decision ${decisionId} is ${status}: approvals are accepted while pending approval, approved or failed`, {
-            decisionId,
-            status,
-          });
+          throw new NexusError(
+            'INVALID_STATE',
+            `decision ${decisionId} is ${status}: approvals are accepted while pending approval, approved or failed`,
+            {
+              decisionId,
+              status,
+            },
+          );
         }
         if (expiresAtMicros !== null && expiresAtMicros <= now) {
           throw new NexusError('INVALID_TIMESTAMP', `expires_at ${expiresAt} is not in the future`, { expiresAt });
         }
         if (deps.forbidSelfApproval && fold.requester.id === actor.id) {
-          throw new NexusError('SELF_APPROVAL_FORBIDDEN', `${actor.id} requested decision ${decisionId} and may not approve it`, { decisionId });
+          throw new NexusError('SELF_APPROVAL_FORBIDDEN', `${actor.id} requested decision ${decisionId} and may not approve it`, {
+            decisionId,
+          });
         }
         if (hasActiveApproval(fold, actor.id, now)) {
-          throw new NexusError('ALREADY_APPROVED', `${actor.id} already holds an active approval on decision ${decisionId}`, { decisionId, actorId: actor.id });
+          throw new NexusError('ALREADY_APPROVED', `${actor.id} already holds an active approval on decision ${decisionId}`, {
+            decisionId,
+            actorId: actor.id,
+          });
         }
         const payload: ApprovalGrantedPayload = { expires_at: expiresAt };
         if (comment !== undefined && comment !== '') payload.comment = comment;

@@ -24,7 +24,13 @@ import { retryOnConflict } from './retryOnConflict.js';
  * Every reason the policy forbids executing now, collected without short-circuiting
  * (SPEC §3). An unknown adapter is a violation, never a pass.
  */
-export function policyViolations(fold: DecisionFold, adapter: RouterAdapter | undefined, adapterId: string, mode: Mode, asOf: number): BlockingReason[] {
+export function policyViolations(
+  fold: DecisionFold,
+  adapter: RouterAdapter | undefined,
+  adapterId: string,
+  mode: Mode,
+  asOf: number,
+): BlockingReason[] {
   const violations: BlockingReason[] = [];
   const policy = fold.policy;
   if (!policy) return [{ code: 'NO_POLICY', message: 'the decision has no policy attached' }];
@@ -82,7 +88,12 @@ function outcomeOf(response: unknown, maxSteps: number | null, ts: string): Outc
     return failure(runId, 'MAX_STEPS_EXCEEDED', `the router executed ${steps} steps; the policy allows at most ${maxSteps}`, ts);
   }
   return {
-    event: commandEvent('EXECUTION_COMPLETED', { run_id: runId, response_digest: sha256Hex(responseJson), steps_executed: steps }, SYSTEM_ACTOR, ts),
+    event: commandEvent(
+      'EXECUTION_COMPLETED',
+      { run_id: runId, response_digest: sha256Hex(responseJson), steps_executed: steps },
+      SYSTEM_ACTOR,
+      ts,
+    ),
     response: response as RouterResponse,
     responseJson,
   };
@@ -108,7 +119,9 @@ export async function executeDecision(
     async (claim) => {
       // Only the start is retried: a lost race re-reads and re-validates (a twin may have
       // started the run meanwhile). Nothing is retried once the adapter was called.
-      const started = await retryOnConflict(deps.maxConflictRetries, () => startRun(deps, decisionId, adapterId, modeOverride, actor, claim));
+      const started = await retryOnConflict(deps.maxConflictRetries, () =>
+        startRun(deps, decisionId, adapterId, modeOverride, actor, claim),
+      );
       const { fold, adapter, request, generation, requestedSeq } = started;
       const execution = { decisionId, executionId: executionIdOf(decisionId, generation, requestedSeq) };
 
@@ -123,7 +136,12 @@ export async function executeDecision(
         const ts = formatTimestamp(deps.clock.now());
         // A stopped call (shutdown, deadline, lost lease) is still a router error, but it leaves
         // the side effect unknown: the message says so.
-        outcome = failure(null, 'ROUTER_ERROR', signal.aborted ? `interrupted: outcome unknown: ${abortReason(signal)}; ${message}` : message, ts);
+        outcome = failure(
+          null,
+          'ROUTER_ERROR',
+          signal.aborted ? `interrupted: outcome unknown: ${abortReason(signal)}; ${message}` : message,
+          ts,
+        );
       } finally {
         keeper.stop();
       }
@@ -144,7 +162,8 @@ export async function executeDecision(
               asOf: formatTimestamp(deps.clock.now()),
             });
       const execution = decision.executions.find((e) => e.requestedSeq === record.seq);
-      if (!execution) throw new NexusError('INTERNAL', `the execution recorded for this idempotency key is missing from decision ${decisionId}`);
+      if (!execution)
+        throw new NexusError('INTERNAL', `the execution recorded for this idempotency key is missing from decision ${decisionId}`);
       return { decision, execution };
     },
   );
@@ -171,10 +190,14 @@ async function startRun(
   const now = deps.clock.now();
   const status = statusAt(fold, now);
   if (status !== 'approved' && status !== 'failed') {
-    throw new NexusError('INVALID_STATE', `decision ${decisionId} is ${status}: only an approved decision, or a failed one (retry), can execute`, {
-      decisionId,
-      status,
-    });
+    throw new NexusError(
+      'INVALID_STATE',
+      `decision ${decisionId} is ${status}: only an approved decision, or a failed one (retry), can execute`,
+      {
+        decisionId,
+        status,
+      },
+    );
   }
   const mode = modeOverride ?? fold.requestedMode;
   const adapter = deps.router.adapter(adapterId);
@@ -224,9 +247,13 @@ async function appendOutcome(
     const latest = fold.executions[fold.executions.length - 1];
     // A replaced log is another log, even where it holds a running execution at the same seq.
     if (fold.generation !== started.generation || !latest || latest.requestedSeq !== requestedSeq || latest.status !== 'running') {
-      throw new NexusError('INVALID_STATE', `execution at seq ${requestedSeq} of decision ${decisionId} is no longer running; its outcome was not recorded`, {
-        decisionId,
-      });
+      throw new NexusError(
+        'INVALID_STATE',
+        `execution at seq ${requestedSeq} of decision ${decisionId} is no longer running; its outcome was not recorded`,
+        {
+          decisionId,
+        },
+      );
     }
     try {
       return await appendToFold(deps, fold, [outcome.event], {
@@ -240,4 +267,3 @@ async function appendOutcome(
     }
   }
 }
-

@@ -18,7 +18,12 @@ import { retryOnConflict } from './retryOnConflict.js';
  * append. The process still running it loses its lease at its next renewal and stops its
  * adapter. Who may do this is the transport's business (admin only on the server).
  */
-export async function failExecution(deps: ServiceDeps, decisionId: string, input: FailExecutionInput, ctx: CommandContext): Promise<DecisionView> {
+export async function failExecution(
+  deps: ServiceDeps,
+  decisionId: string,
+  input: FailExecutionInput,
+  ctx: CommandContext,
+): Promise<DecisionView> {
   validateDecisionId(decisionId);
   const actor = validateActor(ctx.actor);
   const reason = checkFreeText(input?.reason, 'reason', FIELD_LIMITS.reasonBytes).trim();
@@ -34,10 +39,14 @@ export async function failExecution(deps: ServiceDeps, decisionId: string, input
         const now = deps.clock.now();
         const status = statusAt(fold, now);
         if (status !== 'executing') {
-          throw new NexusError('INVALID_STATE', `decision ${decisionId} is ${status}: only a decision that is executing has a run to fail`, {
-            decisionId,
-            status,
-          });
+          throw new NexusError(
+            'INVALID_STATE',
+            `decision ${decisionId} is ${status}: only a decision that is executing has a run to fail`,
+            {
+              decisionId,
+              status,
+            },
+          );
         }
         const message = storableText(`failed by operator ${actor.id}: ${reason}`, FIELD_LIMITS.errorMessageBytes);
         const event = commandEvent(
@@ -48,7 +57,6 @@ export async function failExecution(deps: ServiceDeps, decisionId: string, input
         );
         return appendToFold(deps, fold, [event], { claim, lease: 'release', asOf: now });
       }),
-    async (record) =>
-      replayDecision(await deps.store.readEvents(decisionId, { toSeq: record.seq, generation: record.generation })),
+    async (record) => replayDecision(await deps.store.readEvents(decisionId, { toSeq: record.seq, generation: record.generation })),
   );
 }

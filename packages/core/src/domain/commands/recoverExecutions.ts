@@ -24,7 +24,10 @@ export interface RecoveryReport {
  * the normal expected-version check, so it can never land beside another outcome of the run.
  * `isLocal` names runs this process is executing right now: their own keeper renews them.
  */
-export async function recoverExecutions(deps: ServiceDeps, isLocal: (decisionId: string) => boolean = () => false): Promise<RecoveryReport> {
+export async function recoverExecutions(
+  deps: ServiceDeps,
+  isLocal: (decisionId: string) => boolean = () => false,
+): Promise<RecoveryReport> {
   const recovered: string[] = [];
   const released: string[] = [];
   const failures: { decisionId: string; message: string }[] = [];

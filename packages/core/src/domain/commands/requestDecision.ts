@@ -27,13 +27,23 @@ export async function requestDecision(deps: ServiceDeps, input: RequestInput, ct
   }
   const policy = resolvePolicyPayload(input.policy, mode, template);
   if (!policy.allowed_modes.includes(mode)) {
-    throw new NexusError('MODE_NOT_ALLOWED', `the requested mode '${mode}' is not in the policy's allowed modes (${policy.allowed_modes.join(', ')})`, {
-      mode,
-      allowedModes: policy.allowed_modes,
-    });
+    throw new NexusError(
+      'MODE_NOT_ALLOWED',
+      `the requested mode '${mode}' is not in the policy's allowed modes (${policy.allowed_modes.join(', ')})`,
+      {
+        mode,
+        allowedModes: policy.allowed_modes,
+      },
+    );
   }
 
-  const args = definedFields({ goal: input.goal, plan: input.plan ?? null, mode, template: templateName, policy: definedFields({ ...input.policy }) });
+  const args = definedFields({
+    goal: input.goal,
+    plan: input.plan ?? null,
+    mode,
+    template: templateName,
+    policy: definedFields({ ...input.policy }),
+  });
   return runIdempotent(
     deps.store,
     ctx,
@@ -59,6 +69,7 @@ export async function requestDecision(deps: ServiceDeps, input: RequestInput, ct
       });
       return viewOf(fold, asOf);
     },
-    async (record) => replayDecision(await deps.store.readEvents(record.decisionId, { toSeq: record.seq + 1, generation: record.generation })),
+    async (record) =>
+      replayDecision(await deps.store.readEvents(record.decisionId, { toSeq: record.seq + 1, generation: record.generation })),
   );
 }

@@ -32,10 +32,16 @@ export async function revokeApproval(
         const now = deps.clock.now();
         const status = statusAt(fold, now);
         if (status === 'executing' || status === 'completed') {
-          throw new NexusError('INVALID_STATE', `decision ${decisionId} is ${status}: approvals can no longer be revoked`, { decisionId, status });
+          throw new NexusError('INVALID_STATE', `decision ${decisionId} is ${status}: approvals can no longer be revoked`, {
+            decisionId,
+            status,
+          });
         }
         if (!hasUnrevokedApproval(fold, actor.id)) {
-          throw new NexusError('NO_ACTIVE_APPROVAL', `${actor.id} holds no approval on decision ${decisionId} to revoke`, { decisionId, actorId: actor.id });
+          throw new NexusError('NO_ACTIVE_APPROVAL', `${actor.id} holds no approval on decision ${decisionId} to revoke`, {
+            decisionId,
+            actorId: actor.id,
+          });
         }
         return appendToFold(deps, fold, [commandEvent('APPROVAL_REVOKED', { reason }, actor, formatTimestamp(now))], { claim, asOf: now });
       }),

@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { createNexusClient, isNexusClientError, NexusClientError, type NexusClient, type NexusClientOptions, type NexusTlsOptions } from '@nexus-control/client';
+import {
+  createNexusClient,
+  isNexusClientError,
+  NexusClientError,
+  type NexusClient,
+  type NexusClientOptions,
+  type NexusTlsOptions,
+} from '@nexus-control/client';
 import type { CliIo } from '../CliIo.js';
 import { UsageError } from './UsageError.js';
 
@@ -58,7 +65,9 @@ export function parseDuration(text: string, flag: string): number {
   if (trimmed === '0') return 0;
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(trimmed);
   if (!match) {
-    const hint = /^\d+(?:\.\d+)?$/.test(trimmed) ? `: give a unit, e.g. ${trimmed}s, ${trimmed}m or ${trimmed}h` : ' (e.g. 500ms, 30s, 2m, 8h, 7d)';
+    const hint = /^\d+(?:\.\d+)?$/.test(trimmed)
+      ? `: give a unit, e.g. ${trimmed}s, ${trimmed}m or ${trimmed}h`
+      : ' (e.g. 500ms, 30s, 2m, 8h, 7d)';
     throw new UsageError(`${flag} '${text}' is not a duration${hint}`);
   }
   return Math.round(Number(match[1]) * (DURATION_UNITS_MS[match[2]!] ?? 1000));
@@ -80,7 +89,8 @@ export function clientOptionsFrom(values: ClientOptionValues, io: CliIo): NexusC
   }
   const token = values.token ?? (io.env[TOKEN_ENV] || undefined);
   if (token !== undefined && (token === '' || /\s/.test(token))) throw new UsageError('--token must be non-empty and without spaces');
-  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together');
   let tls: NexusClientOptions['tls'];
   if (values['tls-ca'] !== undefined || values['tls-cert'] !== undefined || values['tls-server-name'] !== undefined) {
     const options: { -readonly [K in keyof NexusTlsOptions]: NexusTlsOptions[K] } = {};

@@ -7,13 +7,7 @@ export class RawJson {
 }
 
 export type OutputJson =
-  | null
-  | boolean
-  | number
-  | string
-  | RawJson
-  | readonly OutputJson[]
-  | { readonly [key: string]: OutputJson | undefined };
+  null | boolean | number | string | RawJson | readonly OutputJson[] | { readonly [key: string]: OutputJson | undefined };
 
 function render(value: OutputJson, indent: string, depth: number): string {
   if (value instanceof RawJson) return value.text.trim() === '' ? 'null' : value.text.trim();

@@ -1,6 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-type Parsed<O extends OptionsConfig> = ReturnType<typeof parseArgs<{ args: string[]; options: typeof CLIENT_OPTIONS & O; allowPositionals: true; strict: true }>>;
+type Parsed<O extends OptionsConfig> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: typeof CLIENT_OPTIONS & O; allowPositionals: true; strict: true }>
+>;
 import { CLIENT_OPTIONS } from './clientOptions.js';
 import { UsageError } from './UsageError.js';
 

@@ -48,7 +48,8 @@ export function policyFromFlags(values: PolicyFlagValues): DeepPartial<PolicyInp
     policy.allowedModes = { values: modes.map((mode) => parseMode(mode, '--allowed-modes')) };
   }
   if (values['require-capability'] !== undefined) policy.requireAdapterCapabilities = { values: values['require-capability'] };
-  if (values['max-steps'] !== undefined && values['no-max-steps']) throw new UsageError('--max-steps and --no-max-steps exclude each other');
+  if (values['max-steps'] !== undefined && values['no-max-steps'])
+    throw new UsageError('--max-steps and --no-max-steps exclude each other');
   if (values['max-steps'] !== undefined) policy.maxSteps = positiveInt(values['max-steps'], '--max-steps');
   if (values['no-max-steps']) policy.noMaxSteps = {};
   if (values.label !== undefined && values['no-labels']) throw new UsageError('--label and --no-labels exclude each other');

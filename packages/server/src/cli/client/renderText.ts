@@ -69,7 +69,8 @@ export function renderDecision(decision: Decision, lifecycle?: Lifecycle): strin
     const parts = [`    - ${actorText(approval.actor)}`, approval.active ? 'active' : approval.revokedAt ? 'revoked' : 'expired'];
     parts.push(`granted ${timestampText(approval.grantedAt) ?? '-'}`);
     if (approval.expiresAt) parts.push(`expires ${timestampText(approval.expiresAt)}`);
-    if (approval.revokedAt) parts.push(`revoked ${timestampText(approval.revokedAt)}${approval.revokedReason ? ` (${approval.revokedReason})` : ''}`);
+    if (approval.revokedAt)
+      parts.push(`revoked ${timestampText(approval.revokedAt)}${approval.revokedReason ? ` (${approval.revokedReason})` : ''}`);
     if (approval.comment) parts.push(JSON.stringify(approval.comment));
     lines.push(parts.join('  '));
   }

@@ -33,7 +33,12 @@ export function subcommands(command: string, table: Readonly<Record<string, Subc
         return 2;
       }
       const guess = suggest(name, Object.keys(table));
-      reportError(io, 'USAGE', `unknown subcommand '${command} ${name}'`, guess === undefined ? usage() : `did you mean 'nexus-control ${command} ${guess}'?`);
+      reportError(
+        io,
+        'USAGE',
+        `unknown subcommand '${command} ${name}'`,
+        guess === undefined ? usage() : `did you mean 'nexus-control ${command} ${guess}'?`,
+      );
       return 2;
     }
     return sub.run(rest, io);

@@ -52,7 +52,8 @@ const exportPackage: CliCommand = (argv, io) =>
       if (mode === undefined) throw new UsageError(`--mode must be reference or embedded, got '${values.mode}'`);
     }
     if (values['router-bundle'] !== undefined && values.mode !== 'embedded') throw new UsageError('--router-bundle needs --mode embedded');
-    const routerBundleJson = values['router-bundle'] === undefined ? undefined : await readTextInput(values['router-bundle'], 'router bundle');
+    const routerBundleJson =
+      values['router-bundle'] === undefined ? undefined : await readTextInput(values['router-bundle'], 'router bundle');
     return withClient(values, io, async (client) => {
       const { packageJson, bindingDigest } = await client.exportAuditPackage({
         decisionId,
@@ -102,7 +103,11 @@ const verifyPackage: CliCommand = (argv, io) =>
     return withClient(values, io, async (client) => {
       const response = await client.verifyAuditPackage({ packageJson, publicKeys });
       const report = reportJson(response);
-      io.out(values.json ? renderJson(report) : renderReport({ ...report, kind: 'audit_package' }, `audit package ${path}, verified by the server`));
+      io.out(
+        values.json
+          ? renderJson(report)
+          : renderReport({ ...report, kind: 'audit_package' }, `audit package ${path}, verified by the server`),
+      );
       return response.ok ? 0 : 1;
     });
   });

@@ -78,7 +78,10 @@ function fish(): string {
   for (const { key, words } of table()) {
     if (key === '') continue;
     const [command, sub] = key.split(' ');
-    const condition = sub === undefined ? `__fish_seen_subcommand_from ${command}` : `__fish_seen_subcommand_from ${command}; and __fish_seen_subcommand_from ${sub}`;
+    const condition =
+      sub === undefined
+        ? `__fish_seen_subcommand_from ${command}`
+        : `__fish_seen_subcommand_from ${command}; and __fish_seen_subcommand_from ${sub}`;
     const subs = words.filter((word) => !word.startsWith('-'));
     const flags = words.filter((word) => word.startsWith('-')).map((flag) => flag.slice(2));
     if (subs.length > 0) lines.push(`complete -c nexus-control -n '${condition}' -a '${subs.join(' ')}'`);
@@ -97,7 +100,13 @@ export const completion: CliCommand = async (argv, io) => {
   }
   const script = shell === undefined ? undefined : SHELLS[shell];
   if (!script || extra.length > 0) {
-    reportError(io, 'USAGE', shell === undefined ? 'completion needs a shell: bash, zsh or fish' : `unknown shell '${[shell, ...extra].join(' ')}': use bash, zsh or fish`);
+    reportError(
+      io,
+      'USAGE',
+      shell === undefined
+        ? 'completion needs a shell: bash, zsh or fish'
+        : `unknown shell '${[shell, ...extra].join(' ')}': use bash, zsh or fish`,
+    );
     return 2;
   }
   io.out(script());

@@ -141,7 +141,9 @@ const get: CliCommand = (argv, io) =>
       const { decision, lifecycle } = await client.getDecision({ decisionId, includeLifecycle, ...(at ? { at } : {}) });
       if (!decision) throw new Error('the server returned no decision');
       if (values.json) {
-        io.out(renderJson({ ...decisionJson(decision), ...(values.lifecycle && lifecycle ? { lifecycle: lifecycleJson(lifecycle) } : {}) }));
+        io.out(
+          renderJson({ ...decisionJson(decision), ...(values.lifecycle && lifecycle ? { lifecycle: lifecycleJson(lifecycle) } : {}) }),
+        );
       } else {
         io.out(renderDecision(decision, lifecycle));
       }
@@ -176,7 +178,12 @@ const list: CliCommand = (argv, io) =>
     return withClient(values, io, async (client) => {
       const page = await client.listDecisions(request);
       if (values.json) {
-        io.out(renderJson({ decisions: page.decisions.map(summaryJson), next_page_token: page.nextPageToken === '' ? null : page.nextPageToken }));
+        io.out(
+          renderJson({
+            decisions: page.decisions.map(summaryJson),
+            next_page_token: page.nextPageToken === '' ? null : page.nextPageToken,
+          }),
+        );
       } else {
         io.out(renderSummaries(page.decisions));
         if (page.nextPageToken !== '') io.out(`more: nexus-control decision list --page-token ${page.nextPageToken}`);

@@ -53,7 +53,9 @@ export const execute: CliCommand = (argv, io) =>
           }),
         );
       } else {
-        io.out(`executed ${decision.decisionId}: ${statusText(decision.status)}\n  ${executionLine(execution)}\n${renderDecision(decision)}`);
+        io.out(
+          `executed ${decision.decisionId}: ${statusText(decision.status)}\n  ${executionLine(execution)}\n${renderDecision(decision)}`,
+        );
       }
       if (execution.status === ExecutionStatus.EXECUTION_STATUS_FAILED) {
         reportError(io, execution.errorCode || 'EXECUTION_FAILED', execution.errorMessage || 'the execution failed');

@@ -117,7 +117,10 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
     reportError(io, 'CONFIG_INVALID', error.message);
     return 2;
   }
-  const logger: Logger = createLogger({ level: (level as LogLevel | undefined) ?? config.logLevel ?? 'info', write: (line) => io.err(line) });
+  const logger: Logger = createLogger({
+    level: (level as LogLevel | undefined) ?? config.logLevel ?? 'info',
+    write: (line) => io.err(line),
+  });
   // grpc-js prints its own diagnostics as plain text; keep stderr to JSON lines (and one error line).
   const grpcLog = (...args: unknown[]) => logger.debug('grpc', { message: format(...args) });
   setLogger({ error: grpcLog, info: grpcLog, debug: grpcLog });
@@ -128,7 +131,11 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
   try {
     store = await openStore(storeSpec, { migrate: values['no-migrate'] !== true });
   } catch (error) {
-    reportError(io, error instanceof StoreSpecError ? 'USAGE' : 'STORE_UNAVAILABLE', `cannot open the store ${redactStore(storeSpec)}: ${(error as Error).message}`);
+    reportError(
+      io,
+      error instanceof StoreSpecError ? 'USAGE' : 'STORE_UNAVAILABLE',
+      `cannot open the store ${redactStore(storeSpec)}: ${(error as Error).message}`,
+    );
     return error instanceof StoreSpecError ? 2 : 1;
   }
 
@@ -153,14 +160,24 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
     await store.close();
     const message = (error as Error).message;
     if (/EADDRINUSE|address already in use/i.test(message)) {
-      reportError(io, 'ADDRESS_IN_USE', `${listen} is already in use (another server is listening there): stop it, or choose another address with --listen`);
+      reportError(
+        io,
+        'ADDRESS_IN_USE',
+        `${listen} is already in use (another server is listening there): stop it, or choose another address with --listen`,
+      );
       return 1;
     }
     reportError(io, error instanceof ListenAddressError ? 'USAGE' : 'LISTEN_FAILED', `cannot listen on ${listen}: ${message}`);
     return error instanceof ListenAddressError ? 2 : 1;
   }
 
-  if (config.auth && config.auth.tokens.length > 0 && !config.auth.mtls && !config.tls && !/^(127\.|\[::1\]|localhost|unix:)/.test(server.address)) {
+  if (
+    config.auth &&
+    config.auth.tokens.length > 0 &&
+    !config.auth.mtls &&
+    !config.tls &&
+    !/^(127\.|\[::1\]|localhost|unix:)/.test(server.address)
+  ) {
     logger.warn('bearer tokens travel in plaintext: configure tls for non-loopback listeners', { address: server.address });
   }
   logger.announce('listening', {

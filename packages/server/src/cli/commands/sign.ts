@@ -48,7 +48,12 @@ export const sign: CliCommand = (argv, io) =>
     const { values, positionals } = parsedArgs(() =>
       parseArgs({
         args: argv,
-        options: { 'signing-key': { type: 'string' }, out: { type: 'string' }, 'signed-at': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+        options: {
+          'signing-key': { type: 'string' },
+          out: { type: 'string' },
+          'signed-at': { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
         allowPositionals: true,
       }),
     );

@@ -96,7 +96,10 @@ export function renderReport(report: VerificationReport, heading: string): strin
   lines.push(
     report.ok
       ? `VERIFIED: all ${report.total} checks passed`
-      : `NOT VERIFIED: ${report.failed} of ${report.total} checks failed (${report.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')})`,
+      : `NOT VERIFIED: ${report.failed} of ${report.total} checks failed (${report.checks
+          .filter((c) => !c.ok)
+          .map((c) => c.name)
+          .join(', ')})`,
   );
   return lines.join('\n');
 }
@@ -126,8 +129,10 @@ export const verify: CliCommand = (argv, io) =>
     const document = await readJsonObject(path, 'file');
     const kind = documentKind(document);
     if (kind === undefined) throw new UsageError(`${path} is neither an audit package nor a decision bundle`);
-    if (kind === 'bundle' && publicKeys.length > 0) throw new UsageError('--public-key applies to audit packages; a bundle carries no attestations');
-    const report = kind === 'audit_package' ? verifyAuditPackage(document, publicKeys.length > 0 ? { publicKeys } : {}) : verifyBundle(document);
+    if (kind === 'bundle' && publicKeys.length > 0)
+      throw new UsageError('--public-key applies to audit packages; a bundle carries no attestations');
+    const report =
+      kind === 'audit_package' ? verifyAuditPackage(document, publicKeys.length > 0 ? { publicKeys } : {}) : verifyBundle(document);
     io.out(values.json ? JSON.stringify(report, null, 2) : renderReport(report, subject(document, kind)));
     return report.ok ? 0 : 1;
   });

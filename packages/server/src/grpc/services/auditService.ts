@@ -52,7 +52,11 @@ export function auditService(rpc: RpcRuntime, { nexus, store, clock, documents }
     }),
 
     verifyAuditPackage: rpc.unary<VerifyAuditPackageRequest, VerifyAuditPackageResponse>('AuditService/VerifyAuditPackage', async (req) => {
-      const report = await documents.run('verifyAuditPackage', { packageJson: req.packageJson, publicKeys: req.publicKeys }, req.packageJson.length);
+      const report = await documents.run(
+        'verifyAuditPackage',
+        { packageJson: req.packageJson, publicKeys: req.publicKeys },
+        req.packageJson.length,
+      );
       return {
         ok: report.ok,
         checks: report.checks.map((check) => ({
@@ -69,7 +73,11 @@ export function auditService(rpc: RpcRuntime, { nexus, store, clock, documents }
     }),
 
     attachAttestation: rpc.unary<AttachAttestationRequest, AttachAttestationResponse>('AuditService/AttachAttestation', async (req) =>
-      documents.run('attachAttestation', { packageJson: req.packageJson, attestationJson: req.attestationJson }, req.packageJson.length + req.attestationJson.length),
+      documents.run(
+        'attachAttestation',
+        { packageJson: req.packageJson, attestationJson: req.attestationJson },
+        req.packageJson.length + req.attestationJson.length,
+      ),
     ),
   };
 }

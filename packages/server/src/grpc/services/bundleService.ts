@@ -31,7 +31,11 @@ export function bundleService(rpc: RpcRuntime, { store, clock, documents }: Serv
       if (req.bundleJson.length > IMPORT_PRECHECK_MIN_CHARS) {
         // Every check but the conflict runs first off the event loop, so a large hostile bundle
         // is refused without stalling other callers; what passes is imported for real below.
-        const check = await documents.run('checkImport', { bundleJson: req.bundleJson, conflictMode, replayAfterImport }, req.bundleJson.length);
+        const check = await documents.run(
+          'checkImport',
+          { bundleJson: req.bundleJson, conflictMode, replayAfterImport },
+          req.bundleJson.length,
+        );
         if (!check.ok) throw new NexusError(check.code, check.message);
       }
       const result = await importBundle(store, req.bundleJson, { conflictMode, replayAfterImport });

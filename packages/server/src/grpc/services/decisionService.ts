@@ -150,28 +150,31 @@ export function decisionService(rpc: RpcRuntime, { nexus, store, metrics }: Serv
       };
     }),
 
-    watchDecisions: rpc.serverStream<WatchDecisionsRequest, WatchDecisionsResponse>('DecisionService/WatchDecisions', async (req, ctx, sink) => {
-      const items = nexus.watch({
-        ...watchStart(req),
-        checkpointIntervalMs: checkpointInterval(req.checkpointIntervalMs),
-        signal: ctx.signal,
-        ...(req.decisionId === '' ? {} : { decisionId: req.decisionId }),
-      });
-      // The lag gauge reads the time of the event this stream is handing over (none while it waits).
-      let delivering: number | undefined;
-      const closeWatch = metrics?.openWatch({ delivering: () => delivering });
-      try {
-        for await (const item of items) {
-          if (item.type === 'event') {
-            delivering = Date.parse(item.event.ts);
-            await sink.write({ event: eventOut(item.event) });
-            delivering = undefined;
-          } else if (item.type === 'checkpoint') await sink.write({ checkpoint: { checkpoint: item.checkpoint } });
-          else await sink.write({ caughtUp: { checkpoint: item.checkpoint } });
+    watchDecisions: rpc.serverStream<WatchDecisionsRequest, WatchDecisionsResponse>(
+      'DecisionService/WatchDecisions',
+      async (req, ctx, sink) => {
+        const items = nexus.watch({
+          ...watchStart(req),
+          checkpointIntervalMs: checkpointInterval(req.checkpointIntervalMs),
+          signal: ctx.signal,
+          ...(req.decisionId === '' ? {} : { decisionId: req.decisionId }),
+        });
+        // The lag gauge reads the time of the event this stream is handing over (none while it waits).
+        let delivering: number | undefined;
+        const closeWatch = metrics?.openWatch({ delivering: () => delivering });
+        try {
+          for await (const item of items) {
+            if (item.type === 'event') {
+              delivering = Date.parse(item.event.ts);
+              await sink.write({ event: eventOut(item.event) });
+              delivering = undefined;
+            } else if (item.type === 'checkpoint') await sink.write({ checkpoint: { checkpoint: item.checkpoint } });
+            else await sink.write({ caughtUp: { checkpoint: item.checkpoint } });
+          }
+        } finally {
+          closeWatch?.();
         }
-      } finally {
-        closeWatch?.();
-      }
-    }),
+      },
+    ),
   };
 }
