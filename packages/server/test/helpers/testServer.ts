@@ -12,7 +12,8 @@ import { createSubprocessAdapter } from '@nexus-control/adapters';
 import { startServer, type RunningServer } from '../../src/startServer.js';
 import { tempDir } from './tempDir.js';
 
-export const executorScript = fileURLToPath(new URL('../fixtures/executor.mjs', import.meta.url));
+/** The adapters package's executor fixture: one script for both packages' adapter tests. */
+export const executorScript = fileURLToPath(new URL('../../../adapters/test/fixtures/executor.mjs', import.meta.url));
 
 /** Who the test tokens stand for: the token text is `<name>-token`. */
 export const PEOPLE: Record<string, { actor: string; type?: 'system'; roles: Role[] }> = {
