@@ -8,3 +8,4 @@ export { createCommitHold, type CommitHold } from './commitHold.js';
 export { readFeedToHead } from './readFeedToHead.js';
 export { written } from './written.js';
 export * from './fixtures.js';
+export { recordRichDecision } from './recordRichDecision.js';

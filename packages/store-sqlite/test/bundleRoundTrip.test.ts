@@ -3,19 +3,14 @@ import {
   bundleDigest,
   canonicalJson,
   createMemoryEventStore,
-  createNexusControl,
-  createNullAdapter,
-  createRouter,
   exportAuditPackage,
   exportBundle,
-  fixedClock,
   importBundle,
-  JsonFloat,
   verifyAuditPackage,
   type EventStore,
   type JsonObject,
-  type RouterAdapter,
 } from '@nexus-control/core';
+import { recordRichDecision } from '@nexus-control/store-conformance';
 import { describe, expect, it } from 'vitest';
 import { createSqliteEventStore } from '../src/index.js';
 import { tempDir } from './fixtures/tempDir.js';
@@ -24,50 +19,12 @@ const dir = tempDir('nexus-sqlite-bundles-');
 let files = 0;
 const newStore = (): EventStore => createSqliteEventStore({ path: join(dir, `bundles-${++files}.db`) });
 
-const lossy: RouterAdapter = {
-  id: 'lossy',
-  capabilities: ['dry_run', 'apply'],
-  async run() {
-    return {
-      run_id: 'run_sqlite_1',
-      status: 'completed',
-      steps_executed: 2,
-      ratio: new JsonFloat(1),
-      tiny: 1e-7,
-      huge: new JsonFloat(1e16),
-      big: 9007199254740993n,
-    };
-  },
-};
-
-/** A decision with a template, a revocation and a response full of floats, made by the service on `store`. */
-async function decisionOn(store: EventStore): Promise<{ id: string; clock: ReturnType<typeof fixedClock> }> {
-  const clock = fixedClock('2025-03-01T12:00:00.500000+00:00');
-  const control = createNexusControl({ store, clock, router: createRouter([createNullAdapter(), lossy]) });
-  const requester = { type: 'human', id: 'requester' } as const;
-  await control.createTemplate(
-    { name: 'ops', description: 'é and 😀', policy: { minApprovals: 2, labels: ['ops'] } },
-    { actor: requester },
-  );
-  const { decisionId } = await control.request(
-    { goal: 'rotate "keys" \u2028 now', templateName: 'ops', policy: { maxSteps: 5 } },
-    { actor: requester },
-  );
-  for (const id of ['alice', 'bob', 'carol']) {
-    clock.advance(1_000_000);
-    await control.approve(decisionId, { comment: `ok ${id}` }, { actor: { type: 'human', id } });
-  }
-  await control.revoke(decisionId, { reason: 'changed my mind' }, { actor: { type: 'human', id: 'bob' } });
-  await control.execute(decisionId, { adapterId: 'lossy' }, { actor: requester });
-  return { id: decisionId, clock };
-}
-
 const withoutMeta = (bundle: unknown): string => canonicalJson({ ...(bundle as JsonObject), meta: null });
 
 describe('bundle round trips on the SQLite store', () => {
   it('export → import (reject_on_conflict, into another database) → export: the identical bundle', async () => {
     const source = newStore();
-    const { id, clock } = await decisionOn(source);
+    const { id, clock } = await recordRichDecision(source);
     const bundle = await exportBundle(source, id, { clock });
     const target = newStore();
     expect(await importBundle(target, canonicalJson(bundle as unknown as JsonObject))).toMatchObject({ ok: true, replay_ran: true });
@@ -79,7 +36,7 @@ describe('bundle round trips on the SQLite store', () => {
 
   it('overwrite onto itself and new_decision_id beside itself', async () => {
     const store = newStore();
-    const { id, clock } = await decisionOn(store);
+    const { id, clock } = await recordRichDecision(store);
     const bundle = await exportBundle(store, id, { clock });
     const text = canonicalJson(bundle as unknown as JsonObject);
     expect(await importBundle(store, text, { conflictMode: 'overwrite' })).toMatchObject({ ok: true });
@@ -95,7 +52,7 @@ describe('bundle round trips on the SQLite store', () => {
 
   it('between stores: memory → SQLite → memory keeps the canonical digest', async () => {
     const memory = createMemoryEventStore();
-    const { id, clock } = await decisionOn(memory);
+    const { id, clock } = await recordRichDecision(memory);
     const bundle = await exportBundle(memory, id, { clock });
     const sqlite = newStore();
     expect((await importBundle(sqlite, canonicalJson(bundle as unknown as JsonObject))).ok).toBe(true);
@@ -107,7 +64,7 @@ describe('bundle round trips on the SQLite store', () => {
 
   it('a forged status fails inside the SQLite transaction and the overwritten decision survives', async () => {
     const store = newStore();
-    const { id, clock } = await decisionOn(store);
+    const { id, clock } = await recordRichDecision(store);
     const bundle = JSON.parse(canonicalJson((await exportBundle(store, id, { clock })) as unknown as JsonObject)) as JsonObject;
     (bundle['decision'] as JsonObject)['status'] = 'APPROVED';
     (bundle['integrity'] as JsonObject)['canonical_digest'] = `sha256:${bundleDigest(bundle)}`;
@@ -119,7 +76,7 @@ describe('bundle round trips on the SQLite store', () => {
 
   it('an embedded audit package from the stored router result verifies', async () => {
     const store = newStore();
-    const { id, clock } = await decisionOn(store);
+    const { id, clock } = await recordRichDecision(store);
     const pkg = await exportAuditPackage(store, id, { mode: 'embedded', clock });
     const text = canonicalJson(pkg as unknown as JsonObject);
     expect(text).toContain('"ratio":1.0');
