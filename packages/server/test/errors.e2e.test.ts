@@ -134,16 +134,15 @@ describe('error mapping over the wire', () => {
   });
 
   it('two executes that both saw the decision approved: one runs; the other loses the race on append, re-checks and is told the decision is executing', async () => {
-    // Hold reads of the decision until both executes have read it, so both pass the state
-    // check and race on the append, which the store's optimistic concurrency decides.
+    // Hold the appends until both executes have passed the state check and asked to append,
+    // so they race on the append, which the store's optimistic concurrency decides.
     let waiting: (() => void)[] = [];
     let armed = false;
     const racing = await startTestServer({
       wrapStore: (store) => ({
         ...store,
         onAppend: store.onAppend?.bind(store),
-        readEvents: async (decisionId, options) => {
-          const events = await store.readEvents(decisionId, options);
+        append: async (request) => {
           if (armed) {
             await new Promise<void>((resolve) => {
               waiting.push(resolve);
@@ -154,7 +153,7 @@ describe('error mapping over the wire', () => {
               }
             });
           }
-          return events;
+          return store.append(request);
         },
       }),
     });

@@ -9,6 +9,13 @@ export interface DecisionCache {
    * cached seq. Throws DECISION_NOT_FOUND.
    */
   load(decisionId: string): Promise<DecisionFold>;
+  /**
+   * The fold this process holds, without asking the store: it may be behind other processes'
+   * appends. Only for deciding a write whose append the store checks against the fold's version.
+   */
+  peek(decisionId: string): DecisionFold | undefined;
+  /** Keeps the fold of a decision this process just created. */
+  remember(fold: DecisionFold): void;
   /** Applies events this process just appended (already-applied seqs are skipped). */
   applyAppended(fold: DecisionFold, events: readonly StoredEvent[]): void;
 }
@@ -56,6 +63,12 @@ export function createDecisionCache(store: EventStore, capacity = 1000): Decisio
       remember(cached);
       return cached;
     },
+    peek(decisionId) {
+      const cached = folds.get(decisionId);
+      if (cached) remember(cached);
+      return cached;
+    },
+    remember,
     applyAppended(fold, events) {
       for (const event of events) applyEvent(fold, event);
     },

@@ -28,6 +28,12 @@ export interface RunOptions {
 export interface RouterAdapter {
   readonly id: string;
   readonly capabilities: readonly string[];
+  /**
+   * `false` only for an adapter whose run changes nothing outside this server (the built-in
+   * `null` adapter): its whole run is then recorded in one append, with no lease, and a lost
+   * race may run it again. Any other value means the run may act on the world.
+   */
+  readonly sideEffects?: boolean;
   run(request: RouterRequest, options?: RunOptions): Promise<RouterResponse>;
 }
 

@@ -9,6 +9,7 @@ export function createNullAdapter(id = 'null'): RouterAdapter {
   return {
     id,
     capabilities: Object.freeze(['dry_run']),
+    sideEffects: false,
     async run(request: RouterRequest): Promise<RouterResponse> {
       const plan = typeof request['plan'] === 'string' ? request['plan'] : '';
       const steps = plan.split('\n').filter((line) => line.trim() !== '').length;

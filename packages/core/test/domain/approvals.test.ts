@@ -139,4 +139,39 @@ describe('approve and revoke', () => {
     expect(await codeOf(first.nexus.approve(decisionId, {}, alice))).toBe('ALREADY_APPROVED');
     expect((await first.nexus.getDecision(decisionId)).status).toBe('approved');
   });
+
+  it('a command refused on a held decision that another instance moved on is decided again on the stored log', async () => {
+    const first = setup();
+    const second = setup({ store: first.store });
+    const { decisionId } = await first.nexus.request({ goal: 'g' }, requester);
+    await first.nexus.approve(decisionId, {}, alice);
+    // `first` holds the decision with alice's approval; `second` revokes it behind its back.
+    await second.nexus.revoke(decisionId, {}, alice);
+    // On the held fold alice still approves, so approving again would be refused: the store's log says otherwise.
+    const view = await first.nexus.approve(decisionId, {}, alice);
+    expect(view.status).toBe('approved');
+    expect((await first.store.readEvents(decisionId)).map((e) => e.type)).toEqual([
+      'DECISION_CREATED',
+      'POLICY_ATTACHED',
+      'APPROVAL_GRANTED',
+      'APPROVAL_REVOKED',
+      'APPROVAL_GRANTED',
+    ]);
+  });
+
+  it('a command on a decision this instance holds writes without reading the log first', async () => {
+    const { store, nexus } = setup();
+    const { decisionId } = await nexus.request({ goal: 'g', policy: { minApprovals: 2 } }, requester);
+    let reads = 0;
+    const readEvents = store.readEvents.bind(store);
+    store.readEvents = (...args) => {
+      reads++;
+      return readEvents(...args);
+    };
+    await nexus.approve(decisionId, {}, alice);
+    await nexus.approve(decisionId, {}, bob);
+    await nexus.execute(decisionId, { adapterId: 'null' }, carol);
+    expect(reads).toBe(0);
+    expect((await nexus.getDecision(decisionId)).status).toBe('completed');
+  });
 });

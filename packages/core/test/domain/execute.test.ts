@@ -106,6 +106,29 @@ describe('execute', () => {
     expect((await errorOf(nexus.execute(decisionId, { adapterId: 'null' }, alice))).code).toBe('INVALID_STATE');
   });
 
+  it('records the whole run of an adapter without side effects in one append, and any other run in two', async () => {
+    const { adapter } = scriptedAdapter('deploy', ['dry_run']);
+    const { nexus, store } = setup({ adapters: [adapter] });
+    const appended: string[][] = [];
+    const append = store.append.bind(store);
+    store.append = (request) => {
+      appended.push(request.events.map((e) => e.type));
+      return append(request);
+    };
+    for (const adapterId of ['null', 'deploy']) {
+      const { decisionId } = await nexus.request({ goal: adapterId }, requester);
+      await nexus.approve(decisionId, {}, bob);
+      appended.length = 0;
+      const result = await nexus.execute(decisionId, { adapterId }, alice);
+      expect(result.execution.status).toBe('completed');
+      expect(appended).toEqual(
+        adapterId === 'null'
+          ? [['EXECUTION_REQUESTED', 'EXECUTION_STARTED', 'EXECUTION_COMPLETED']]
+          : [['EXECUTION_REQUESTED', 'EXECUTION_STARTED'], ['EXECUTION_COMPLETED']],
+      );
+    }
+  });
+
   it('two concurrent executes: exactly one run, the other is refused', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));

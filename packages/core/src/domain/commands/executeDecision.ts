@@ -17,6 +17,7 @@ import { replayDecision } from '../replay.js';
 import type { ServiceDeps } from '../ServiceDeps.js';
 import { validateActor, validateDecisionId, validateMode, validateName } from '../validation.js';
 import { appendToFold } from './appendToFold.js';
+import { decideOnFold } from './decideOnFold.js';
 import { keepLease } from './keepLease.js';
 import { retryOnConflict } from './retryOnConflict.js';
 
@@ -117,10 +118,15 @@ export async function executeDecision(
     'execute',
     definedFields({ decisionId, adapterId, mode: modeOverride }),
     async (claim) => {
+      if (deps.router.adapter(adapterId)?.sideEffects === false) {
+        return retryOnConflict(deps.maxConflictRetries, () =>
+          decideOnFold(deps, decisionId, (fold) => runWithoutSideEffects(deps, fold, adapterId, modeOverride, actor, claim, input.signal)),
+        );
+      }
       // Only the start is retried: a lost race re-reads and re-validates (a twin may have
       // started the run meanwhile). Nothing is retried once the adapter was called.
       const started = await retryOnConflict(deps.maxConflictRetries, () =>
-        startRun(deps, decisionId, adapterId, modeOverride, actor, claim),
+        decideOnFold(deps, decisionId, (fold) => startRun(deps, fold, adapterId, modeOverride, actor, claim)),
       );
       const { fold, adapter, request, generation, requestedSeq } = started;
       const execution = { decisionId, executionId: executionIdOf(decisionId, generation, requestedSeq) };
@@ -129,19 +135,7 @@ export async function executeDecision(
       const signal = input.signal ? AbortSignal.any([input.signal, keeper.lost]) : keeper.lost;
       let outcome: Outcome;
       try {
-        const response = await adapter.run(request, { signal, execution });
-        outcome = outcomeOf(response, fold.policy?.maxSteps ?? null, formatTimestamp(deps.clock.now()));
-      } catch (error) {
-        const message = (error instanceof Error ? error.message : String(error)) || 'the router failed';
-        const ts = formatTimestamp(deps.clock.now());
-        // A stopped call (shutdown, deadline, lost lease) is still a router error, but it leaves
-        // the side effect unknown: the message says so.
-        outcome = failure(
-          null,
-          'ROUTER_ERROR',
-          signal.aborted ? `interrupted: outcome unknown: ${abortReason(signal)}; ${message}` : message,
-          ts,
-        );
+        outcome = await runAdapter(deps, fold, adapter, request, signal, execution);
       } finally {
         keeper.stop();
       }
@@ -169,24 +163,43 @@ export async function executeDecision(
   );
 }
 
-interface StartedRun {
-  readonly fold: DecisionFold;
-  readonly adapter: RouterAdapter;
-  readonly request: RouterRequest;
-  readonly generation: number;
-  readonly requestedSeq: number;
+/** The adapter's run and what it comes to: the outcome event, never a throw. */
+async function runAdapter(
+  deps: ServiceDeps,
+  fold: DecisionFold,
+  adapter: RouterAdapter,
+  request: RouterRequest,
+  signal: AbortSignal | undefined,
+  execution: { readonly decisionId: string; readonly executionId: string },
+): Promise<Outcome> {
+  try {
+    const response = await adapter.run(request, { ...(signal ? { signal } : {}), execution });
+    return outcomeOf(response, fold.policy?.maxSteps ?? null, formatTimestamp(deps.clock.now()));
+  } catch (error) {
+    const message = (error instanceof Error ? error.message : String(error)) || 'the router failed';
+    const ts = formatTimestamp(deps.clock.now());
+    // A stopped call (shutdown, deadline, lost lease) is still a router error, but it leaves
+    // the side effect unknown: the message says so.
+    return failure(
+      null,
+      'ROUTER_ERROR',
+      signal?.aborted ? `interrupted: outcome unknown: ${abortReason(signal)}; ${message}` : message,
+      ts,
+    );
+  }
 }
 
-/** State guard, policy check, then REQUESTED+STARTED appended together with the run's lease. */
-async function startRun(
-  deps: ServiceDeps,
-  decisionId: string,
-  adapterId: string,
-  modeOverride: Mode | undefined,
-  actor: Actor,
-  claim: IdempotencyClaim | undefined,
-): Promise<StartedRun> {
-  const fold = await deps.cache.load(decisionId);
+/** What the state guard and the policy check allow: the adapter, the mode, and the request to send. */
+interface PlannedRun {
+  readonly adapter: RouterAdapter;
+  readonly mode: Mode;
+  readonly request: RouterRequest;
+  readonly now: number;
+}
+
+/** State guard and policy check on the fold; throws INVALID_STATE or POLICY_VIOLATION. */
+function planRun(deps: ServiceDeps, fold: DecisionFold, adapterId: string, modeOverride: Mode | undefined): PlannedRun {
+  const { decisionId } = fold;
   const now = deps.clock.now();
   const status = statusAt(fold, now);
   if (status !== 'approved' && status !== 'failed') {
@@ -208,24 +221,77 @@ async function startRun(
     // An unknown adapter is one more violation, reported with the others (execution.proto).
     throw new NexusError('POLICY_VIOLATION', message, details);
   }
+  return { adapter, mode, request: compileRouterRequest(fold, adapterId, mode === 'dry_run'), now };
+}
 
-  const request = compileRouterRequest(fold, adapterId, mode === 'dry_run');
-  const ts = formatTimestamp(now);
+function startEvents(adapterId: string, planned: PlannedRun, actor: Actor): NewEvent[] {
+  const ts = formatTimestamp(planned.now);
+  return [
+    commandEvent('EXECUTION_REQUESTED', { adapter_id: adapterId, dry_run: planned.mode === 'dry_run' }, actor, ts),
+    commandEvent('EXECUTION_STARTED', { router_request_digest: digestOf(planned.request) }, SYSTEM_ACTOR, ts),
+  ];
+}
+
+/**
+ * An adapter that touches nothing outside the server runs before anything is written, and its
+ * run is recorded whole: REQUESTED, STARTED and the outcome in one append. No crash can leave
+ * such a run half recorded, so it takes no lease. A lost race re-validates and runs it again,
+ * which is harmless for the same reason.
+ */
+async function runWithoutSideEffects(
+  deps: ServiceDeps,
+  fold: DecisionFold,
+  adapterId: string,
+  modeOverride: Mode | undefined,
+  actor: Actor,
+  claim: IdempotencyClaim | undefined,
+  signal: AbortSignal | undefined,
+): Promise<ExecutionResult> {
+  const planned = planRun(deps, fold, adapterId, modeOverride);
+  const requestedSeq = fold.eventCount;
+  const execution = { decisionId: fold.decisionId, executionId: executionIdOf(fold.decisionId, fold.generation, requestedSeq) };
+  const outcome = await runAdapter(deps, fold, planned.adapter, planned.request, signal, execution);
+  const decision = await appendToFold(deps, fold, [...startEvents(adapterId, planned, actor), outcome.event], {
+    claim,
+    ...(outcome.responseJson !== undefined
+      ? { routerResult: { runId: (outcome.response as RouterResponse).run_id, responseJson: outcome.responseJson } }
+      : {}),
+  });
+  return {
+    decision,
+    execution: decision.executions.find((e) => e.requestedSeq === requestedSeq)!,
+    ...(outcome.response ? { response: outcome.response } : {}),
+  };
+}
+
+interface StartedRun {
+  readonly fold: DecisionFold;
+  readonly adapter: RouterAdapter;
+  readonly request: RouterRequest;
+  readonly generation: number;
+  readonly requestedSeq: number;
+}
+
+/** State guard, policy check, then REQUESTED+STARTED appended together with the run's lease. */
+async function startRun(
+  deps: ServiceDeps,
+  fold: DecisionFold,
+  adapterId: string,
+  modeOverride: Mode | undefined,
+  actor: Actor,
+  claim: IdempotencyClaim | undefined,
+): Promise<StartedRun> {
+  const planned = planRun(deps, fold, adapterId, modeOverride);
   // REQUESTED and STARTED go in one append: once it lands the decision is `executing`, so no
   // approval or revocation can slip between them, and a concurrent execute loses the race.
   // The lease is taken in the same transaction, so no started run is ever without an owner.
-  const started = await appendToFold(
-    deps,
-    fold,
-    [
-      commandEvent('EXECUTION_REQUESTED', { adapter_id: adapterId, dry_run: mode === 'dry_run' }, actor, ts),
-      commandEvent('EXECUTION_STARTED', { router_request_digest: digestOf(request) }, SYSTEM_ACTOR, ts),
-    ],
-    { claim, lease: { owner: deps.leases.owner, expiresAt: leaseNow(now) + deps.leases.leaseMs } },
-  );
+  const started = await appendToFold(deps, fold, startEvents(adapterId, planned, actor), {
+    claim,
+    lease: { owner: deps.leases.owner, expiresAt: leaseNow(planned.now) + deps.leases.leaseMs },
+  });
   // The view, not the shared fold: the fold may stay behind if applying the stored events to it failed.
   const requestedSeq = started.executions[started.executions.length - 1]!.requestedSeq;
-  return { fold, adapter, request, generation: fold.generation, requestedSeq };
+  return { fold, adapter: planned.adapter, request: planned.request, generation: fold.generation, requestedSeq };
 }
 
 function abortReason(signal: AbortSignal): string {
@@ -242,28 +308,23 @@ async function appendOutcome(
   outcome: Outcome,
 ) {
   const { requestedSeq } = started;
-  for (let attempt = 0; ; attempt++) {
-    const fold = await deps.cache.load(decisionId);
-    const latest = fold.executions[fold.executions.length - 1];
-    // A replaced log is another log, even where it holds a running execution at the same seq.
-    if (fold.generation !== started.generation || !latest || latest.requestedSeq !== requestedSeq || latest.status !== 'running') {
-      throw new NexusError(
-        'INVALID_STATE',
-        `execution at seq ${requestedSeq} of decision ${decisionId} is no longer running; its outcome was not recorded`,
-        {
-          decisionId,
-        },
-      );
-    }
-    try {
-      return await appendToFold(deps, fold, [outcome.event], {
+  return retryOnConflict(deps.maxConflictRetries, () =>
+    decideOnFold(deps, decisionId, (fold) => {
+      const latest = fold.executions[fold.executions.length - 1];
+      // A replaced log is another log, even where it holds a running execution at the same seq.
+      if (fold.generation !== started.generation || !latest || latest.requestedSeq !== requestedSeq || latest.status !== 'running') {
+        throw new NexusError(
+          'INVALID_STATE',
+          `execution at seq ${requestedSeq} of decision ${decisionId} is no longer running; its outcome was not recorded`,
+          { decisionId },
+        );
+      }
+      return appendToFold(deps, fold, [outcome.event], {
         lease: 'release',
         ...(outcome.responseJson !== undefined
           ? { routerResult: { runId: (outcome.response as RouterResponse).run_id, responseJson: outcome.responseJson } }
           : {}),
       });
-    } catch (error) {
-      if (!isConcurrencyConflict(error) || attempt >= deps.maxConflictRetries) throw error;
-    }
-  }
+    }),
+  );
 }

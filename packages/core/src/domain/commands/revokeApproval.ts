@@ -9,6 +9,7 @@ import { replayDecision } from '../replay.js';
 import type { ServiceDeps } from '../ServiceDeps.js';
 import { optionalString, validateActor, validateDecisionId } from '../validation.js';
 import { appendToFold } from './appendToFold.js';
+import { decideOnFold } from './decideOnFold.js';
 import { retryOnConflict } from './retryOnConflict.js';
 
 /** SPEC §3 Revoke: the actor's own non-revoked approval, until execution begins. */
@@ -27,24 +28,28 @@ export async function revokeApproval(
     'revoke',
     definedFields({ decisionId, reason }),
     (claim) =>
-      retryOnConflict(deps.maxConflictRetries, async () => {
-        const fold = await deps.cache.load(decisionId);
-        const now = deps.clock.now();
-        const status = statusAt(fold, now);
-        if (status === 'executing' || status === 'completed') {
-          throw new NexusError('INVALID_STATE', `decision ${decisionId} is ${status}: approvals can no longer be revoked`, {
-            decisionId,
-            status,
+      retryOnConflict(deps.maxConflictRetries, () =>
+        decideOnFold(deps, decisionId, async (fold) => {
+          const now = deps.clock.now();
+          const status = statusAt(fold, now);
+          if (status === 'executing' || status === 'completed') {
+            throw new NexusError('INVALID_STATE', `decision ${decisionId} is ${status}: approvals can no longer be revoked`, {
+              decisionId,
+              status,
+            });
+          }
+          if (!hasUnrevokedApproval(fold, actor.id)) {
+            throw new NexusError('NO_ACTIVE_APPROVAL', `${actor.id} holds no approval on decision ${decisionId} to revoke`, {
+              decisionId,
+              actorId: actor.id,
+            });
+          }
+          return appendToFold(deps, fold, [commandEvent('APPROVAL_REVOKED', { reason }, actor, formatTimestamp(now))], {
+            claim,
+            asOf: now,
           });
-        }
-        if (!hasUnrevokedApproval(fold, actor.id)) {
-          throw new NexusError('NO_ACTIVE_APPROVAL', `${actor.id} holds no approval on decision ${decisionId} to revoke`, {
-            decisionId,
-            actorId: actor.id,
-          });
-        }
-        return appendToFold(deps, fold, [commandEvent('APPROVAL_REVOKED', { reason }, actor, formatTimestamp(now))], { claim, asOf: now });
-      }),
+        }),
+      ),
     // The first result: the log up to the recorded event, as of that event's instant.
     async (record) => replayDecision(await deps.store.readEvents(decisionId, { toSeq: record.seq, generation: record.generation })),
   );
