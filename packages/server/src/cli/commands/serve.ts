@@ -4,6 +4,7 @@ import type { EventStore } from '@nexus-control/core';
 import { ConfigError, defaultConfig, loadConfig } from '../../config/loadConfig.js';
 import type { LogLevel, ServerConfig } from '../../config/ServerConfig.js';
 import { ListenAddressError, DEFAULT_LISTEN } from '../../listenAddress.js';
+import { createBatchedWrite } from '../../logging/createBatchedWrite.js';
 import { createLogger, type Logger } from '../../logging/createLogger.js';
 import { createRouterFromConfig } from '../../router/createRouterFromConfig.js';
 import { startServer, type RunningServer } from '../../startServer.js';
@@ -119,7 +120,7 @@ export const serve: CliCommand = async (argv: string[], io: CliIo) => {
   }
   const logger: Logger = createLogger({
     level: (level as LogLevel | undefined) ?? config.logLevel ?? 'info',
-    write: (line) => io.err(line),
+    write: createBatchedWrite((text) => io.err(text)),
   });
   // grpc-js prints its own diagnostics as plain text; keep stderr to JSON lines (and one error line).
   const grpcLog = (...args: unknown[]) => logger.debug('grpc', { message: format(...args) });
