@@ -22,6 +22,8 @@ export interface ObservabilityDriverResult {
   /** Lifecycle RPCs per second, median over rounds, and every round. */
   readonly baseline: { readonly rpcsPerSecond: number; readonly rounds: readonly number[] };
   readonly observed: { readonly rpcsPerSecond: number; readonly rounds: readonly number[] };
+  /** Every RPC each server answered, warm-up included. */
+  readonly totals: { readonly baseline: number; readonly observed: number };
 }
 
 function median(values: readonly number[]): number {
@@ -37,6 +39,7 @@ async function drive(options: ObservabilityDriverOptions): Promise<Observability
   };
   await Promise.all([clients.baseline.waitForReady(10_000), clients.observed.waitForReady(10_000)]);
   let sequence = 0;
+  const totals = { baseline: 0, observed: 0 };
   // Every call carries a caller's trace context, as a traced client's would; the baseline ignores it but for its logs.
   const as = (token: string): NexusCallOptions => ({
     metadata: {
@@ -57,7 +60,8 @@ async function drive(options: ObservabilityDriverOptions): Promise<Observability
       throw new Error(`lifecycle ended in status ${executed.decision?.status}`);
     return 4;
   };
-  const round = async (client: NexusClient, ms: number): Promise<number> => {
+  const round = async (kind: 'baseline' | 'observed', ms: number): Promise<number> => {
+    const client = clients[kind];
     const start = performance.now();
     const end = start + ms;
     let rpcs = 0;
@@ -66,18 +70,19 @@ async function drive(options: ObservabilityDriverOptions): Promise<Observability
         while (performance.now() < end) {
           const done = await lifecycle(client);
           rpcs += done;
+          totals[kind] += done;
         }
       }),
     );
     return (rpcs * 1000) / (performance.now() - start);
   };
 
-  await round(clients.baseline, options.warmupMs / 2);
-  await round(clients.observed, options.warmupMs / 2);
+  await round('baseline', options.warmupMs / 2);
+  await round('observed', options.warmupMs / 2);
   const rates = { baseline: [] as number[], observed: [] as number[] };
   for (let i = 0; i < options.rounds; i++) {
     const order = i % 2 === 0 ? (['baseline', 'observed'] as const) : (['observed', 'baseline'] as const);
-    for (const kind of order) rates[kind].push(await round(clients[kind], options.roundMs));
+    for (const kind of order) rates[kind].push(await round(kind, options.roundMs));
   }
   clients.baseline.close();
   clients.observed.close();
@@ -85,6 +90,7 @@ async function drive(options: ObservabilityDriverOptions): Promise<Observability
     pairedRatio: median(rates.observed.map((observed, i) => observed / rates.baseline[i]!)),
     baseline: { rpcsPerSecond: median(rates.baseline), rounds: rates.baseline },
     observed: { rpcsPerSecond: median(rates.observed), rounds: rates.observed },
+    totals,
   };
 }
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withBenchDir } from '../benchDir.js';
 import { repoRoot, startBenchServer, type BenchServer } from '../drivers/benchServer.js';
@@ -11,6 +11,8 @@ import type { Scenario } from '../scenario.js';
 
 const driverScript = join(repoRoot, 'tools', 'bench', 'drivers', 'observabilityDriver.ts');
 const CONCURRENCY = 8;
+/** USER_HZ: what /proc counts CPU time in, 100 on every Linux build in practice. */
+const CLOCK_TICKS_PER_SECOND = 100;
 /** Prometheus scrapes every 15 s to 1 min by default; this is harsher. */
 const SCRAPE_INTERVAL_MS = 5_000;
 const SPAN_ID = Buffer.from('"spanId"');
@@ -130,6 +132,7 @@ export const observabilityOverhead: Scenario = {
         // JIT and SQLite caches take a while: a short warm-up makes the first rounds of either look slow.
         const warmupMs = budgetMs / 4;
         log(`driving ${CONCURRENCY} concurrent lifecycles, ${rounds} alternating rounds per server...`);
+        const cpuBefore = [processCpuMs(baseline), processCpuMs(observed)] as const;
         const result = await runDriver({
           baseline: baseline.address,
           observed: observed.address,
@@ -140,7 +143,15 @@ export const observabilityOverhead: Scenario = {
           rounds,
         });
         clearInterval(scraper);
+        const cpuAfter = [processCpuMs(baseline), processCpuMs(observed)] as const;
         await observed.stop();
+        const cpuPerRpc = (i: 0 | 1, rpcs: number) => {
+          const before = cpuBefore[i];
+          const after = cpuAfter[i];
+          return before === undefined || after === undefined ? undefined : ((after - before) * 1000) / rpcs;
+        };
+        const plainCpu = cpuPerRpc(0, result.totals.baseline);
+        const observedCpu = cpuPerRpc(1, result.totals.observed);
         const { spans, exports } = receiver.counts();
         const ratio = result.pairedRatio;
         return {
@@ -151,6 +162,12 @@ export const observabilityOverhead: Scenario = {
             `both off     ${rate(result.baseline.rpcsPerSecond)} RPC/s  [rounds ${result.baseline.rounds.map(rate).join(', ')}]`,
             `${only === undefined ? 'metrics+traces' : `${only} only (${ONLY_ENV})`} ${rate(result.observed.rpcsPerSecond)} RPC/s  [rounds ${result.observed.rounds.map(rate).join(', ')}]`,
             `             ${spans.toLocaleString('en-US')} spans (at least) received in ${exports} OTLP exports; ${scrapes} scrapes of /metrics`,
+            ...(plainCpu === undefined || observedCpu === undefined
+              ? []
+              : [
+                  `server CPU per RPC (all threads, warm-up included): plain ${plainCpu.toFixed(0)} µs, observed ${observedCpu.toFixed(0)} µs ` +
+                    `(plain / observed ${(plainCpu / observedCpu).toFixed(3)})`,
+                ]),
             `medians: observed / plain ${(result.observed.rpcsPerSecond / result.baseline.rpcsPerSecond).toFixed(3)}; ratio = median over back-to-back round pairs of observed / plain: ${ratio.toFixed(3)}`,
           ],
         };
@@ -162,6 +179,20 @@ export const observabilityOverhead: Scenario = {
     });
   },
 };
+
+/**
+ * CPU time (user + system, every thread) a server process has used so far, in milliseconds, from
+ * /proc; undefined where there is none. Steadier than throughput on a shared machine: it counts
+ * the work a call costs, not how long the call waited for a core.
+ */
+function processCpuMs(server: BenchServer): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The metrics address from the observed server's readiness line (kept by the bench server helper). */
 function metricsAddressOf(server: BenchServer): string {
