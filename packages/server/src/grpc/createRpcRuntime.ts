@@ -159,7 +159,7 @@ export function createRpcRuntime(options: {
     observed: ObservedCall,
     method: string,
     call: AnyCall,
-    started: bigint,
+    started: number,
     ctx: RpcContext | undefined,
     code: status,
     error?: { code: string; unexpected?: unknown },
@@ -171,7 +171,7 @@ export function createRpcRuntime(options: {
       trace_id: observed.traceId ?? null,
       actor: ctx?.identity.actor.id ?? null,
       status: status[code],
-      duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
+      duration_ms: performance.now() - started,
       decision_id: ctx?.decisionId ?? null,
       peer: call.getPeer(),
       ...(error ? { error_code: error.code } : {}),
@@ -186,7 +186,7 @@ export function createRpcRuntime(options: {
 
     unary<Req, Res>(method: string, handler: UnaryHandler<Req, Res>): handleUnaryCall<Req, Res> {
       return (call, callback) => {
-        const started = process.hrtime.bigint();
+        const started = performance.now();
         const observed = observer.start(method, 'unary', call.metadata);
         inFlight++;
         let ctx: RpcContext | undefined;
@@ -240,7 +240,7 @@ export function createRpcRuntime(options: {
 
     serverStream<Req, Res>(method: string, handler: StreamHandler<Req, Res>): handleServerStreamingCall<Req, Res> {
       return (call) => {
-        const started = process.hrtime.bigint();
+        const started = performance.now();
         const observed = observer.start(method, 'server_stream', call.metadata);
         inFlight++;
         let ctx: RpcContext | undefined;

@@ -35,22 +35,35 @@ function firstString(metadata: Metadata, key: string): string | undefined {
 export function createRpcObserver(options: { metrics?: ServerMetrics; tracing: Tracing }): RpcObserver {
   const { metrics, tracing } = options;
   // Label children per method, made once: a call then updates its series without hashing labels.
-  const series = new Map<string, { labels: Record<string, string>; started?: Counter.Internal; seconds?: Histogram.Internal<string> }>();
+  const series = new Map<
+    string,
+    {
+      labels: Record<string, string>;
+      started?: Counter.Internal;
+      seconds?: Histogram.Internal<string>;
+      /** By gRPC status code name, made on first use. */
+      handled: Map<string, Counter.Internal>;
+    }
+  >();
   const seriesOf = (method: string, type: RpcType) => {
     let found = series.get(method);
     if (!found) {
       const [service = '', name = method] = method.split('/');
       const labels = { grpc_type: type, grpc_service: `${SERVICE_PACKAGE}.${service}`, grpc_method: name };
-      found = { labels, ...(metrics ? { started: metrics.rpcStarted.labels(labels), seconds: metrics.rpcSeconds.labels(labels) } : {}) };
+      found = {
+        labels,
+        handled: new Map(),
+        ...(metrics ? { started: metrics.rpcStarted.labels(labels), seconds: metrics.rpcSeconds.labels(labels) } : {}),
+      };
       series.set(method, found);
     }
     return found;
   };
   return {
     start(method, type, metadata) {
-      const { labels, started: startedCounter, seconds } = seriesOf(method, type);
+      const { labels, started: startedCounter, seconds, handled } = seriesOf(method, type);
       startedCounter?.inc();
-      const started = process.hrtime.bigint();
+      const started = performance.now();
       const given = firstString(metadata, 'x-request-id');
       const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
       const span = tracing.startRpc(method, firstString(metadata, 'traceparent'), { 'nexus.request_id': requestId });
@@ -63,8 +76,13 @@ export function createRpcObserver(options: { metrics?: ServerMetrics; tracing: T
         end(code, error) {
           if (ended) return;
           ended = true;
-          metrics?.rpcHandled.inc({ ...labels, grpc_code: status[code] ?? String(code) });
-          seconds?.observe(Number(process.hrtime.bigint() - started) / 1e9);
+          if (metrics) {
+            const grpcCode = status[code] ?? String(code);
+            let counter = handled.get(grpcCode);
+            if (!counter) handled.set(grpcCode, (counter = metrics.rpcHandled.labels({ ...labels, grpc_code: grpcCode })));
+            counter.inc();
+          }
+          seconds?.observe((performance.now() - started) / 1000);
           span.end({ grpcCode: code, ...(error === undefined ? {} : { error }) });
         },
       };

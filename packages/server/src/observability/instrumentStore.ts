@@ -18,13 +18,24 @@ const MEASURED = [
   'listTemplates',
 ] as const;
 
-function countCommitted(metrics: ServerMetrics, request: AppendRequest): void {
+/** The domain counters' series an append can move, labelled once. */
+function committedCounters(metrics: ServerMetrics) {
+  return {
+    created: metrics.decisionsCreated,
+    granted: metrics.approvals.labels({ action: 'granted' }),
+    revoked: metrics.approvals.labels({ action: 'revoked' }),
+    completed: metrics.executions.labels({ outcome: 'completed' }),
+    failed: metrics.executions.labels({ outcome: 'failed' }),
+  };
+}
+
+function countCommitted(counters: ReturnType<typeof committedCounters>, request: AppendRequest): void {
   for (const event of request.events) {
-    if (event.type === 'DECISION_CREATED') metrics.decisionsCreated.inc();
-    else if (event.type === 'APPROVAL_GRANTED') metrics.approvals.inc({ action: 'granted' });
-    else if (event.type === 'APPROVAL_REVOKED') metrics.approvals.inc({ action: 'revoked' });
-    else if (event.type === 'EXECUTION_COMPLETED') metrics.executions.inc({ outcome: 'completed' });
-    else if (event.type === 'EXECUTION_FAILED') metrics.executions.inc({ outcome: 'failed' });
+    if (event.type === 'DECISION_CREATED') counters.created.inc();
+    else if (event.type === 'APPROVAL_GRANTED') counters.granted.inc();
+    else if (event.type === 'APPROVAL_REVOKED') counters.revoked.inc();
+    else if (event.type === 'EXECUTION_COMPLETED') counters.completed.inc();
+    else if (event.type === 'EXECUTION_FAILED') counters.failed.inc();
   }
 }
 
@@ -36,6 +47,7 @@ function countCommitted(metrics: ServerMetrics, request: AppendRequest): void {
  */
 export function instrumentStore(store: EventStore, storeName: string, metrics: ServerMetrics | undefined, tracing: Tracing): EventStore {
   if (!metrics && !tracing.enabled) return store;
+  const counters = metrics ? committedCounters(metrics) : undefined;
   const wrapped: Record<string, unknown> = {};
   for (const key of Object.keys(store)) {
     const value = (store as unknown as Record<string, unknown>)[key];
@@ -49,11 +61,11 @@ export function instrumentStore(store: EventStore, storeName: string, metrics: S
     wrapped[operation] = async (...args: unknown[]) => {
       const scope = currentScope();
       if (operation === 'append' && scope && scope.call.conflicts > 0) metrics?.conflictRetries.inc({ store: storeName });
-      const started = process.hrtime.bigint();
+      const started = performance.now();
       const run = () => original(...args);
       try {
         const result = tracing.enabled ? await tracing.inSpan(spanName, attributes, run, true) : await run();
-        if (operation === 'append' && metrics) countCommitted(metrics, args[0] as AppendRequest);
+        if (operation === 'append' && counters) countCommitted(counters, args[0] as AppendRequest);
         return result;
       } catch (error) {
         if (isConcurrencyConflict(error)) {
@@ -63,7 +75,7 @@ export function instrumentStore(store: EventStore, storeName: string, metrics: S
         metrics?.storeErrors.inc({ store: storeName, operation, code: error instanceof NexusError ? error.code : 'UNEXPECTED' });
         throw error;
       } finally {
-        seconds?.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        seconds?.observe((performance.now() - started) / 1000);
       }
     };
   }
