@@ -86,7 +86,7 @@ export interface StartServerOptions {
   readonly documents?: DocumentRunnerOptions;
   /** Prometheus metrics on their own HTTP listener; absent: none. */
   readonly metrics?: MetricsConfig;
-  /** OpenTelemetry traces over OTLP/HTTP; absent: no SDK is loaded and no span is created. */
+  /** OpenTelemetry traces over OTLP/HTTP; absent: no span code is loaded and no span is created. */
   readonly tracing?: TracingConfig;
   /** The `store` label of store metrics and spans (`sqlite`, `postgres`, `mongodb`, …); default `store`. */
   readonly storeName?: string;
@@ -139,9 +139,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const logger = scopedLogger(options.logger ?? silentLogger);
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ? createMetrics() : undefined;
-  // Loaded only when configured: with tracing off the SDK never enters the process.
+  // Loaded only when configured: with tracing off no span code enters the process.
   const tracing: Tracing = options.tracing
-    ? (await import('./observability/createOtelTracing.js')).createOtelTracing(options.tracing)
+    ? (await import('./observability/createOtlpTracing.js')).createOtlpTracing(options.tracing, {
+        onProblem: (message) => logger.warn('trace export', { problem: message }),
+      })
     : noTracing;
   const store = instrumentStore(options.store, options.storeName ?? 'store', metrics, tracing);
   const router = instrumentRouter(options.router ?? createRouter([createNullAdapter()]), tracing);

@@ -102,7 +102,7 @@ export interface ServerConfig {
   readonly executions: ExecutionSettings;
   /** Absent: no metrics listener. */
   readonly metrics?: MetricsConfig;
-  /** Absent: no tracing (the SDK is not even loaded). */
+  /** Absent: no tracing (the span code is not even loaded). */
   readonly tracing?: TracingConfig;
 }
 

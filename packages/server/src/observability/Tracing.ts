@@ -14,7 +14,7 @@ export interface RpcSpan {
 }
 
 /**
- * Tracing as the server uses it. `noTracing` (the default) creates no spans and loads no SDK:
+ * Tracing as the server uses it. `noTracing` (the default) creates no spans and loads no span code:
  * it only carries the caller's `traceparent` through to logs and adapters.
  */
 export interface Tracing {

@@ -7,6 +7,7 @@ export function instrumentRouter(router: Router, tracing: Tracing): Router {
   const wrap = (adapter: RouterAdapter): RouterAdapter => ({
     id: adapter.id,
     capabilities: adapter.capabilities,
+    ...(adapter.sideEffects === undefined ? {} : { sideEffects: adapter.sideEffects }),
     run: (request, options) =>
       tracing.inSpan('adapter.run', { 'nexus.adapter_id': adapter.id, 'nexus.dry_run': request.dry_run }, () =>
         adapter.run(request, options),

@@ -1,0 +1,21 @@
+export type SpanAttributes = Record<string, string | number | boolean>;
+
+/** OTLP span kinds this server records. */
+export const SPAN_KIND_INTERNAL = 1;
+export const SPAN_KIND_SERVER = 2;
+
+/** One span as this server records it: plain data, turned into OTLP only when exported. */
+export interface SpanRecord {
+  readonly traceId: string;
+  readonly spanId: string;
+  /** Empty for a root span. */
+  readonly parentSpanId: string;
+  readonly name: string;
+  readonly kind: typeof SPAN_KIND_INTERNAL | typeof SPAN_KIND_SERVER;
+  /** Milliseconds since the epoch, with the clock's sub-millisecond part. */
+  readonly startMs: number;
+  endMs: number;
+  readonly attributes: Readonly<SpanAttributes>;
+  /** Set when the work failed: the span's status is then ERROR with this message. */
+  error?: string;
+}

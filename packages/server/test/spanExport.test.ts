@@ -1,0 +1,187 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createNullAdapter, createRouter } from '@nexus-control/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSpanExporter } from '../src/observability/createSpanExporter.js';
+import { instrumentRouter } from '../src/observability/instrumentRouter.js';
+import { otlpTraceJson } from '../src/observability/otlpTraceJson.js';
+import { createOtlpTracing } from '../src/observability/createOtlpTracing.js';
+import { SPAN_KIND_INTERNAL, type SpanRecord } from '../src/observability/SpanRecord.js';
+
+function span(n: number, extra: Partial<SpanRecord> = {}): SpanRecord {
+  return {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: n.toString(16).padStart(16, '0'),
+    parentSpanId: 'b7ad6b7169203331',
+    name: 'store.append',
+    kind: SPAN_KIND_INTERNAL,
+    startMs: 1_700_000_000_000.25,
+    endMs: 1_700_000_000_001.5,
+    attributes: { n },
+    ...extra,
+  };
+}
+
+interface Received {
+  readonly headers: IncomingMessage['headers'];
+  readonly spanIds: string[];
+}
+
+/** A collector stand-in whose answers the test scripts: status codes in order, then 200. */
+async function collector(statuses: number[] = []) {
+  const received: Received[] = [];
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    req.on('end', () => {
+      const status = statuses.shift() ?? 200;
+      if (status === 200) {
+        const data = JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: { spanId: string }[] }[] }[] };
+        received.push({ headers: req.headers, spanIds: data.resourceSpans[0]!.scopeSpans[0]!.spans.map((s) => s.spanId) });
+      }
+      res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}/v1/traces`,
+    received,
+    sent: () => received.flatMap((r) => r.spanIds),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const closers: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
+
+describe('OTLP JSON of span records', () => {
+  it('spells ids in hex, times as decimal nanosecond strings, typed attributes and an error status', () => {
+    const json = otlpTraceJson('svc "quoted"', 'scope', [
+      span(1, { attributes: { text: 'a"b\\c\u0001é', count: 3, ratio: 0.5, ok: true }, error: 'failed: "x"' }),
+      span(2, { parentSpanId: '' }),
+    ]);
+    const data = JSON.parse(json) as {
+      resourceSpans: {
+        resource: { attributes: { key: string; value: unknown }[] };
+        scopeSpans: { scope: { name: string }; spans: Record<string, unknown>[] }[];
+      }[];
+    };
+    const resource = data.resourceSpans[0]!;
+    expect(resource.resource.attributes).toEqual([{ key: 'service.name', value: { stringValue: 'svc "quoted"' } }]);
+    expect(resource.scopeSpans[0]!.scope).toEqual({ name: 'scope' });
+    const [first, second] = resource.scopeSpans[0]!.spans;
+    expect(first).toEqual({
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: '0000000000000001',
+      parentSpanId: 'b7ad6b7169203331',
+      name: 'store.append',
+      kind: 1,
+      startTimeUnixNano: '1700000000000250000',
+      endTimeUnixNano: '1700000000001500000',
+      attributes: [
+        { key: 'text', value: { stringValue: 'a"b\\c\u0001é' } },
+        { key: 'count', value: { intValue: '3' } },
+        { key: 'ratio', value: { doubleValue: 0.5 } },
+        { key: 'ok', value: { boolValue: true } },
+      ],
+      status: { code: 2, message: 'failed: "x"' },
+    });
+    expect(second).not.toHaveProperty('parentSpanId');
+    expect(second!['status']).toEqual({});
+  });
+});
+
+describe('span export', () => {
+  it('sends finished spans to the collector with its headers, and sends what is left on shutdown', async () => {
+    const sink = await collector();
+    closers.push(sink.close);
+    const exporter = createSpanExporter({
+      endpoint: sink.endpoint,
+      headers: { authorization: 'Bearer collector-secret' },
+      serviceName: 'test',
+      intervalMs: 60_000,
+    });
+    for (let i = 1; i <= 3; i++) exporter.add(span(i));
+    await exporter.shutdown();
+    expect(sink.sent()).toEqual(['0000000000000001', '0000000000000002', '0000000000000003']);
+    expect(sink.received[0]!.headers['authorization']).toBe('Bearer collector-secret');
+    expect(sink.received[0]!.headers['content-type']).toBe('application/json');
+  });
+
+  it('keeps the spans while the collector asks for a retry, and sends them once it accepts', async () => {
+    const sink = await collector([503, 429]);
+    closers.push(sink.close);
+    const problems: string[] = [];
+    const exporter = createSpanExporter({
+      endpoint: sink.endpoint,
+      headers: { authorization: 'Bearer collector-secret' },
+      serviceName: 'test',
+      intervalMs: 20,
+      onProblem: (message) => problems.push(message),
+    });
+    closers.push(() => exporter.shutdown());
+    exporter.add(span(1));
+    exporter.add(span(2));
+    await expect.poll(() => sink.sent(), { timeout: 5_000 }).toEqual(['0000000000000001', '0000000000000002']);
+    // Reported once a minute at most, naming the collector but never its headers.
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('HTTP 503');
+    expect(problems.join(' ')).not.toContain('collector-secret');
+  });
+
+  it('drops a batch the collector refuses outright, and carries on with the next', async () => {
+    const sink = await collector([400]);
+    closers.push(sink.close);
+    const problems: string[] = [];
+    const exporter = createSpanExporter({
+      endpoint: sink.endpoint,
+      headers: {},
+      serviceName: 'test',
+      intervalMs: 20,
+      onProblem: (message) => problems.push(message),
+    });
+    closers.push(() => exporter.shutdown());
+    exporter.add(span(1));
+    await expect.poll(() => problems.length, { timeout: 5_000 }).toBe(1);
+    exporter.add(span(2));
+    await expect.poll(() => sink.sent(), { timeout: 5_000 }).toEqual(['0000000000000002']);
+    expect(problems[0]).toContain('HTTP 400');
+  });
+
+  it('holds at most maxQueue spans while the collector is away, dropping and counting the rest', async () => {
+    const sink = await collector();
+    const endpoint = sink.endpoint;
+    await sink.close();
+    const problems: string[] = [];
+    const exporter = createSpanExporter({
+      endpoint,
+      headers: {},
+      serviceName: 'test',
+      intervalMs: 60_000,
+      maxQueue: 5,
+      onProblem: (m) => problems.push(m),
+    });
+    for (let i = 1; i <= 8; i++) exporter.add(span(i));
+    await expect(exporter.shutdown()).rejects.toThrow('5 spans could not be exported');
+    expect(problems[0]).toMatch(/cannot export 5 spans to the trace collector at http:\/\/127\.0\.0\.1:\d+\/v1\/traces/);
+  });
+});
+
+describe('tracing wrappers', () => {
+  it('an instrumented router keeps what its adapters declare, such as running without side effects', async () => {
+    const sink = await collector();
+    closers.push(sink.close);
+    const tracing = createOtlpTracing({ endpoint: sink.endpoint, headers: {}, serviceName: 'test', exportIntervalMs: 60_000 });
+    closers.push(() => tracing.shutdown());
+    const adapter = instrumentRouter(createRouter([createNullAdapter()]), tracing).adapter('null')!;
+    expect(adapter.sideEffects).toBe(false);
+    expect(adapter.capabilities).toEqual(['dry_run']);
+  });
+});
