@@ -130,7 +130,7 @@ describe('span export', () => {
     exporter.add(span(1));
     exporter.add(span(2));
     await expect.poll(() => sink.sent(), { timeout: 5_000 }).toEqual(['0000000000000001', '0000000000000002']);
-    // Reported once a minute at most, naming the collector but never its headers.
+    // A kind of problem is reported once a minute at most, naming the collector but never its headers.
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain('HTTP 503');
     expect(problems.join(' ')).not.toContain('collector-secret');
@@ -170,7 +170,9 @@ describe('span export', () => {
     });
     for (let i = 1; i <= 8; i++) exporter.add(span(i));
     await expect(exporter.shutdown()).rejects.toThrow('5 spans could not be exported');
-    expect(problems[0]).toMatch(/cannot export 5 spans to the trace collector at http:\/\/127\.0\.0\.1:\d+\/v1\/traces/);
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^cannot export 5 spans to the trace collector at http:\/\/127\.0\.0\.1:\d+\/v1\/traces: /);
+    expect(problems[1]).toMatch(/^dropped 3 spans: the trace collector at http:\/\/127\.0\.0\.1:\d+\/v1\/traces did not keep up$/);
   });
 });
 

@@ -16,7 +16,7 @@ export interface SpanExporterOptions {
   readonly maxBatch?: number;
   /** Per export request. */
   readonly timeoutMs?: number;
-  /** A failed or refused export, or spans dropped: one short sentence, never the headers. */
+  /** A failed or refused export, or spans dropped: one short sentence, never the headers; each kind at most once a minute. */
   readonly onProblem?: (message: string) => void;
 }
 
@@ -52,18 +52,18 @@ export function createSpanExporter(options: SpanExporterOptions): SpanExporter {
   let stopped = false;
   let soon: NodeJS.Immediate | undefined;
 
-  // A collector that stays away would otherwise be reported at every tick.
-  let lastReportAt = -Infinity;
-  let suppressed = 0;
-  const report = (message: string) => {
+  // A collector that stays away would otherwise be reported at every tick: each kind of
+  // problem is reported at most once a minute.
+  const lastReports = new Map<string, { at: number; suppressed: number }>();
+  const report = (about: 'status' | 'unreachable' | 'dropped', message: string) => {
     const now = Date.now();
-    if (now - lastReportAt < REPORT_INTERVAL_MS) {
-      suppressed++;
+    const last = lastReports.get(about);
+    if (last !== undefined && now - last.at < REPORT_INTERVAL_MS) {
+      last.suppressed++;
       return;
     }
-    lastReportAt = now;
-    const note = suppressed > 0 ? ` (${suppressed} similar problems in the last minute not reported)` : '';
-    suppressed = 0;
+    const note = last !== undefined && last.suppressed > 0 ? ` (${last.suppressed} more like it in the last minute)` : '';
+    lastReports.set(about, { at: now, suppressed: 0 });
     try {
       options.onProblem?.(message + note);
     } catch {
@@ -75,10 +75,10 @@ export function createSpanExporter(options: SpanExporterOptions): SpanExporter {
     try {
       const status = await send(Buffer.from(otlpTraceJson(options.serviceName, SCOPE_NAME, batch), 'utf8'));
       if (status >= 200 && status < 300) return 'sent';
-      report(`the trace collector at ${target} answered HTTP ${status} to an export of ${batch.length} spans`);
+      report('status', `the trace collector at ${target} answered HTTP ${status} to an export of ${batch.length} spans`);
       return RETRYABLE.has(status) ? 'retry' : 'refused';
     } catch (error) {
-      report(`cannot export ${batch.length} spans to the trace collector at ${target}: ${(error as Error).message}`);
+      report('unreachable', `cannot export ${batch.length} spans to the trace collector at ${target}: ${(error as Error).message}`);
       return 'retry';
     }
   }
@@ -120,7 +120,7 @@ export function createSpanExporter(options: SpanExporterOptions): SpanExporter {
       }
     }
     if (dropped > 0) {
-      report(`dropped ${dropped} spans: the trace collector at ${target} did not keep up`);
+      report('dropped', `dropped ${dropped} spans: the trace collector at ${target} did not keep up`);
       dropped = 0;
     }
   }
