@@ -40,10 +40,11 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 /**
  * OpenTelemetry traces exported over OTLP/HTTP (JSON) to the configured collector, recorded as
  * plain span records and written out by a small exporter of our own rather than the SDK: with
- * every call traced, the SDK's span objects and export transforms cost the event loop about a
- * third more CPU per call, this about nothing measurable (see the README's benchmarks). Sampling follows the caller: a
- * `traceparent` whose sampled flag is off records no span and passes through unchanged; a call
- * without one starts a new, sampled trace. Loaded only when the configuration turns tracing on.
+ * every call traced, the SDK's span objects and export transforms cost about a third more CPU
+ * per call, these records about a third of what the SDK did (see the README's benchmarks).
+ * Sampling follows the caller: a `traceparent` whose sampled flag is off records no span and
+ * passes through unchanged; a call without one starts a new, sampled trace. Loaded only when
+ * the configuration turns tracing on.
  */
 export function createOtlpTracing(config: TracingConfig, options: { onProblem?: (message: string) => void } = {}): Tracing {
   const ids = createIdSource();
