@@ -1,6 +1,6 @@
 import { SYSTEM_ACTOR, type Actor, type Mode, type NewEvent } from '../../events/DecisionEvent.js';
 import { commandEvent } from './commandEvent.js';
-import { isConcurrencyConflict, NexusError, type ErrorDetails } from '../../errors/NexusError.js';
+import { NexusError, type ErrorDetails } from '../../errors/NexusError.js';
 import { canonicalJson } from '../../json/canonicalJson.js';
 import { digestOf, sha256Hex } from '../../json/digest.js';
 import { isJsonObject } from '../../json/JsonValue.js';
@@ -11,8 +11,9 @@ import { FIELD_LIMITS, storableText } from '../../text/limits.js';
 import { formatTimestamp } from '../../time/timestamp.js';
 import { activeApprovalCount, statusAt, viewOf, type DecisionFold } from '../decisionFold.js';
 import { executionIdOf, leaseNow } from '../executionLeases.js';
+import type { RouterResultRecord } from '../../store/EventStore.js';
 import { definedFields, runIdempotent, type IdempotencyClaim } from '../idempotency.js';
-import type { BlockingReason, CommandContext, ExecuteInput, ExecutionResult } from '../NexusControlApi.js';
+import type { BlockingReason, CommandContext, DecisionView, ExecuteInput, ExecutionResult } from '../NexusControlApi.js';
 import { replayDecision } from '../replay.js';
 import type { ServiceDeps } from '../ServiceDeps.js';
 import { validateActor, validateDecisionId, validateMode, validateName } from '../validation.js';
@@ -118,15 +119,16 @@ export async function executeDecision(
     'execute',
     definedFields({ decisionId, adapterId, mode: modeOverride }),
     async (claim) => {
+      const run: RunRequest = { adapterId, modeOverride, actor, claim };
       if (deps.router.adapter(adapterId)?.sideEffects === false) {
         return retryOnConflict(deps.maxConflictRetries, () =>
-          decideOnFold(deps, decisionId, (fold) => runWithoutSideEffects(deps, fold, adapterId, modeOverride, actor, claim, input.signal)),
+          decideOnFold(deps, decisionId, (fold) => runWithoutSideEffects(deps, fold, run, input.signal)),
         );
       }
       // Only the start is retried: a lost race re-reads and re-validates (a twin may have
       // started the run meanwhile). Nothing is retried once the adapter was called.
       const started = await retryOnConflict(deps.maxConflictRetries, () =>
-        decideOnFold(deps, decisionId, (fold) => startRun(deps, fold, adapterId, modeOverride, actor, claim)),
+        decideOnFold(deps, decisionId, (fold) => startRun(deps, fold, run)),
       );
       const { fold, adapter, request, generation, requestedSeq } = started;
       const execution = { decisionId, executionId: executionIdOf(decisionId, generation, requestedSeq) };
@@ -139,12 +141,7 @@ export async function executeDecision(
       } finally {
         keeper.stop();
       }
-      const decision = await appendOutcome(deps, decisionId, { generation, requestedSeq }, outcome);
-      return {
-        decision,
-        execution: decision.executions.find((e) => e.requestedSeq === requestedSeq)!,
-        ...(outcome.response ? { response: outcome.response } : {}),
-      };
+      return executionResult(await appendOutcome(deps, decisionId, { generation, requestedSeq }, outcome), requestedSeq, outcome);
     },
     async (record) => {
       const fold = await deps.cache.load(decisionId);
@@ -161,6 +158,29 @@ export async function executeDecision(
       return { decision, execution };
     },
   );
+}
+
+/** What an execute asks for, as validated. */
+interface RunRequest {
+  readonly adapterId: string;
+  readonly modeOverride: Mode | undefined;
+  readonly actor: Actor;
+  readonly claim: IdempotencyClaim | undefined;
+}
+
+/** The router's response to keep with the outcome that carries it, if any. */
+function routerResultOf(outcome: Outcome): { routerResult?: RouterResultRecord } {
+  return outcome.responseJson === undefined
+    ? {}
+    : { routerResult: { runId: (outcome.response as RouterResponse).run_id, responseJson: outcome.responseJson } };
+}
+
+function executionResult(decision: DecisionView, requestedSeq: number, outcome: Outcome): ExecutionResult {
+  return {
+    decision,
+    execution: decision.executions.find((e) => e.requestedSeq === requestedSeq)!,
+    ...(outcome.response ? { response: outcome.response } : {}),
+  };
 }
 
 /** The adapter's run and what it comes to: the outcome event, never a throw. */
@@ -198,7 +218,7 @@ interface PlannedRun {
 }
 
 /** State guard and policy check on the fold; throws INVALID_STATE or POLICY_VIOLATION. */
-function planRun(deps: ServiceDeps, fold: DecisionFold, adapterId: string, modeOverride: Mode | undefined): PlannedRun {
+function planRun(deps: ServiceDeps, fold: DecisionFold, { adapterId, modeOverride }: RunRequest): PlannedRun {
   const { decisionId } = fold;
   const now = deps.clock.now();
   const status = statusAt(fold, now);
@@ -224,7 +244,7 @@ function planRun(deps: ServiceDeps, fold: DecisionFold, adapterId: string, modeO
   return { adapter, mode, request: compileRouterRequest(fold, adapterId, mode === 'dry_run'), now };
 }
 
-function startEvents(adapterId: string, planned: PlannedRun, actor: Actor): NewEvent[] {
+function startEvents({ adapterId, actor }: RunRequest, planned: PlannedRun): NewEvent[] {
   const ts = formatTimestamp(planned.now);
   return [
     commandEvent('EXECUTION_REQUESTED', { adapter_id: adapterId, dry_run: planned.mode === 'dry_run' }, actor, ts),
@@ -241,27 +261,18 @@ function startEvents(adapterId: string, planned: PlannedRun, actor: Actor): NewE
 async function runWithoutSideEffects(
   deps: ServiceDeps,
   fold: DecisionFold,
-  adapterId: string,
-  modeOverride: Mode | undefined,
-  actor: Actor,
-  claim: IdempotencyClaim | undefined,
+  run: RunRequest,
   signal: AbortSignal | undefined,
 ): Promise<ExecutionResult> {
-  const planned = planRun(deps, fold, adapterId, modeOverride);
+  const planned = planRun(deps, fold, run);
   const requestedSeq = fold.eventCount;
   const execution = { decisionId: fold.decisionId, executionId: executionIdOf(fold.decisionId, fold.generation, requestedSeq) };
   const outcome = await runAdapter(deps, fold, planned.adapter, planned.request, signal, execution);
-  const decision = await appendToFold(deps, fold, [...startEvents(adapterId, planned, actor), outcome.event], {
-    claim,
-    ...(outcome.responseJson !== undefined
-      ? { routerResult: { runId: (outcome.response as RouterResponse).run_id, responseJson: outcome.responseJson } }
-      : {}),
+  const decision = await appendToFold(deps, fold, [...startEvents(run, planned), outcome.event], {
+    claim: run.claim,
+    ...routerResultOf(outcome),
   });
-  return {
-    decision,
-    execution: decision.executions.find((e) => e.requestedSeq === requestedSeq)!,
-    ...(outcome.response ? { response: outcome.response } : {}),
-  };
+  return executionResult(decision, requestedSeq, outcome);
 }
 
 interface StartedRun {
@@ -273,20 +284,13 @@ interface StartedRun {
 }
 
 /** State guard, policy check, then REQUESTED+STARTED appended together with the run's lease. */
-async function startRun(
-  deps: ServiceDeps,
-  fold: DecisionFold,
-  adapterId: string,
-  modeOverride: Mode | undefined,
-  actor: Actor,
-  claim: IdempotencyClaim | undefined,
-): Promise<StartedRun> {
-  const planned = planRun(deps, fold, adapterId, modeOverride);
+async function startRun(deps: ServiceDeps, fold: DecisionFold, run: RunRequest): Promise<StartedRun> {
+  const planned = planRun(deps, fold, run);
   // REQUESTED and STARTED go in one append: once it lands the decision is `executing`, so no
   // approval or revocation can slip between them, and a concurrent execute loses the race.
   // The lease is taken in the same transaction, so no started run is ever without an owner.
-  const started = await appendToFold(deps, fold, startEvents(adapterId, planned, actor), {
-    claim,
+  const started = await appendToFold(deps, fold, startEvents(run, planned), {
+    claim: run.claim,
     lease: { owner: deps.leases.owner, expiresAt: leaseNow(planned.now) + deps.leases.leaseMs },
   });
   // The view, not the shared fold: the fold may stay behind if applying the stored events to it failed.
@@ -319,12 +323,7 @@ async function appendOutcome(
           { decisionId },
         );
       }
-      return appendToFold(deps, fold, [outcome.event], {
-        lease: 'release',
-        ...(outcome.responseJson !== undefined
-          ? { routerResult: { runId: (outcome.response as RouterResponse).run_id, responseJson: outcome.responseJson } }
-          : {}),
-      });
+      return appendToFold(deps, fold, [outcome.event], { lease: 'release', ...routerResultOf(outcome) });
     }),
   );
 }
