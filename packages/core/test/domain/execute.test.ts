@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NexusError } from '../../src/errors/NexusError.js';
 import { digestOf } from '../../src/json/digest.js';
 import { JsonFloat } from '../../src/json/JsonValue.js';
+import type { RouterAdapter } from '../../src/router/Router.js';
 import { alice, bob, requester, scriptedAdapter, setup } from './fixtures.js';
 
 async function errorOf(promise: Promise<unknown>): Promise<NexusError> {
@@ -127,6 +128,34 @@ describe('execute', () => {
           : [['EXECUTION_REQUESTED', 'EXECUTION_STARTED'], ['EXECUTION_COMPLETED']],
       );
     }
+  });
+
+  it('a run without side effects is not recorded on top of a revocation that landed while it ran', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const pure: RouterAdapter = {
+      id: 'pure',
+      capabilities: ['dry_run'],
+      sideEffects: false,
+      async run() {
+        await gate;
+        return { run_id: 'run_pure', status: 'completed', steps_executed: 1 };
+      },
+    };
+    const { nexus, store } = setup({ adapters: [pure] });
+    const { decisionId } = await nexus.request({ goal: 'g' }, requester);
+    await nexus.approve(decisionId, {}, alice);
+    const execution = nexus.execute(decisionId, { adapterId: 'pure' }, bob);
+    await nexus.revoke(decisionId, {}, alice);
+    release();
+    // Decided again on the log as it now is: no active approval, so not approved.
+    expect((await errorOf(execution)).code).toBe('INVALID_STATE');
+    expect((await store.readEvents(decisionId)).map((e) => e.type)).toEqual([
+      'DECISION_CREATED',
+      'POLICY_ATTACHED',
+      'APPROVAL_GRANTED',
+      'APPROVAL_REVOKED',
+    ]);
   });
 
   it('two concurrent executes: exactly one run, the other is refused', async () => {

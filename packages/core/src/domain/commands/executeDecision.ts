@@ -1,6 +1,6 @@
 import { SYSTEM_ACTOR, type Actor, type Mode, type NewEvent } from '../../events/DecisionEvent.js';
 import { commandEvent } from './commandEvent.js';
-import { NexusError, type ErrorDetails } from '../../errors/NexusError.js';
+import { ConcurrencyConflictError, NexusError, type ErrorDetails } from '../../errors/NexusError.js';
 import { canonicalJson } from '../../json/canonicalJson.js';
 import { digestOf, sha256Hex } from '../../json/digest.js';
 import { isJsonObject } from '../../json/JsonValue.js';
@@ -265,9 +265,15 @@ async function runWithoutSideEffects(
   signal: AbortSignal | undefined,
 ): Promise<ExecutionResult> {
   const planned = planRun(deps, fold, run);
-  const requestedSeq = fold.eventCount;
-  const execution = { decisionId: fold.decisionId, executionId: executionIdOf(fold.decisionId, fold.generation, requestedSeq) };
+  const decided = { generation: fold.generation, length: fold.eventCount };
+  const requestedSeq = decided.length;
+  const execution = { decisionId: fold.decisionId, executionId: executionIdOf(fold.decisionId, decided.generation, requestedSeq) };
   const outcome = await runAdapter(deps, fold, planned.adapter, planned.request, signal, execution);
+  // The held fold is shared: another command of this process may have advanced it while the
+  // adapter ran. The run was decided on the log as it was, so that is the log it must append to.
+  if (fold.generation !== decided.generation || fold.eventCount !== decided.length) {
+    throw new ConcurrencyConflictError(fold.decisionId, decided, { generation: fold.generation, length: fold.eventCount });
+  }
   const decision = await appendToFold(deps, fold, [...startEvents(run, planned), outcome.event], {
     claim: run.claim,
     ...routerResultOf(outcome),
