@@ -142,8 +142,14 @@ describe('configuration file', () => {
         headers: { 'x-api-key': 'k' },
         serviceName: 'nexus-control',
         exportIntervalMs: 1_000,
+        sampleRatio: 1,
       },
     });
+    expect(parseConfig({ tracing: { endpoint: 'http://c/v1/traces', sampleRatio: 0.25 } }, dir).tracing?.sampleRatio).toBe(0.25);
+    expect(problem({ tracing: { endpoint: 'http://c/v1/traces', sampleRatio: 1.5 } })).toMatch(
+      /^tracing\.sampleRatio: must be a number from 0 to 1/,
+    );
+    expect(problem({ tracing: { endpoint: 'http://c/v1/traces', sampleRatio: '0.5' } })).toMatch(/^tracing\.sampleRatio/);
     expect(problem({ logging: { level: 'loud' } })).toMatch(/^logging\.level: must be one of/);
     expect(problem({ logging: { level: 'info' }, logLevel: 'info' })).toMatch(/^logging\.level: logLevel says the same/);
     expect(problem({ metrics: {} })).toMatch(/^metrics\.listen/);

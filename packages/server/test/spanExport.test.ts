@@ -176,11 +176,40 @@ describe('span export', () => {
   });
 });
 
+describe('sampling', () => {
+  it('records about sampleRatio of the calls that start their own trace, and every call whose caller sampled it', async () => {
+    const sink = await collector();
+    closers.push(sink.close);
+    const tracing = createOtlpTracing({
+      endpoint: sink.endpoint,
+      headers: {},
+      serviceName: 'test',
+      exportIntervalMs: 60_000,
+      sampleRatio: 0.25,
+    });
+    closers.push(() => tracing.shutdown());
+    const calls = 4000;
+    let recorded = 0;
+    for (let i = 0; i < calls; i++) if (tracing.startRpc('S/M', undefined, {}).handle !== undefined) recorded++;
+    // 1,000 expected; the bounds are more than six standard deviations away.
+    expect(recorded).toBeGreaterThan(820);
+    expect(recorded).toBeLessThan(1180);
+    const parent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    for (let i = 0; i < 50; i++) expect(tracing.startRpc('S/M', parent, {}).handle).toBeDefined();
+  });
+});
+
 describe('tracing wrappers', () => {
   it('an instrumented router keeps what its adapters declare, such as running without side effects', async () => {
     const sink = await collector();
     closers.push(sink.close);
-    const tracing = createOtlpTracing({ endpoint: sink.endpoint, headers: {}, serviceName: 'test', exportIntervalMs: 60_000 });
+    const tracing = createOtlpTracing({
+      endpoint: sink.endpoint,
+      headers: {},
+      serviceName: 'test',
+      exportIntervalMs: 60_000,
+      sampleRatio: 1,
+    });
     closers.push(() => tracing.shutdown());
     const adapter = instrumentRouter(createRouter([createNullAdapter()]), tracing).adapter('null')!;
     expect(adapter.sideEffects).toBe(false);

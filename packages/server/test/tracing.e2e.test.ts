@@ -47,7 +47,7 @@ beforeAll(async () => {
   ]);
   t = await startTestServer({
     router,
-    tracing: { endpoint: receiver.endpoint, headers: {}, serviceName: 'nexus-under-test', exportIntervalMs: 50 },
+    tracing: { endpoint: receiver.endpoint, headers: {}, serviceName: 'nexus-under-test', exportIntervalMs: 50, sampleRatio: 1 },
   });
   ({ alice, bob, deployer } = castOf(t));
 });
@@ -151,6 +151,34 @@ describe('sampling', () => {
     await spansOf(sampled, (found) => found.length > 0);
     expect(receiver.spans.filter((s) => s.traceId === unsampled)).toEqual([]);
     expect(t.logs.some((l) => l['msg'] === 'rpc' && l['trace_id'] === unsampled)).toBe(true);
+  });
+});
+
+describe('sampling of calls without a trace context', () => {
+  it('with sampleRatio 0 such a call records no span, yet its trace id reaches the log and, unsampled, the executor; a caller’s sampled traceparent is still recorded', async () => {
+    const sparse = await startTestServer({
+      tracing: { endpoint: receiver.endpoint, headers: {}, serviceName: 'nexus-sparse', exportIntervalMs: 50, sampleRatio: 0 },
+    });
+    try {
+      const cast = castOf(sparse);
+      const { decision } = await cast.alice.createDecision({ goal: 'ship it', policy: { minApprovals: 1 } });
+      await cast.bob.approve({ decisionId: decision!.decisionId });
+      const result = await cast.deployer.execute({ decisionId: decision!.decisionId, adapterId: 'deploy', mode: Mode.MODE_DRY_RUN });
+      const line = sparse.logs.find((l) => l['method'] === 'ExecutionService/Execute')!;
+      const traceId = line['trace_id'] as string;
+      expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+      const passed = (JSON.parse(result.routerResponseJson) as { env: { traceparent: string } }).env.traceparent;
+      expect(passed).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
+      const sampled = hex(16);
+      await cast.alice
+        .getDecision({ decisionId: 'missing-four' }, { metadata: { traceparent: `00-${sampled}-${hex(8)}-01` } })
+        .catch(() => undefined);
+      // Exported in order: once the later sampled call's span arrived, the earlier ones would have too.
+      await spansOf(sampled, (found) => found.length > 0);
+      expect(receiver.spans.filter((s) => s.serviceName === 'nexus-sparse' && s.traceId !== sampled)).toEqual([]);
+    } finally {
+      await sparse.close();
+    }
   });
 });
 

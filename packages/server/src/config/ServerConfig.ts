@@ -83,6 +83,11 @@ export interface TracingConfig {
   readonly serviceName: string;
   /** How long finished spans wait to be exported together. */
   readonly exportIntervalMs: number;
+  /**
+   * The share of calls without a caller's trace context whose trace is recorded (0 to 1, by trace
+   * id). A caller's `traceparent` decides for its own call whatever this says.
+   */
+  readonly sampleRatio: number;
 }
 
 /** The validated configuration file. */

@@ -123,6 +123,12 @@ export const configFileSchema = z
         exportIntervalMs: positiveInt
           .describe('how long finished spans wait to be exported together, in milliseconds (default 1000)')
           .optional(),
+        sampleRatio: z
+          .number({ error: 'must be a number from 0 to 1' })
+          .min(0, { error: 'must be a number from 0 to 1' })
+          .max(1, { error: 'must be a number from 0 to 1' })
+          .describe("the share of calls without a caller's traceparent that are traced, 0 to 1 by trace id (default 1)")
+          .optional(),
       })
       .describe('OpenTelemetry traces exported over OTLP/HTTP (JSON); absent: no tracing')
       .optional(),

@@ -62,6 +62,12 @@ function positiveInt(value: unknown, path: string, fallback: number): number {
   return value;
 }
 
+function ratio(value: unknown, path: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) fail(path, 'must be a number from 0 to 1');
+  return value;
+}
+
 function array(value: unknown, path: string): unknown[] {
   if (!Array.isArray(value)) fail(path, 'must be an array');
   return value;
@@ -233,7 +239,7 @@ function metricsConfig(value: unknown, grpcListen: unknown): MetricsConfig {
 }
 
 function tracingConfig(value: unknown): TracingConfig {
-  const entry = object(value, 'tracing', ['endpoint', 'headers', 'serviceName', 'exportIntervalMs']);
+  const entry = object(value, 'tracing', ['endpoint', 'headers', 'serviceName', 'exportIntervalMs', 'sampleRatio']);
   const endpoint = string(entry['endpoint'], 'tracing.endpoint');
   let url: URL;
   try {
@@ -247,6 +253,7 @@ function tracingConfig(value: unknown): TracingConfig {
     headers: entry['headers'] === undefined ? {} : stringMap(entry['headers'], 'tracing.headers'),
     serviceName: optionalString(entry['serviceName'], 'tracing.serviceName') ?? DEFAULT_TRACING_SERVICE_NAME,
     exportIntervalMs: positiveInt(entry['exportIntervalMs'], 'tracing.exportIntervalMs', DEFAULT_TRACE_EXPORT_INTERVAL_MS),
+    sampleRatio: ratio(entry['sampleRatio'], 'tracing.sampleRatio', 1),
   };
 }
 

@@ -43,11 +43,15 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
  * every call traced, the SDK's span objects and export transforms cost about a third more CPU
  * per call, these records about a third of what the SDK did (see the README's benchmarks).
  * Sampling follows the caller: a `traceparent` whose sampled flag is off records no span and
- * passes through unchanged; a call without one starts a new, sampled trace. Loaded only when
- * the configuration turns tracing on.
+ * passes through unchanged; a call without one starts a new trace, recorded for the configured
+ * share of trace ids (`sampleRatio`). Loaded only when the configuration turns tracing on.
  */
 export function createOtlpTracing(config: TracingConfig, options: { onProblem?: (message: string) => void } = {}): Tracing {
   const ids = createIdSource();
+  // By the trace id, like OpenTelemetry's trace-id-ratio sampler: its last 13 hex digits (52
+  // random bits, exact in a double) against the ratio, so a given trace id is always decided alike.
+  const threshold = config.sampleRatio * 2 ** 52;
+  const sampled = (traceId: string) => config.sampleRatio >= 1 || parseInt(traceId.slice(19), 16) < threshold;
   const exporter = createSpanExporter({
     endpoint: config.endpoint,
     headers: config.headers,
@@ -86,6 +90,11 @@ export function createOtlpTracing(config: TracingConfig, options: { onProblem?: 
       if (parsed && (parseInt(parsed.flags, 16) & 1) === 0) {
         return { traceId: parsed.traceId, traceparent: incoming!.trim().toLowerCase(), handle: undefined, end() {} };
       }
+      const traceId = parsed?.traceId ?? ids.traceId();
+      if (!parsed && !sampled(traceId)) {
+        // Not recorded, but the trace still reaches the logs and, unsampled, the adapters.
+        return { traceId, traceparent: `00-${traceId}-${ids.spanId()}-00`, handle: undefined, end() {} };
+      }
       const [service = '', name = method] = method.split('/');
       const rpcAttributes: SpanAttributes = {
         'rpc.system': 'grpc',
@@ -93,13 +102,7 @@ export function createOtlpTracing(config: TracingConfig, options: { onProblem?: 
         'rpc.method': name,
         ...attributes,
       };
-      const span = record(
-        parsed?.traceId ?? ids.traceId(),
-        parsed?.spanId ?? '',
-        `nexus.control.v1.${service}/${name}`,
-        SPAN_KIND_SERVER,
-        rpcAttributes,
-      );
+      const span = record(traceId, parsed?.spanId ?? '', `nexus.control.v1.${service}/${name}`, SPAN_KIND_SERVER, rpcAttributes);
       let ended = false;
       return {
         traceId: span.traceId,
