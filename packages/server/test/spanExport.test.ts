@@ -176,18 +176,18 @@ describe('span export', () => {
   });
 });
 
+/** Tracing to a collector stand-in, exporting only when shut down. */
+async function tracingFor(sampleRatio: number) {
+  const sink = await collector();
+  closers.push(sink.close);
+  const tracing = createOtlpTracing({ endpoint: sink.endpoint, headers: {}, serviceName: 'test', exportIntervalMs: 60_000, sampleRatio });
+  closers.push(() => tracing.shutdown());
+  return tracing;
+}
+
 describe('sampling', () => {
   it('records about sampleRatio of the calls that start their own trace, and every call whose caller sampled it', async () => {
-    const sink = await collector();
-    closers.push(sink.close);
-    const tracing = createOtlpTracing({
-      endpoint: sink.endpoint,
-      headers: {},
-      serviceName: 'test',
-      exportIntervalMs: 60_000,
-      sampleRatio: 0.25,
-    });
-    closers.push(() => tracing.shutdown());
+    const tracing = await tracingFor(0.25);
     const calls = 4000;
     let recorded = 0;
     for (let i = 0; i < calls; i++) if (tracing.startRpc('S/M', undefined, {}).handle !== undefined) recorded++;
@@ -201,16 +201,7 @@ describe('sampling', () => {
 
 describe('tracing wrappers', () => {
   it('an instrumented router keeps what its adapters declare, such as running without side effects', async () => {
-    const sink = await collector();
-    closers.push(sink.close);
-    const tracing = createOtlpTracing({
-      endpoint: sink.endpoint,
-      headers: {},
-      serviceName: 'test',
-      exportIntervalMs: 60_000,
-      sampleRatio: 1,
-    });
-    closers.push(() => tracing.shutdown());
+    const tracing = await tracingFor(1);
     const adapter = instrumentRouter(createRouter([createNullAdapter()]), tracing).adapter('null')!;
     expect(adapter.sideEffects).toBe(false);
     expect(adapter.capabilities).toEqual(['dry_run']);
