@@ -59,7 +59,7 @@ export async function requestDecision(deps: ServiceDeps, input: RequestInput, ct
       for (const [seq, e] of events.entries()) applyEvent(fold, { ...e, seq });
       // As of its own instant, so a repeat replaying these events answers the same.
       const asOf = now;
-      const stored = await deps.store.append({
+      await deps.store.append({
         decisionId,
         expectedVersion: NEW_DECISION,
         events,
@@ -67,14 +67,8 @@ export async function requestDecision(deps: ServiceDeps, input: RequestInput, ct
         status: statusAt(fold, asOf),
         ...(claim ? { idempotency: claim } : {}),
       });
-      // The next command on it decides on this fold (folded from what the store holds) without a read.
-      try {
-        const held = emptyFold(decisionId);
-        deps.cache.applyAppended(held, stored.events);
-        deps.cache.remember(held);
-      } catch {
-        // Not kept: the next command reads the log.
-      }
+      // The fold of exactly the events the store accepted: the next command decides on it without a read.
+      deps.cache.remember(fold);
       return viewOf(fold, asOf);
     },
     async (record) =>
