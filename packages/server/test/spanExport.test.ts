@@ -25,6 +25,7 @@ function span(n: number, extra: Partial<SpanRecord> = {}): SpanRecord {
 interface Received {
   readonly headers: IncomingMessage['headers'];
   readonly spanIds: string[];
+  readonly attributes: { key: string; value: unknown }[][];
 }
 
 /** A collector stand-in whose answers the test scripts: status codes in order, then 200. */
@@ -36,8 +37,11 @@ async function collector(statuses: number[] = []) {
     req.on('end', () => {
       const status = statuses.shift() ?? 200;
       if (status === 200) {
-        const data = JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: { spanId: string }[] }[] }[] };
-        received.push({ headers: req.headers, spanIds: data.resourceSpans[0]!.scopeSpans[0]!.spans.map((s) => s.spanId) });
+        const data = JSON.parse(body) as {
+          resourceSpans: { scopeSpans: { spans: { spanId: string; attributes: { key: string; value: unknown }[] }[] }[] }[];
+        };
+        const spans = data.resourceSpans[0]!.scopeSpans[0]!.spans;
+        received.push({ headers: req.headers, spanIds: spans.map((s) => s.spanId), attributes: spans.map((s) => s.attributes) });
       }
       res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
     });
@@ -113,6 +117,21 @@ describe('span export', () => {
     expect(sink.sent()).toEqual(['0000000000000001', '0000000000000002', '0000000000000003']);
     expect(sink.received[0]!.headers['authorization']).toBe('Bearer collector-secret');
     expect(sink.received[0]!.headers['content-type']).toBe('application/json');
+  });
+
+  it('sends at most maxBatch spans per request, in order, text outside ASCII intact however long', async () => {
+    const sink = await collector();
+    closers.push(sink.close);
+    const exporter = createSpanExporter({ endpoint: sink.endpoint, headers: {}, serviceName: 'test', intervalMs: 60_000, maxBatch: 2 });
+    // Long enough that the batch's first buffer has to grow while it fills.
+    const long = 'é☃ "naïve" \\ '.repeat(4_000);
+    for (let i = 1; i <= 5; i++) exporter.add(span(i, { attributes: { text: `${i}:${long}` } }));
+    await exporter.shutdown();
+    expect(sink.received.map((r) => r.spanIds.length)).toEqual([2, 2, 1]);
+    expect(sink.sent()).toEqual([1, 2, 3, 4, 5].map((n) => n.toString(16).padStart(16, '0')));
+    expect(sink.received.flatMap((r) => r.attributes)).toEqual(
+      [1, 2, 3, 4, 5].map((i) => [{ key: 'text', value: { stringValue: `${i}:${long}` } }]),
+    );
   });
 
   it('keeps the spans while the collector asks for a retry, and sends them once it accepts', async () => {

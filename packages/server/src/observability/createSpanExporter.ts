@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { otlpTraceJson } from './otlpTraceJson.js';
+import { createSpanQueue, type SpanBatch } from './createSpanQueue.js';
+import { otlpTraceEnvelope, spanJson } from './otlpTraceJson.js';
 import type { SpanRecord } from './SpanRecord.js';
 
 export interface SpanExporterOptions {
@@ -14,6 +15,8 @@ export interface SpanExporterOptions {
   readonly maxQueue?: number;
   /** Spans per export request. */
   readonly maxBatch?: number;
+  /** Bytes of span text per export request (a batch closes once past it). */
+  readonly maxBatchBytes?: number;
   /** Per export request. */
   readonly timeoutMs?: number;
   /** A failed or refused export, or spans dropped: one short sentence, never the headers; each kind at most once a minute. */
@@ -40,13 +43,16 @@ const REPORT_INTERVAL_MS = 60_000;
 export function createSpanExporter(options: SpanExporterOptions): SpanExporter {
   const maxQueue = options.maxQueue ?? 4096;
   const maxBatch = options.maxBatch ?? 1024;
+  const queue = createSpanQueue({ maxQueue, maxBatch, maxBatchBytes: options.maxBatchBytes ?? 1024 * 1024 });
+  const envelope = otlpTraceEnvelope(options.serviceName, SCOPE_NAME);
+  const before = Buffer.from(envelope.before, 'utf8');
+  const after = Buffer.from(envelope.after, 'utf8');
   const timeoutMs = options.timeoutMs ?? 10_000;
   const target = describeEndpoint(options.endpoint);
   const headers = { ...options.headers, 'content-type': 'application/json' };
   const url = new URL(options.endpoint);
   // One export at a time, so one connection, kept open between exports.
   const agent = new (url.protocol === 'https:' ? HttpsAgent : HttpAgent)({ keepAlive: true, maxSockets: 1 });
-  let queue: SpanRecord[] = [];
   let dropped = 0;
   let inFlight: Promise<void> | undefined;
   let stopped = false;
@@ -71,14 +77,14 @@ export function createSpanExporter(options: SpanExporterOptions): SpanExporter {
     }
   };
 
-  async function post(batch: SpanRecord[]): Promise<'sent' | 'retry' | 'refused'> {
+  async function post(batch: SpanBatch): Promise<'sent' | 'retry' | 'refused'> {
     try {
-      const status = await send(Buffer.from(otlpTraceJson(options.serviceName, SCOPE_NAME, batch), 'utf8'));
+      const status = await send(batch);
       if (status >= 200 && status < 300) return 'sent';
-      report('status', `the trace collector at ${target} answered HTTP ${status} to an export of ${batch.length} spans`);
+      report('status', `the trace collector at ${target} answered HTTP ${status} to an export of ${batch.count} spans`);
       return RETRYABLE.has(status) ? 'retry' : 'refused';
     } catch (error) {
-      report('unreachable', `cannot export ${batch.length} spans to the trace collector at ${target}: ${(error as Error).message}`);
+      report('unreachable', `cannot export ${batch.count} spans to the trace collector at ${target}: ${(error as Error).message}`);
       return 'retry';
     }
   }
@@ -88,11 +94,12 @@ export function createSpanExporter(options: SpanExporterOptions): SpanExporter {
    * `node:http` rather than `fetch`: on Node 20, fetch spent three to four times the CPU per
    * export, on the event loop the traced calls share.
    */
-  function send(body: Buffer): Promise<number> {
+  function send(batch: SpanBatch): Promise<number> {
     return new Promise((resolve, reject) => {
+      const length = before.length + batch.length + after.length;
       const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
         url,
-        { method: 'POST', agent, headers: { ...headers, 'content-length': body.length }, timeout: timeoutMs },
+        { method: 'POST', agent, headers: { ...headers, 'content-length': length }, timeout: timeoutMs },
         (response) => {
           response.resume();
           response.once('end', () => resolve(response.statusCode ?? 0));
@@ -101,23 +108,25 @@ export function createSpanExporter(options: SpanExporterOptions): SpanExporter {
       );
       request.once('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
       request.once('error', reject);
-      request.end(body);
+      request.write(before);
+      request.write(batch.bytes.subarray(0, batch.length));
+      request.end(after);
     });
   }
 
-  /** Sends queued spans batch by batch until the queue is empty or the collector needs a pause. */
+  /** Sends queued spans batch by batch until they are sent or the collector needs a pause. */
   async function drain(): Promise<void> {
-    while (queue.length > 0) {
-      const batch = queue.slice(0, maxBatch);
-      queue = queue.slice(batch.length);
+    // After the first, only full batches (or everything, when stopping): the one still
+    // filling waits for the next tick, so a busy server sends few, large requests.
+    for (let batch = queue.take(); batch !== undefined; batch = queue.hasFullBatch || stopped ? queue.take() : undefined) {
       const outcome = await post(batch);
       if (outcome === 'retry') {
-        // Back in front, as far as the queue's bound allows; the next tick tries again.
-        const room = Math.max(0, maxQueue - queue.length);
-        if (room < batch.length) dropped += batch.length - room;
-        queue = batch.slice(0, room).concat(queue);
+        // Back in front while the queue's bound allows; the next tick tries again.
+        if (!queue.putBack(batch)) dropped += batch.count;
         break;
       }
+      // Sent or refused, the request has been written out: its bytes can be reused.
+      queue.release(batch);
     }
     if (dropped > 0) {
       report('dropped', `dropped ${dropped} spans: the trace collector at ${target} did not keep up`);
@@ -127,7 +136,7 @@ export function createSpanExporter(options: SpanExporterOptions): SpanExporter {
 
   function flush(): void {
     soon = undefined;
-    if (inFlight !== undefined || queue.length === 0) return;
+    if (inFlight !== undefined || queue.size === 0) return;
     inFlight = drain().finally(() => {
       inFlight = undefined;
     });
@@ -139,21 +148,20 @@ export function createSpanExporter(options: SpanExporterOptions): SpanExporter {
   return {
     add(span) {
       if (stopped) return;
-      if (queue.length >= maxQueue) {
+      if (!queue.add(spanJson(span))) {
         dropped++;
         return;
       }
-      queue.push(span);
-      if (queue.length >= maxBatch && soon === undefined && inFlight === undefined) soon = setImmediate(flush);
+      if (queue.hasFullBatch && soon === undefined && inFlight === undefined) soon = setImmediate(flush);
     },
     async shutdown() {
       stopped = true;
       clearInterval(timer);
       if (soon !== undefined) clearImmediate(soon);
       await inFlight;
-      if (queue.length > 0) await drain();
+      if (queue.size > 0) await drain();
       agent.destroy();
-      if (queue.length > 0) throw new Error(`${queue.length} spans could not be exported to ${target}`);
+      if (queue.size > 0) throw new Error(`${queue.size} spans could not be exported to ${target}`);
     },
   };
 }

@@ -40,7 +40,8 @@ function attributeList(attributes: SpanAttributes): string {
   return `[${out}]`;
 }
 
-function spanJson(span: SpanRecord): string {
+/** One span as an element of OTLP JSON's `spans` list. */
+export function spanJson(span: SpanRecord): string {
   return (
     `{"traceId":"${span.traceId}","spanId":"${span.spanId}"` +
     (span.parentSpanId === '' ? '' : `,"parentSpanId":"${span.parentSpanId}"`) +
@@ -52,16 +53,23 @@ function spanJson(span: SpanRecord): string {
 }
 
 /**
- * An OTLP/HTTP JSON trace export (`ExportTraceServiceRequest`): one resource named by
- * `service.name`, one instrumentation scope, the spans. Written directly as text: the spans are
- * flat records, and building the protocol's object tree first would cost the event loop more
- * than the spans themselves.
+ * The text of an OTLP/HTTP JSON trace export (`ExportTraceServiceRequest`) around its spans, as
+ * the part before and the part after the comma-separated span list: one resource named by
+ * `service.name`, one instrumentation scope. Written directly as text: the spans are flat
+ * records, and building the protocol's object tree first would cost the event loop more than
+ * the spans themselves.
  */
+export function otlpTraceEnvelope(serviceName: string, scopeName: string): { readonly before: string; readonly after: string } {
+  return {
+    before:
+      `{"resourceSpans":[{"resource":{"attributes":${attributeList({ 'service.name': serviceName })}},` +
+      `"scopeSpans":[{"scope":{"name":${JSON.stringify(scopeName)}},"spans":[`,
+    after: ']}]}]}',
+  };
+}
+
+/** A whole OTLP/HTTP JSON trace export of `spans`. */
 export function otlpTraceJson(serviceName: string, scopeName: string, spans: readonly SpanRecord[]): string {
-  let list = '';
-  for (const span of spans) list += (list === '' ? '' : ',') + spanJson(span);
-  return (
-    `{"resourceSpans":[{"resource":{"attributes":${attributeList({ 'service.name': serviceName })}},` +
-    `"scopeSpans":[{"scope":{"name":${JSON.stringify(scopeName)}},"spans":[${list}]}]}]}`
-  );
+  const { before, after } = otlpTraceEnvelope(serviceName, scopeName);
+  return before + spans.map(spanJson).join(',') + after;
 }
