@@ -269,14 +269,14 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         (rows) => {
           if (unreadable !== undefined) return;
           try {
-            parts.push(eventsFromRows(rows as EventRow[], decisionId));
+            parts.push(eventsFromRows(JSON.parse(rows) as EventRow[], decisionId));
           } catch (error) {
             unreadable = { error };
           }
         },
       );
       if (unreadable !== undefined) throw unreadable.error;
-      const tail = eventsFromRows(last, decisionId);
+      const tail = eventsFromRows(JSON.parse(last) as EventRow[], decisionId);
       if (parts.length === 0) return tail;
       parts.push(tail);
       return parts.flat();

@@ -5,7 +5,6 @@ import {
   REFUSED,
   type AppendArgs,
   type DecisionRow,
-  type EventRow,
   type FeedRow,
   type FromWorker,
   type ImportArgs,
@@ -129,13 +128,15 @@ export function createWorkerStore(options: WorkerOptions, send: Send, sendNow: S
   const r = {
     readCurrent: reader
       .prepare(
-        `SELECT ${EVENT_READ_COLUMNS} FROM events WHERE decision_id = ? ` +
+        `SELECT json_array(${EVENT_READ_COLUMNS}) FROM events WHERE decision_id = ? ` +
           'AND generation = (SELECT generation FROM decisions WHERE decision_id = ?) AND seq BETWEEN ? AND ? ORDER BY seq',
       )
-      .raw(),
+      .pluck(),
     readGeneration: reader
-      .prepare(`SELECT ${EVENT_READ_COLUMNS} FROM events WHERE decision_id = ? AND generation = ? AND seq BETWEEN ? AND ? ORDER BY seq`)
-      .raw(),
+      .prepare(
+        `SELECT json_array(${EVENT_READ_COLUMNS}) FROM events WHERE decision_id = ? AND generation = ? AND seq BETWEEN ? AND ? ORDER BY seq`,
+      )
+      .pluck(),
     feedAll: reader
       .prepare(`SELECT ${EVENT_READ_COLUMNS}, decision_id FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`)
       .raw(),
@@ -174,16 +175,17 @@ export function createWorkerStore(options: WorkerOptions, send: Send, sendNow: S
         generation === undefined
           ? r.readCurrent.iterate(decisionId, decisionId, fromSeq, toSeq)
           : r.readGeneration.iterate(decisionId, generation, fromSeq, toSeq)
-      ) as IterableIterator<EventRow>;
-      let part: EventRow[] = [];
+      ) as IterableIterator<string>;
+      // Each row is already the JSON text of its array; a part is their list.
+      let part: string[] = [];
       for (const row of rows) {
         part.push(row);
         if (part.length === READ_PART) {
-          sendNow({ kind: 'part', id, rows: part });
+          sendNow({ kind: 'part', id, rows: `[${part.join(',')}]` });
           part = [];
         }
       }
-      return part;
+      return `[${part.join(',')}]`;
     },
     getDecision({ decisionId }) {
       return r.getDecision.get(decisionId) as DecisionRow | undefined;

@@ -89,12 +89,19 @@ export interface Requests {
   releaseLease: { readonly decisionId: string; readonly owner: string };
 }
 
+/**
+ * Rows of a long read as the JSON text of an array of rows, written by SQLite itself: a thread
+ * boundary copies one string far faster than the structured clone of thousands of small arrays,
+ * and the caller's single JSON.parse is faster than the clone's rebuild (see the store's README).
+ */
+export type RowsText = string;
+
 export interface Results {
   /** The positions of the appended events, in order. */
   append: number[];
   importDecision: { readonly generation: number; readonly positions: number[] };
-  /** The last rows; the ones before arrive as parts (see `part`). */
-  readEvents: EventRow[];
+  /** The last rows as JSON text (see `RowsText`); the ones before arrive as parts (see `part`). */
+  readEvents: RowsText;
   getDecision: DecisionRow | undefined;
   listDecisions: DecisionRow[];
   /** `after` beyond the head: the token was never issued. */
@@ -137,7 +144,7 @@ export type FromWorker =
   | { readonly kind: 'broken'; readonly fault: FaultData }
   | { readonly kind: 'done'; readonly id: number; readonly result: unknown }
   /** Rows of a long read ahead of its `done`, which carries the last ones. */
-  | { readonly kind: 'part'; readonly id: number; readonly rows: unknown[] }
+  | { readonly kind: 'part'; readonly id: number; readonly rows: RowsText }
   | { readonly kind: 'failed'; readonly id: number; readonly fault: FaultData }
   /** A write holds its transaction open and waits for a verdict: the hook ran, or the import's written events (their positions and generation) were verified. */
   | { readonly kind: 'ask'; readonly id: number; readonly positions?: readonly number[]; readonly generation?: number }

@@ -37,6 +37,11 @@ export function toStoreFault(error: unknown, location: string): unknown {
       cause: error,
     });
   }
+  // Reads write their rows as JSON in SQLite (json_array); only a value that is no text where
+  // this store writes text, bytes put there behind its back, makes that fail.
+  if (message.includes('JSON cannot hold BLOB values')) {
+    return new StoreFault('STORE_CORRUPT', `${location} holds binary data where an event's text belongs`, details, { cause: error });
+  }
   if (
     code.startsWith('SQLITE_IOERR') ||
     code.startsWith('SQLITE_CANTOPEN') ||

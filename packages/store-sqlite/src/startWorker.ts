@@ -3,14 +3,23 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { NexusError } from '@nexus-control/core';
 import { faultToError } from './faultToError.js';
-import { REFUSED, type FromWorker, type Op, type Requests, type Results, type ToWorker, type WorkerOptions } from './protocol.js';
+import {
+  REFUSED,
+  type FromWorker,
+  type Op,
+  type Requests,
+  type Results,
+  type RowsText,
+  type ToWorker,
+  type WorkerOptions,
+} from './protocol.js';
 
 /** What a write that holds its transaction open asks the caller, who answers by settling. */
 export type AskHandler = (ask: { readonly positions?: readonly number[]; readonly generation?: number }) => Promise<void>;
 
 export interface WorkerConnection {
   /** `onPart` receives the rows of a long read that arrive ahead of its result. */
-  call<K extends Op>(op: K, args: Requests[K], onAsk?: AskHandler, onPart?: (rows: unknown[]) => void): Promise<Results[K]>;
+  call<K extends Op>(op: K, args: Requests[K], onAsk?: AskHandler, onPart?: (rows: RowsText) => void): Promise<Results[K]>;
   /** Waits for the worker to finish what it holds, fail what waits, and close its connections. */
   close(): Promise<void>;
   /** Resolves once the worker has opened the database (or failed to). */
@@ -21,7 +30,7 @@ interface Pending {
   resolve(result: unknown): void;
   reject(error: unknown): void;
   onAsk?: AskHandler;
-  onPart?: (rows: unknown[]) => void;
+  onPart?: (rows: RowsText) => void;
   /** The caller's reason for refusing a held write; the rejection carries it. */
   refusal?: { readonly reason: unknown };
 }
@@ -182,7 +191,7 @@ export function startWorker(options: WorkerOptions): WorkerConnection {
 
   return {
     opened,
-    call<K extends Op>(op: K, args: Requests[K], onAsk?: AskHandler, onPart?: (rows: unknown[]) => void): Promise<Results[K]> {
+    call<K extends Op>(op: K, args: Requests[K], onAsk?: AskHandler, onPart?: (rows: RowsText) => void): Promise<Results[K]> {
       if (closing !== undefined) return Promise.reject(unavailable('the store is closed'));
       if (broken !== undefined) return Promise.reject(broken);
       const id = nextId++;

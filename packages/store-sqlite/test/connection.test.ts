@@ -355,4 +355,16 @@ describe('a log longer than one part of a read', () => {
       expect((await store.readEvents('long', { fromSeq: 11 })).length).toBe(2_489);
     });
   });
+
+  it('with binary data where an event holds text fails with STORE_CORRUPT', async () => {
+    const path = newPath();
+    await withStore(path, async (store) => {
+      await longLog(store, 20);
+      const db = new Database(path);
+      db.prepare("UPDATE events SET payload = X'7b00ff7d' WHERE decision_id = 'long' AND seq = 3").run();
+      db.close();
+      await expectNexusError(store.readEvents('long'), 'STORE_CORRUPT');
+      expect((await store.readEvents('long', { fromSeq: 4 })).length).toBe(16);
+    });
+  });
 });
