@@ -311,7 +311,8 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       assertOpen();
       const page = await worker.call('readFeed', { after, limit, ...(decisionId === undefined ? {} : { decisionId }) });
       if (page === 'beyond-head') throw invalidCheckpoint(checked.after);
-      const { head, rows } = page;
+      const { head } = page;
+      const rows = JSON.parse(page.rows) as FeedRow[];
       const lastPosition = rows.length === 0 ? after : rows[rows.length - 1]![0];
       const caughtUp = rows.length < limit || lastPosition >= head;
       const checkpoint: Checkpoint = checkpointOf(caughtUp ? head : lastPosition);

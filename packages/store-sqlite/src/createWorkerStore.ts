@@ -5,7 +5,6 @@ import {
   REFUSED,
   type AppendArgs,
   type DecisionRow,
-  type FeedRow,
   type FromWorker,
   type ImportArgs,
   isWriteOp,
@@ -138,15 +137,17 @@ export function createWorkerStore(options: WorkerOptions, send: Send, sendNow: S
       )
       .pluck(),
     feedAll: reader
-      .prepare(`SELECT ${EVENT_READ_COLUMNS}, decision_id FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`)
-      .raw(),
+      .prepare(
+        `SELECT json_array(${EVENT_READ_COLUMNS}, decision_id) FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`,
+      )
+      .pluck(),
     // Within one decision positions grow with (generation, seq), so its unique index serves this in order.
     feedOne: reader
       .prepare(
-        `SELECT ${EVENT_READ_COLUMNS}, decision_id FROM events ` +
+        `SELECT json_array(${EVENT_READ_COLUMNS}, decision_id) FROM events ` +
           'WHERE decision_id = ? AND position > ? AND position <= ? ORDER BY generation, seq LIMIT ?',
       )
-      .raw(),
+      .pluck(),
     head: reader.prepare('SELECT MAX(position) FROM events').pluck(),
     getDecision: reader.prepare(`${SUMMARY_SELECT} FROM decisions d ${LAST_EVENT_JOIN} WHERE d.decision_id = ?`).raw(),
     getIdempotency: reader.prepare('SELECT key, fingerprint, decision_id, generation, seq FROM idempotency_keys WHERE key = ?').raw(),
@@ -227,8 +228,8 @@ export function createWorkerStore(options: WorkerOptions, send: Send, sendNow: S
       if (after > head) return 'beyond-head';
       const rows = (
         decisionId === undefined ? r.feedAll.all(after, head, limit) : r.feedOne.all(decisionId, after, head, limit)
-      ) as FeedRow[];
-      return { head, rows };
+      ) as string[];
+      return { head, rows: `[${rows.join(',')}]` };
     },
     head() {
       return (r.head.get() as number | null) ?? 0;

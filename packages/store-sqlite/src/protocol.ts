@@ -105,7 +105,8 @@ export interface Results {
   getDecision: DecisionRow | undefined;
   listDecisions: DecisionRow[];
   /** `after` beyond the head: the token was never issued. */
-  readFeed: { readonly head: number; readonly rows: FeedRow[] } | 'beyond-head';
+  /** `rows`: FeedRows as JSON text (see `RowsText`). */
+  readFeed: { readonly head: number; readonly rows: RowsText } | 'beyond-head';
   head: number;
   getIdempotency: [string, string, string, number, number] | undefined;
   getRouterResult: string | undefined;
