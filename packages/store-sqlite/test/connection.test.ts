@@ -347,7 +347,7 @@ describe('a log longer than one part of a read', () => {
   it.each([
     ['text that is not JSON', "'{not json'"],
     ['bytes where the store writes text', "X'7b00ff7d'"],
-  ])('with a payload damaged into %s in an early part fails with STORE_CORRUPT', async (_damage, value) => {
+  ])('with a payload damaged into %s, a read of the log or the feed across it fails with STORE_CORRUPT', async (_damage, value) => {
     const path = newPath();
     await withStore(path, async (store) => {
       await longLog(store, 2_500);
@@ -355,6 +355,7 @@ describe('a log longer than one part of a read', () => {
       db.prepare(`UPDATE events SET payload = ${value} WHERE decision_id = 'long' AND seq = 10`).run();
       db.close();
       await expectNexusError(store.readEvents('long'), 'STORE_CORRUPT');
+      await expectNexusError(store.readFeed({ limit: 100 }), 'STORE_CORRUPT');
       expect((await store.readEvents('long', { fromSeq: 11 })).length).toBe(2_489);
     });
   });
