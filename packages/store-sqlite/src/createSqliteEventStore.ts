@@ -314,7 +314,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       const { head } = page;
       const rows = JSON.parse(page.rows) as FeedRow[];
       const lastPosition = rows.length === 0 ? after : rows[rows.length - 1]![0];
-      const caughtUp = rows.length < limit || lastPosition >= head;
+      const caughtUp = (rows.length < limit && !page.cut) || lastPosition >= head;
       const checkpoint: Checkpoint = checkpointOf(caughtUp ? head : lastPosition);
       return { events: eventsFromRows(rows, undefined), checkpoint, caughtUp };
     },

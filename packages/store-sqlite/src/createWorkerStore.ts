@@ -12,6 +12,7 @@ import {
   type ReadOp,
   type Requests,
   type Results,
+  type RowsText,
   type TemplateRow,
   type WorkerOptions,
   type WriteOp,
@@ -58,6 +59,15 @@ type Send = (message: FromWorker) => void;
 
 /** A long read goes out in parts of this many rows, so the caller converts one while the next is read. */
 const READ_PART = 1000;
+/**
+ * A part, or a feed page, also ends once its JSON text reaches this many characters (after
+ * the row that crosses it): rows of large payloads must not build one string near the
+ * engine's limit on string length (about 512 Mi characters).
+ */
+const READ_TEXT_LIMIT = 16 * 1024 * 1024;
+
+/** Rows (JSON texts) as the text of one JSON array. */
+const rowsText = (rows: readonly string[]): RowsText => `[${rows.join(',')}]`;
 
 interface WriteJob {
   readonly id: number;
@@ -179,14 +189,17 @@ export function createWorkerStore(options: WorkerOptions, send: Send, sendNow: S
       ) as IterableIterator<string>;
       // Each row is already the JSON text of its array; a part is their list.
       let part: string[] = [];
+      let characters = 0;
       for (const row of rows) {
         part.push(row);
-        if (part.length === READ_PART) {
-          sendNow({ kind: 'part', id, rows: `[${part.join(',')}]` });
+        characters += row.length;
+        if (part.length === READ_PART || characters >= READ_TEXT_LIMIT) {
+          sendNow({ kind: 'part', id, rows: rowsText(part) });
           part = [];
+          characters = 0;
         }
       }
-      return `[${part.join(',')}]`;
+      return rowsText(part);
     },
     getDecision({ decisionId }) {
       return r.getDecision.get(decisionId) as DecisionRow | undefined;
@@ -229,7 +242,13 @@ export function createWorkerStore(options: WorkerOptions, send: Send, sendNow: S
       const rows = (
         decisionId === undefined ? r.feedAll.all(after, head, limit) : r.feedOne.all(decisionId, after, head, limit)
       ) as string[];
-      return { head, rows: `[${rows.join(',')}]` };
+      let characters = 0;
+      for (let i = 0; i < rows.length; i++) {
+        characters += rows[i]!.length;
+        // The rest of the page is left for the next read, which starts after the last row sent.
+        if (characters >= READ_TEXT_LIMIT && i + 1 < rows.length) return { head, rows: rowsText(rows.slice(0, i + 1)), cut: true };
+      }
+      return { head, rows: rowsText(rows), cut: false };
     },
     head() {
       return (r.head.get() as number | null) ?? 0;

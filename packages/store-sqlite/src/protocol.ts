@@ -105,8 +105,8 @@ export interface Results {
   getDecision: DecisionRow | undefined;
   listDecisions: DecisionRow[];
   /** `after` beyond the head: the token was never issued. */
-  /** `rows`: FeedRows as JSON text (see `RowsText`). */
-  readFeed: { readonly head: number; readonly rows: RowsText } | 'beyond-head';
+  /** `rows`: FeedRows as JSON text (see `RowsText`); `cut`: the page ended early for its size, more rows follow. */
+  readFeed: { readonly head: number; readonly rows: RowsText; readonly cut: boolean } | 'beyond-head';
   head: number;
   getIdempotency: [string, string, string, number, number] | undefined;
   getRouterResult: string | undefined;

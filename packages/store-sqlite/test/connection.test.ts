@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { NEW_DECISION, newEvent, type EventStore, type StoredEvent } from '@nexus-control/core';
-import { approveRequest, createRequest, createdEvents } from '@nexus-control/store-conformance';
+import { approveRequest, createRequest, createdEvents, megabyteString } from '@nexus-control/store-conformance';
 import { expectNexusError } from './fixtures/expectNexusError.js';
 import { createSqliteEventStore } from '../src/index.js';
 import { tempDir } from './fixtures/tempDir.js';
@@ -341,6 +341,38 @@ describe('a log longer than one part of a read', () => {
       expect(events.length).toBe(2_500);
       expect(events[2_499]!.payload).toEqual({ expires_at: null, comment: 'approval 2497' });
       expect((await store.readEvents('long', { fromSeq: 1_200, toSeq: 1_201 })).map((event) => event.seq)).toEqual([1_200, 1_201]);
+    });
+  });
+
+  it('of payloads too large for one part of text reads back whole, and its feed pages through it without skipping', async () => {
+    await withStore(newPath(), async (store) => {
+      await store.append(createRequest('large'));
+      const comment = megabyteString();
+      // Each row's JSON is several million characters: a part or a page holds only a few.
+      const events = Array.from({ length: 12 }, (_, i) =>
+        newEvent(
+          'APPROVAL_GRANTED',
+          { expires_at: null, comment: `${i}:${comment}` },
+          { type: 'human', id: `approver-${i}` },
+          '2025-01-01T00:01:00+00:00',
+        ),
+      );
+      await store.append({ decisionId: 'large', expectedVersion: { generation: 0, length: 2 }, events, status: 'approved' });
+      const read = await store.readEvents('large');
+      expect(read.map((event) => event.seq)).toEqual(Array.from({ length: 14 }, (_, i) => i));
+      expect(read.slice(2).map((event) => event.payload['comment'])).toEqual(events.map((_, i) => `${i}:${comment}`));
+      const pages: number[] = [];
+      const seqs: number[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await store.readFeed({ ...(after === undefined ? {} : { after }), limit: 1_000 });
+        pages.push(page.events.length);
+        seqs.push(...page.events.map((event) => event.seq));
+        after = page.checkpoint;
+        if (page.caughtUp) break;
+      }
+      expect(seqs).toEqual(Array.from({ length: 14 }, (_, i) => i));
+      expect(pages.length).toBeGreaterThan(1);
     });
   });
 
