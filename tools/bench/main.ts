@@ -1,18 +1,22 @@
-// Benchmark harness: `npm run bench -- --list`, `npm run bench -- NAME [--seconds N]`.
+// Benchmark harness: `npm run bench -- --list`, `npm run bench -- NAME [--seconds N] [--runs N]`.
 // Each scenario ends with `NAME: ratio R (target >= T)`; the exit code does not depend on R.
 import { machineLine } from './machine.js';
+import { median } from './measure.js';
 import type { Scenario } from './scenario.js';
 import { scenarios } from './scenarios/index.js';
 
 const DEFAULT_SECONDS = 40;
 
-const USAGE = `usage: npm run bench -- [--list] [--seconds N] NAME [NAME ...]
+const USAGE = `usage: npm run bench -- [--list] [--seconds N] [--runs N] NAME [NAME ...]
 
   --list       list the scenarios
-  --seconds N  time budget per scenario, setup included (default ${DEFAULT_SECONDS})
+  --seconds N  time budget per scenario and run, setup included (default ${DEFAULT_SECONDS})
+  --runs N     run each scenario N times (default 1): R is then the median of the runs
 
 Each scenario prints its absolute figures and the machine, then
-"NAME: ratio R (target >= T)": our throughput over the baseline's, measured in the same run.`;
+"NAME: ratio R (target >= T)": our throughput over the baseline's, measured in the same run.
+On a shared machine the same code can swing by several per cent from run to run; a verdict
+on a target wants several runs.`;
 
 function listing(): string {
   const width = Math.max(...scenarios.map((scenario) => scenario.name.length));
@@ -26,6 +30,7 @@ function fail(message: string): never {
 
 async function main(argv: readonly string[]): Promise<void> {
   let seconds = DEFAULT_SECONDS;
+  let runs = 1;
   let list = false;
   const names: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -38,6 +43,10 @@ async function main(argv: readonly string[]): Promise<void> {
       const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
       seconds = Number(value);
       if (!Number.isFinite(seconds) || seconds <= 0) fail(`--seconds needs a positive number, got ${String(value)}`);
+    } else if (arg === '--runs' || arg.startsWith('--runs=')) {
+      const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
+      runs = Number(value);
+      if (!Number.isSafeInteger(runs) || runs < 1 || runs > 100) fail(`--runs needs a whole number from 1 to 100, got ${String(value)}`);
     } else if (arg.startsWith('-')) fail(`unknown option ${arg}`);
     else names.push(arg);
   }
@@ -48,12 +57,19 @@ async function main(argv: readonly string[]): Promise<void> {
   if (names.length === 0) fail('name a scenario to run');
   const chosen: Scenario[] = names.map((name) => scenarios.find((scenario) => scenario.name === name) ?? fail(`unknown scenario ${name}`));
   for (const scenario of chosen) {
-    process.stdout.write(`== ${scenario.name}: ${scenario.description}\n${machineLine()}\nbudget: ${seconds} s\n`);
-    const started = Date.now();
-    const result = await scenario.run({ seconds, log: (line) => process.stdout.write(`  ${line}\n`) });
-    for (const line of result.lines) process.stdout.write(`${line}\n`);
-    process.stdout.write(`took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    process.stdout.write(`${scenario.name}: ratio ${result.ratio.toFixed(2)} (target >= ${scenario.target})\n`);
+    const ratios: number[] = [];
+    for (let run = 1; run <= runs; run++) {
+      const which = runs === 1 ? '' : ` (run ${run} of ${runs})`;
+      process.stdout.write(`== ${scenario.name}${which}: ${scenario.description}\n${machineLine()}\nbudget: ${seconds} s\n`);
+      const started = Date.now();
+      const result = await scenario.run({ seconds, log: (line) => process.stdout.write(`  ${line}\n`) });
+      for (const line of result.lines) process.stdout.write(`${line}\n`);
+      process.stdout.write(`took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      ratios.push(result.ratio);
+    }
+    if (runs > 1)
+      process.stdout.write(`${scenario.name}: ratios of the ${runs} runs ${ratios.map((r) => r.toFixed(2)).join(', ')}; median below\n`);
+    process.stdout.write(`${scenario.name}: ratio ${median(ratios).toFixed(2)} (target >= ${scenario.target})\n`);
   }
 }
 
