@@ -8,6 +8,7 @@
 // and prints one JSON object with throughput and latency percentiles on stdout.
 import { performance } from 'node:perf_hooks';
 import { createNexusClient, DecisionStatus, Mode, type NexusCallOptions } from '@nexus-control/client';
+import { median } from '../measure.js';
 
 export interface LoadDriverOptions {
   readonly address: string;
@@ -50,12 +51,6 @@ function percentile(sorted: Float64Array, p: number): number {
 function summarize(samples: number[]): { p50Ms: number; p99Ms: number } {
   const sorted = Float64Array.from(samples).sort();
   return { p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 async function drive(options: LoadDriverOptions): Promise<LoadDriverResult> {

@@ -2,6 +2,7 @@
 // process; prints the JSON result on stdout. Used by the observability-overhead scenario.
 import { randomBytes } from 'node:crypto';
 import { createNexusClient, DecisionStatus, Mode, type NexusCallOptions, type NexusClient } from '@nexus-control/client';
+import { median } from '../measure.js';
 
 export interface ObservabilityDriverOptions {
   readonly baseline: string;
@@ -24,12 +25,6 @@ export interface ObservabilityDriverResult {
   readonly observed: { readonly rpcsPerSecond: number; readonly rounds: readonly number[] };
   /** Every RPC each server answered, warm-up included. */
   readonly totals: { readonly baseline: number; readonly observed: number };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function drive(options: ObservabilityDriverOptions): Promise<ObservabilityDriverResult> {
