@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { createNexusClient, DecisionStatus, Mode, type NexusCallOptions } from '@nexus-control/client';
 import { median } from '../measure.js';
+import { driverMain } from './driverMain.js';
 
 export interface LoadDriverOptions {
   readonly address: string;
@@ -153,18 +154,4 @@ async function drive(options: LoadDriverOptions): Promise<LoadDriverResult> {
   };
 }
 
-const raw = process.argv[2];
-if (raw === undefined) {
-  process.stderr.write('usage: grpcLoadDriver.ts <json options>\n');
-  process.exit(2);
-}
-drive(JSON.parse(raw) as LoadDriverOptions).then(
-  (result) => {
-    process.stdout.write(JSON.stringify(result) + '\n');
-    process.exit(0);
-  },
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+driverMain('grpcLoadDriver.ts', drive);

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { createNexusClient, DecisionStatus, Mode, type NexusCallOptions, type NexusClient } from '@nexus-control/client';
 import { median } from '../measure.js';
+import { driverMain } from './driverMain.js';
 
 export interface ObservabilityDriverOptions {
   readonly baseline: string;
@@ -89,18 +90,4 @@ async function drive(options: ObservabilityDriverOptions): Promise<Observability
   };
 }
 
-const raw = process.argv[2];
-if (raw === undefined) {
-  process.stderr.write('usage: observabilityDriver.ts <json options>\n');
-  process.exit(2);
-}
-drive(JSON.parse(raw) as ObservabilityDriverOptions).then(
-  (result) => {
-    process.stdout.write(JSON.stringify(result) + '\n');
-    process.exit(0);
-  },
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+driverMain('observabilityDriver.ts', drive);

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withBenchDir } from '../benchDir.js';
+import { runDriver } from '../drivers/runDriver.js';
+import { LIFECYCLE_TOKENS, writeLifecycleServerConfig } from '../fixtures/lifecycleServerConfig.js';
 import { repoRoot, startBenchServer } from '../drivers/benchServer.js';
 import type { KindResult, LoadDriverOptions, LoadDriverResult } from '../drivers/grpcLoadDriver.js';
 import type { Scenario, ScenarioResult } from '../scenario.js';
@@ -16,45 +15,6 @@ const RPCS_PER_LIFECYCLE = 4;
 const CPU_PROFILE_ENV = 'NEXUS_BENCH_CPU_PROF';
 /** `normal` runs the server with SQLite synchronous=NORMAL instead of the default FULL. */
 const SYNCHRONOUS_ENV = 'NEXUS_BENCH_SQLITE_SYNCHRONOUS';
-
-const TOKENS = { requester: 'bench-requester', approvers: ['bench-approver-1', 'bench-approver-2'], executor: 'bench-executor' } as const;
-
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-
-function writeConfig(dir: string): string {
-  const path = join(dir, 'server.json');
-  const token = (text: string, actor: string, roles: string[], type = 'human') => ({ sha256: sha256(text), actor, type, roles });
-  const config = {
-    auth: {
-      tokens: [
-        token(TOKENS.requester, 'bench-requester', ['requester'], 'system'),
-        token(TOKENS.approvers[0], 'approver-1', ['approver']),
-        token(TOKENS.approvers[1], 'approver-2', ['approver']),
-        token(TOKENS.executor, 'bench-executor', ['executor'], 'system'),
-      ],
-    },
-  };
-  writeFileSync(path, JSON.stringify(config, null, 2));
-  return path;
-}
-
-function runDriver(options: LoadDriverOptions): Promise<LoadDriverResult> {
-  const child = spawn(process.execPath, ['--conditions=@nexus-control/source', '--import', 'tsx', driverScript, JSON.stringify(options)], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`the load driver failed (exit ${code}): ${stderr.trim()}`));
-      else resolve(JSON.parse(stdout) as LoadDriverResult);
-    });
-  });
-}
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 const rate = (value: number) => Math.round(value).toLocaleString('en-US');
@@ -79,7 +39,7 @@ export async function runLifecycle({ seconds, log, dir, store, storeLabel, setti
   const profileDir = process.env[CPU_PROFILE_ENV] || undefined;
   log(`starting nexus-control serve (own process, ${storeLabel}, token auth)...`);
   const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  const server = await startBenchServer(['--store', store, '--config', writeConfig(dir)], nodeArgs);
+  const server = await startBenchServer(['--store', store, '--config', writeLifecycleServerConfig(join(dir, 'server.json'))], nodeArgs);
   let result: LoadDriverResult;
   try {
     // Process start-ups take a few seconds of the budget; the driver gets the rest.
@@ -88,14 +48,18 @@ export async function runLifecycle({ seconds, log, dir, store, storeLabel, setti
     const warmupMs = budgetMs / 10;
     const options: LoadDriverOptions = {
       address: server.address,
-      tokens: { requester: TOKENS.requester, approvers: [TOKENS.approvers[0], TOKENS.approvers[1]], executor: TOKENS.executor },
+      tokens: {
+        requester: LIFECYCLE_TOKENS.requester,
+        approvers: [LIFECYCLE_TOKENS.approvers[0], LIFECYCLE_TOKENS.approvers[1]],
+        executor: LIFECYCLE_TOKENS.executor,
+      },
       concurrency: CONCURRENCY,
       warmupMs,
       roundMs: (budgetMs - warmupMs) / (2 * rounds),
       rounds,
     };
     log(`driving ${CONCURRENCY} concurrent calls from a separate process at ${server.address}, ${rounds} alternating rounds...`);
-    result = await runDriver(options);
+    result = await runDriver<LoadDriverResult>(driverScript, options, ['--conditions=@nexus-control/source']);
   } finally {
     await server.stop();
   }

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withBenchDir } from '../benchDir.js';
+import { runDriver } from '../drivers/runDriver.js';
+import { LIFECYCLE_TOKENS, writeLifecycleServerConfig } from '../fixtures/lifecycleServerConfig.js';
 import { repoRoot, startBenchServer, type BenchServer } from '../drivers/benchServer.js';
 import type { ObservabilityDriverOptions, ObservabilityDriverResult } from '../drivers/observabilityDriver.js';
 import type { Scenario } from '../scenario.js';
@@ -18,28 +18,6 @@ const SCRAPE_INTERVAL_MS = 5_000;
 const SPAN_ID = Buffer.from('"spanId"');
 /** `metrics` or `tracing` turns on only that one in the observed server (to see what each costs); default both. */
 const ONLY_ENV = 'NEXUS_BENCH_OBSERVE';
-const TOKENS = { requester: 'bench-requester', approvers: ['bench-approver-1', 'bench-approver-2'], executor: 'bench-executor' } as const;
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-
-function writeConfig(path: string, extra: Record<string, unknown>): string {
-  const token = (text: string, actor: string, roles: string[], type = 'human') => ({ sha256: sha256(text), actor, type, roles });
-  writeFileSync(
-    path,
-    JSON.stringify({
-      auth: {
-        tokens: [
-          token(TOKENS.requester, 'bench-requester', ['requester'], 'system'),
-          token(TOKENS.approvers[0], 'approver-1', ['approver']),
-          token(TOKENS.approvers[1], 'approver-2', ['approver']),
-          token(TOKENS.executor, 'bench-executor', ['executor'], 'system'),
-        ],
-      },
-      ...extra,
-    }),
-  );
-  return path;
-}
-
 /**
  * A collector stand-in in this process: accepts OTLP/HTTP JSON exports and counts their spans
  * without parsing them (it shares the machine's cores with the servers).
@@ -69,24 +47,6 @@ async function startReceiver() {
   };
 }
 
-function runDriver(options: ObservabilityDriverOptions): Promise<ObservabilityDriverResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', driverScript, JSON.stringify(options)], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`the load driver failed (exit ${code}): ${stderr.trim()}`));
-      else resolve(JSON.parse(stdout) as ObservabilityDriverResult);
-    });
-  });
-}
-
 const rate = (value: number) => Math.round(value).toLocaleString('en-US');
 
 export const observabilityOverhead: Scenario = {
@@ -107,12 +67,17 @@ export const observabilityOverhead: Scenario = {
           'starting two nexus-control serve processes (SQLite synchronous=normal, token auth): one plain, one with metrics and tracing...',
         );
         const store = (name: string) => `sqlite:${join(dir, name)}?synchronous=normal`;
-        baseline = await startBenchServer(['--store', store('plain.db'), '--config', writeConfig(join(dir, 'plain.json'), {})]);
+        baseline = await startBenchServer([
+          '--store',
+          store('plain.db'),
+          '--config',
+          writeLifecycleServerConfig(join(dir, 'plain.json'), {}),
+        ]);
         observed = await startBenchServer([
           '--store',
           store('observed.db'),
           '--config',
-          writeConfig(join(dir, 'observed.json'), {
+          writeLifecycleServerConfig(join(dir, 'observed.json'), {
             ...(only === 'tracing' ? {} : { metrics: { listen: '127.0.0.1:0' } }),
             ...(only === 'metrics'
               ? {}
@@ -133,15 +98,19 @@ export const observabilityOverhead: Scenario = {
         const warmupMs = budgetMs / 4;
         log(`driving ${CONCURRENCY} concurrent lifecycles, ${rounds} alternating rounds per server...`);
         const cpuBefore = [processCpuMs(baseline), processCpuMs(observed)] as const;
-        const result = await runDriver({
+        const result = await runDriver<ObservabilityDriverResult>(driverScript, {
           baseline: baseline.address,
           observed: observed.address,
-          tokens: { requester: TOKENS.requester, approvers: [TOKENS.approvers[0], TOKENS.approvers[1]], executor: TOKENS.executor },
+          tokens: {
+            requester: LIFECYCLE_TOKENS.requester,
+            approvers: [LIFECYCLE_TOKENS.approvers[0], LIFECYCLE_TOKENS.approvers[1]],
+            executor: LIFECYCLE_TOKENS.executor,
+          },
           concurrency: CONCURRENCY,
           warmupMs,
           roundMs: (budgetMs - warmupMs) / (2 * rounds),
           rounds,
-        });
+        } satisfies ObservabilityDriverOptions);
         clearInterval(scraper);
         const cpuAfter = [processCpuMs(baseline), processCpuMs(observed)] as const;
         await observed.stop();
