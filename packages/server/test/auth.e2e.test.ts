@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ActorType, EventType, NexusClientError, createNexusClient, type NexusClient } from '@nexus-control/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { ListenAddressError } from '../src/listenAddress.js';
 import { startServer } from '../src/startServer.js';
 import { startTestServer, tokenAuth, type TestServer } from './helpers/testServer.js';
 import { tempDir } from './helpers/tempDir.js';
+import { certificatesIn } from './helpers/certificates.js';
 
 async function codeOf(call: Promise<unknown>): Promise<string> {
   const error = await call.then(
@@ -139,68 +139,13 @@ describe('listening without authentication', () => {
 describe('mTLS client certificates', () => {
   const dir = tempDir('nexus-mtls-');
   const file = (name: string) => join(dir.path, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir.path, stdio: 'pipe' });
-
-  function issue(name: string, subject: string, ca: string, extensions?: string) {
-    openssl(
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-subj',
-      subject,
-      '-out',
-      `${name}.csr`,
-    );
-    const args = [
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      `${ca}.crt`,
-      '-CAkey',
-      `${ca}.key`,
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-out',
-      `${name}.crt`,
-    ];
-    if (extensions) {
-      writeFileSync(file(`${name}.ext`), extensions);
-      args.push('-extfile', `${name}.ext`);
-    }
-    openssl(...args);
-  }
+  const { selfSigned, issue } = certificatesIn(dir.path);
 
   let t: TestServer;
   const read = (name: string) => readFileSync(file(name));
 
   beforeAll(async () => {
-    for (const ca of ['ca', 'rogue-ca']) {
-      openssl(
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        `${ca}.key`,
-        '-subj',
-        `/CN=${ca}`,
-        '-days',
-        '2',
-        '-out',
-        `${ca}.crt`,
-      );
-    }
+    for (const ca of ['ca', 'rogue-ca']) selfSigned(ca, `/CN=${ca}`);
     issue('server', '/CN=localhost', 'ca', 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
     issue('runner', '/O=Example/CN=runner', 'ca');
     issue('stranger', '/CN=stranger', 'ca');

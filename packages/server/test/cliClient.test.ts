@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import type { CliIo } from '../src/cli/CliIo.js';
 import type { AuthConfig } from '../src/config/ServerConfig.js';
 import { main } from '../src/cli/main.js';
 import { tempDir } from './helpers/tempDir.js';
+import { certificatesIn } from './helpers/certificates.js';
 import { startTestServer, tokenAuth, type TestServer } from './helpers/testServer.js';
 
 const BIN = fileURLToPath(new URL('../bin/nexus-control.js', import.meta.url));
@@ -361,35 +362,16 @@ describe('nexus-control client commands over gRPC', () => {
 describe('nexus-control client commands over mutual TLS', () => {
   const dir = tempDir('nexus-cli-mtls-');
   const file = (name: string) => join(dir.path, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir.path, stdio: 'pipe' });
+  const { selfSigned, issue } = certificatesIn(dir.path);
   let server: TestServer;
 
   beforeAll(async () => {
-    const key = (name: string) => ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`];
-    openssl('req', '-x509', ...key('ca'), '-subj', '/CN=test-ca', '-days', '2', '-out', 'ca.crt');
+    selfSigned('ca', '/CN=test-ca');
     for (const [name, subject] of [
       ['server', '/CN=localhost'],
       ['bot', '/CN=release-bot'],
     ] as const) {
-      openssl('req', ...key(name), '-subj', subject, '-out', `${name}.csr`);
-      writeFileSync(file(`${name}.ext`), 'subjectAltName=DNS:localhost\n');
-      openssl(
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        'ca.crt',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-days',
-        '2',
-        '-extfile',
-        `${name}.ext`,
-        '-out',
-        `${name}.crt`,
-      );
+      issue(name, subject, 'ca', 'subjectAltName=DNS:localhost\n');
     }
     const auth: AuthConfig = {
       tokens: tokenAuth.tokens,

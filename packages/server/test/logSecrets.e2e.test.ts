@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { sha256OfToken } from '../src/auth/createAuthenticator.js';
 import { TEST_POSTGRES_URL } from './helpers/postgresSchema.js';
 import { spawnServe, type ServeProcess } from './helpers/serveProcess.js';
 import { tempDir } from './helpers/tempDir.js';
+import { certificatesIn } from './helpers/certificates.js';
 import { executorScript } from './helpers/testServer.js';
 
 /**
@@ -52,29 +52,7 @@ describeWithPostgres('log lines of a lifecycle with secrets configured', () => {
     await admin(`GRANT CREATE ON DATABASE "${database}" TO ${role}`);
     const storeUrl = `postgres://${role}:${dbPassword}@127.0.0.1:${port}/${database}?schema=${schema}`;
 
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        'server.key',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost',
-        '-days',
-        '2',
-        '-out',
-        'server.crt',
-      ],
-      { cwd: dir.path, stdio: 'pipe' },
-    );
+    certificatesIn(dir.path).selfSigned('server', '/CN=localhost', 'subjectAltName=DNS:localhost');
     keyPem = readFileSync(join(dir.path, 'server.key'), 'utf8');
     const config = {
       store: storeUrl,
