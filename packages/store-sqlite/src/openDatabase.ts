@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { APPLICATION_ID, applyMigrations, assertSchemaNotTooNew, LATEST_SCHEMA_VERSION, recordedSchemaVersion } from './migrations.js';
-import { toStoreFault } from './sqliteErrors.js';
+import { isBusy, toStoreFault } from './sqliteErrors.js';
 import { StoreFault } from './storeFault.js';
 
 export type SynchronousMode = 'full' | 'normal';
@@ -28,14 +28,7 @@ export function openDatabase({ path, synchronous, busyTimeoutMs }: OpenDatabaseO
   }
   try {
     const recorded = assertOurs(db, path);
-    if (path !== ':memory:') {
-      const mode = db.pragma('journal_mode = WAL', { simple: true });
-      if (mode !== 'wal') {
-        throw new StoreFault('STORE_UNAVAILABLE', `${path} cannot be switched to WAL mode (it stays in ${String(mode)} mode)`, {
-          location: path,
-        });
-      }
-    }
+    if (path !== ':memory:') switchToWal(db, path, busyTimeoutMs);
     db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     // A current database is only read here: opening it never waits for another writer's lock.
     if (recorded < LATEST_SCHEMA_VERSION) applyMigrations(db, path);
@@ -67,4 +60,35 @@ function assertOurs(db: Database.Database, path: string): number {
   }
   assertSchemaNotTooNew(path, recorded);
   return recorded;
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Puts the file in WAL mode (a lasting property of the file, so usually there is nothing to
+ * do). Switching needs the file to itself: while another process holds a write transaction on
+ * a file still in rollback mode (say, one switching the same new file at the same moment),
+ * SQLite answers busy at once instead of through the busy handler. That is waited out here
+ * the way a lock wait would be, up to the busy timeout.
+ */
+function switchToWal(db: Database.Database, path: string, busyTimeoutMs: number): void {
+  if (db.pragma('journal_mode', { simple: true }) === 'wal') return;
+  const deadline = Date.now() + busyTimeoutMs;
+  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+    let mode: unknown;
+    try {
+      mode = db.pragma('journal_mode = WAL', { simple: true });
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+      // Opening is synchronous on the caller's thread, as the busy handler's waits are.
+      Atomics.wait(pause, 0, 0, wait);
+      continue;
+    }
+    if (mode !== 'wal') {
+      throw new StoreFault('STORE_UNAVAILABLE', `${path} cannot be switched to WAL mode (it stays in ${String(mode)} mode)`, {
+        location: path,
+      });
+    }
+    return;
+  }
 }

@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -129,6 +131,43 @@ describe('schema migrations', () => {
     expect(error.details).toMatchObject({ schemaVersion: LATEST_SCHEMA_VERSION + 1, supportedVersion: LATEST_SCHEMA_VERSION });
     expect(fingerprint(path)).toBe(before);
     expect(migrationRows(path).map((row) => row.version)).toContain(LATEST_SCHEMA_VERSION + 1);
+  });
+});
+
+describe('opening a new file', () => {
+  it('waits while another process holds a write transaction on it in rollback mode, then opens it', async () => {
+    const path = newPath();
+    // Another process is setting the new file up and holds its write lock, the file not yet in
+    // WAL mode: switching it is refused at once by SQLite, not through the busy handler (two
+    // replicas starting together on a new file).
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const db = new (require(process.argv[2]))(process.argv[1]);
+         db.exec('BEGIN IMMEDIATE'); db.exec('CREATE TABLE being_set_up (x)');
+         process.stdout.write('held\\n');
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
+         db.exec('ROLLBACK'); db.close();`,
+        path,
+        createRequire(import.meta.url).resolve('better-sqlite3'),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout!.once('data', () => resolve());
+      holder.once('exit', (code) => reject(new Error(`the holding process exited (${code}) before it held the file`)));
+    });
+    const started = Date.now();
+    const store = createSqliteEventStore({ path });
+    try {
+      expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+      await store.append(createRequest('after-the-wait'));
+      expect((await store.readEvents('after-the-wait')).length).toBe(2);
+    } finally {
+      await store.close();
+      await new Promise((resolve) => (holder.exitCode === null ? holder.once('exit', resolve) : resolve(undefined)));
+    }
   });
 });
 
