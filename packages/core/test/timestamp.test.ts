@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { NexusError } from '../src/errors/NexusError.js';
-import { fixedClock, formatTimestamp, isTimestamp, normalizeTimestamp, parseTimestamp, systemClock } from '../src/time/index.js';
+import {
+  fixedClock,
+  formatTimestamp,
+  isTimestamp,
+  normalizeTimestamp,
+  parseTimestamp,
+  readCanonicalTimestamp,
+  systemClock,
+} from '../src/time/index.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -207,6 +215,36 @@ describe('the canonical-shape fast path of parseTimestamp', () => {
       '0000-01-01T00:00:00+00:00',
     ]) {
       expect(() => parseTimestamp(bad), bad).toThrowError(NexusError);
+    }
+  });
+});
+
+describe('readCanonicalTimestamp', () => {
+  it('splits the instants the control plane writes into seconds and microseconds', () => {
+    for (let i = 0; i < 2000; i++) {
+      const micros = Math.floor((Math.random() * 2 - 0.5) * 4e15);
+      const fraction = ((micros % 1e6) + 1e6) % 1e6;
+      expect(readCanonicalTimestamp(formatTimestamp(micros))).toEqual({ seconds: (micros - fraction) / 1e6, micros: fraction });
+    }
+  });
+
+  it('is exact at the ends of years 0001–9999, where epoch microseconds in one number are not', () => {
+    expect(readCanonicalTimestamp('0001-01-01T00:00:00.000001+00:00')).toEqual({ seconds: -62135596800, micros: 1 });
+    expect(readCanonicalTimestamp('9999-12-31T23:59:59.999999+00:00')).toEqual({ seconds: 253402300799, micros: 999999 });
+  });
+
+  it('takes no other shape and no field out of range', () => {
+    for (const other of [
+      '2025-01-01T00:00:00Z',
+      '2025-01-01T00:00:00.5+00:00',
+      '2025-01-01 00:00:00+00:00',
+      '2025-01-01T00:00:00-01:00',
+      '2025-01-01T00:00:00.123456789+00:00',
+      '2025-02-29T00:00:00+00:00',
+      '2025-01-01T00:00:6a+00:00',
+      '',
+    ]) {
+      expect(readCanonicalTimestamp(other), other).toBeUndefined();
     }
   });
 });

@@ -143,12 +143,33 @@ function pad(value: number, width: number): string {
 }
 
 /*
- * Replay parses every approval's expiry, and long logs are mostly approvals. The timestamps
- * the control plane writes have one exact shape, `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`, read
- * here without a regex; any other form (or a field out of range) returns undefined and takes
- * the general path, which gives the same value or the error.
+ * Replay parses every approval's expiry, and long logs are mostly approvals; every response
+ * of the API carries a handful of instants. The timestamps the control plane writes have one
+ * exact shape, `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`, read here without a regex; any other form
+ * (or a field out of range) returns undefined and takes the general path, which gives the same
+ * value or the error.
  */
 function canonicalTimestampMicros(text: string): number | undefined {
+  const seconds = canonicalSeconds(text);
+  return seconds === undefined ? undefined : seconds * MICROS_PER_SECOND + canonicalFraction(text);
+}
+
+/**
+ * A timestamp in the exact shape the control plane writes, as whole seconds since the epoch
+ * and the microseconds within that second (exact over all of years 0001–9999, where epoch
+ * microseconds in one number would not be); undefined for any other text.
+ */
+export function readCanonicalTimestamp(text: string): { readonly seconds: number; readonly micros: number } | undefined {
+  const seconds = canonicalSeconds(text);
+  return seconds === undefined ? undefined : { seconds, micros: canonicalFraction(text) };
+}
+
+/** The microseconds of a text `canonicalSeconds` accepted. */
+function canonicalFraction(text: string): number {
+  return text.length === 32 ? digitsAt(text, 20, 6) : 0;
+}
+
+function canonicalSeconds(text: string): number | undefined {
   const n = text.length;
   if (
     (n === 25 || (n === 32 && text.charCodeAt(19) === 0x2e)) &&
@@ -181,8 +202,7 @@ function canonicalTimestampMicros(text: string): number | undefined {
       second <= 59 &&
       fraction >= 0
     ) {
-      const seconds = daysFromCivil(year, month, day) * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second;
-      return seconds * MICROS_PER_SECOND + fraction;
+      return daysFromCivil(year, month, day) * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second;
     }
   }
   return undefined;

@@ -28,6 +28,7 @@ import {
   canonicalJson,
   eventId,
   isJsonObject,
+  readCanonicalTimestamp,
   type Actor,
   type ApprovalView,
   type DecisionStatus,
@@ -48,7 +49,11 @@ import {
 
 /** A recorded timestamp text as a Timestamp; undefined when absent or not an instant. */
 export function timestampOut(text: string | null | undefined): Timestamp | undefined {
-  return text ? timestampFromText(text) : undefined;
+  if (!text) return undefined;
+  // Nearly every instant is one the control plane wrote itself, in its one canonical shape,
+  // read without a regex or a Date; any other text (an imported log's) takes the general reader.
+  const canonical = readCanonicalTimestamp(text);
+  return canonical === undefined ? timestampFromText(text) : { seconds: String(canonical.seconds), nanos: canonical.micros * 1000 };
 }
 
 /** A Timestamp from a request as the control plane's timestamp text (microseconds). */
