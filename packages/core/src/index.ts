@@ -29,6 +29,7 @@ export * from './domain/decisionFold.js';
 export * from './domain/replay.js';
 export * from './domain/lifecycle.js';
 export * from './domain/createNexusControl.js';
+export * from './domain/newDecisionId.js';
 export * from './domain/executionLeases.js';
 export type { RecoveryReport } from './domain/commands/recoverExecutions.js';
 export * from './bundle/index.js';

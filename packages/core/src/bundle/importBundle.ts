@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newDecisionId } from '../domain/newDecisionId.js';
 import { replayDecision } from '../domain/replay.js';
 import type { Actor, DecisionEventType, NewEvent, StoredEvent } from '../events/DecisionEvent.js';
 import { eventId } from '../events/DecisionEvent.js';
@@ -34,10 +34,6 @@ class ImportCheckFailed extends NexusError {}
 
 function failure(code: ImportErrorCode, error: string): ImportBundleResult {
   return { ok: false, error_code: code, error };
-}
-
-function defaultDecisionId(): string {
-  return `dec_${randomUUID().replaceAll('-', '')}`;
 }
 
 function problemList(problems: readonly string[]): string {
@@ -115,7 +111,7 @@ export async function importBundle(
   const view = replay.view;
 
   // 5. atomic write, with the checks that must see the stored events inside the same unit
-  const targetId = conflictMode === 'new_decision_id' ? (options.generateDecisionId ?? defaultDecisionId)() : originalId;
+  const targetId = conflictMode === 'new_decision_id' ? (options.generateDecisionId ?? newDecisionId)() : originalId;
   const header: DecisionHeader = {
     decisionId: targetId,
     createdAt: view.createdAt,

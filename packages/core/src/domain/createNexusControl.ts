@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { StoredEvent } from '../events/DecisionEvent.js';
 import { eventDigestFromPayloadJson } from '../events/newEvent.js';
 import { NexusError } from '../errors/NexusError.js';
@@ -24,6 +23,7 @@ import { replayDecision } from './replay.js';
 import type { ServiceDeps } from './ServiceDeps.js';
 import { validateDecisionId, validateName } from './validation.js';
 import { createFeedFollower } from './createFeedFollower.js';
+import { newDecisionId } from './newDecisionId.js';
 import { DEFAULT_WATCH_BUFFER_LIMIT, watchEvents } from './watchEvents.js';
 
 export interface NexusControlOptions {
@@ -42,10 +42,6 @@ export interface NexusControlOptions {
   readonly executionLeases?: ExecutionLeaseSettings;
   /** Events buffered for one watch whose consumer falls behind, before it is ended (WATCH_BUFFER_FULL). */
   readonly watchBufferLimit?: number;
-}
-
-export function newDecisionId(): string {
-  return `dec_${randomUUID().replaceAll('-', '')}`;
 }
 
 /** The embeddable service: commands, queries and the change feed over one store. */
