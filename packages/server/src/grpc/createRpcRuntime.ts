@@ -51,6 +51,41 @@ export interface RpcRuntime {
 
 const DEADLINE_SLACK_MS = 100;
 
+/**
+ * A call's cancellation signal, made only when a handler asks for it: most calls never look at
+ * theirs, and an AbortSignal per call was the largest share of what a busy server's calls left
+ * for the old generation (a call outlives a scavenge or two while its store write syncs).
+ */
+function createLazySignal(): { readonly get: () => AbortSignal; readonly abort: (reason: Error) => void } {
+  let controller: AbortController | undefined;
+  let firedWith: Error | undefined;
+  return {
+    get() {
+      if (controller === undefined) {
+        controller = new AbortController();
+        if (firedWith !== undefined) controller.abort(firedWith);
+      }
+      return controller.signal;
+    },
+    abort(reason) {
+      if (firedWith !== undefined) return;
+      firedWith = reason;
+      controller?.abort(reason);
+    },
+  };
+}
+
+class CallContext implements RpcContext {
+  decisionId?: string;
+  constructor(
+    readonly identity: Identity,
+    private readonly lazySignal: { readonly get: () => AbortSignal },
+  ) {}
+  get signal(): AbortSignal {
+    return this.lazySignal.get();
+  }
+}
+
 function decisionIdOf(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const direct = (value as { decisionId?: unknown }).decisionId;
@@ -79,7 +114,8 @@ export function createRpcRuntime(options: {
 
   interface Begun {
     readonly ctx: RpcContext;
-    readonly controller: AbortController;
+    /** Fires the call's signal (now, or when a handler first asks for it). */
+    readonly abort: (reason: Error) => void;
     /** Why the call's signal fired: the client went away, or the deadline passed. */
     readonly abortedBy: () => status.CANCELLED | status.DEADLINE_EXCEEDED | undefined;
     readonly cleanup: () => void;
@@ -122,31 +158,31 @@ export function createRpcRuntime(options: {
         },
       );
     }
-    const controller = new AbortController();
+    const signal = createLazySignal();
     let abortedBy: status.CANCELLED | status.DEADLINE_EXCEEDED | undefined;
     const deadline = call.getDeadline();
     const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
     const onCancel = () => {
       // A client resets the stream at its own deadline, a moment before the server's timer.
       abortedBy ??= Date.now() >= deadlineMs - DEADLINE_SLACK_MS ? status.DEADLINE_EXCEEDED : status.CANCELLED;
-      controller.abort(new Error(abortedBy === status.DEADLINE_EXCEEDED ? 'deadline exceeded' : 'cancelled by the client'));
+      signal.abort(new Error(abortedBy === status.DEADLINE_EXCEEDED ? 'deadline exceeded' : 'cancelled by the client'));
     };
     call.on('cancelled', onCancel);
     const timer = Number.isFinite(deadlineMs)
       ? setTimeout(
           () => {
             abortedBy ??= status.DEADLINE_EXCEEDED;
-            controller.abort(new Error('deadline exceeded'));
+            signal.abort(new Error('deadline exceeded'));
           },
           Math.max(0, deadlineMs - Date.now()),
         )
       : undefined;
-    const ctx: RpcContext = { identity, signal: controller.signal };
+    const ctx = new CallContext(identity, signal);
     const id = decisionIdOf(request);
     if (id !== undefined) ctx.decisionId = id;
     return {
       ctx,
-      controller,
+      abort: signal.abort,
       abortedBy: () => abortedBy,
       cleanup: () => {
         if (timer) clearTimeout(timer);
@@ -248,7 +284,7 @@ export function createRpcRuntime(options: {
         const entry = {
           abort(reason: string) {
             shutdownReason = reason;
-            begun?.controller.abort(new Error(reason));
+            begun?.abort(new Error(reason));
           },
         };
         let begun: Begun | undefined;
