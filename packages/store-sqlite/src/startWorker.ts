@@ -108,18 +108,21 @@ export function startWorker(options: WorkerOptions): WorkerConnection {
     for (const id of [...pending.keys()]) settle(id)!.reject(error);
   }
 
-  // The calls of one turn (concurrent appends, say) travel together as one message.
+  // The calls of one event-loop iteration travel together as one message, sent once the
+  // iteration's I/O callbacks have run: the appends of requests that arrived together wake the
+  // thread once and commit together (a busy server's loop handles several requests per
+  // iteration; with one message per request each woke the thread and most committed alone).
   let outbox: ToWorker[] = [];
   const flush = () => {
     const messages = outbox;
     outbox = [];
-    worker.postMessage(messages);
+    if (!detached) worker.postMessage(messages);
   };
   /** Set once the store closed: the thread may serve another store, which must hear nothing of this one. */
   let detached = false;
   function post(message: ToWorker): void {
     if (detached) return;
-    if (outbox.length === 0) queueMicrotask(flush);
+    if (outbox.length === 0) setImmediate(flush);
     outbox.push(message);
   }
 

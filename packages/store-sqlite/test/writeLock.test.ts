@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConcurrencyConflictError, newEvent, type EventStore } from '@nexus-control/core';
@@ -13,6 +15,22 @@ let files = 0;
 const newPath = () => join(dir, `db-${++files}.db`);
 
 const cleanups: (() => Promise<void>)[] = [];
+
+/**
+ * Commits in a WAL file, read from its frames: a frame whose header names the database size is
+ * the last frame of a commit. Only frames carrying the file header's salts belong to the log.
+ */
+function walCommits(walPath: string): number {
+  const wal = readFileSync(walPath);
+  if (wal.length < 32) return 0;
+  const pageSize = wal.readUInt32BE(8);
+  let commits = 0;
+  for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
+    if (wal.readUInt32BE(at + 8) !== wal.readUInt32BE(16) || wal.readUInt32BE(at + 12) !== wal.readUInt32BE(20)) break;
+    if (wal.readUInt32BE(at + 4) !== 0) commits++;
+  }
+  return commits;
+}
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
@@ -165,6 +183,32 @@ describe('appends that wait together commit together', () => {
     expect(await store.listExpiredLeases(Number.MAX_SAFE_INTEGER)).toEqual([
       { decisionId: 'a', generation: 0, requestedSeq: 2, owner: 'replica-a', expiresAt: 2_000 },
     ]);
+  });
+
+  it('appends issued in separate callbacks of one event-loop iteration commit in one transaction', async () => {
+    const path = newPath();
+    const store = open(path);
+    await store.append(createRequest('warm-up'));
+    const probe = new Database(path);
+    cleanups.push(async () => {
+      probe.close();
+    });
+    const commitsOf = async (work: () => Promise<unknown>) => {
+      probe.pragma('wal_checkpoint(TRUNCATE)');
+      await work();
+      return walCommits(`${path}-wal`);
+    };
+    const ids = (prefix: string) => Array.from({ length: 8 }, (_, i) => `${prefix}-${i}`);
+    // Eight callbacks of one event-loop phase, as the requests that arrive together are.
+    const together = await commitsOf(() =>
+      Promise.all(ids('together').map((id) => new Promise((resolve) => setImmediate(() => resolve(store.append(createRequest(id))))))),
+    );
+    const oneByOne = await commitsOf(async () => {
+      for (const id of ids('alone')) await store.append(createRequest(id));
+    });
+    expect(together).toBe(1);
+    expect(oneByOne).toBe(8);
+    expect((await store.listDecisions({ limit: 50 })).items.length).toBe(17);
   });
 
   it('a reopened store sees exactly what the group acknowledged', async () => {
