@@ -16,6 +16,7 @@ import type { Logger } from '../logging/createLogger.js';
 import { createRpcObserver, type ObservedCall, type RpcObserver } from '../observability/createRpcObserver.js';
 import { noTracing } from '../observability/noTracing.js';
 import { assertedActor } from './convert.js';
+import { createLazySignal, type LazySignal } from './createLazySignal.js';
 import { INVALID_UTF8, MALFORMED } from './wireChecks.js';
 
 /** What a handler knows about the call besides its request. */
@@ -51,35 +52,11 @@ export interface RpcRuntime {
 
 const DEADLINE_SLACK_MS = 100;
 
-/**
- * A call's cancellation signal, made only when a handler asks for it: most calls never look at
- * theirs, and an AbortSignal per call was the largest share of what a busy server's calls left
- * for the old generation (a call outlives a scavenge or two while its store write syncs).
- */
-function createLazySignal(): { readonly get: () => AbortSignal; readonly abort: (reason: Error) => void } {
-  let controller: AbortController | undefined;
-  let firedWith: Error | undefined;
-  return {
-    get() {
-      if (controller === undefined) {
-        controller = new AbortController();
-        if (firedWith !== undefined) controller.abort(firedWith);
-      }
-      return controller.signal;
-    },
-    abort(reason) {
-      if (firedWith !== undefined) return;
-      firedWith = reason;
-      controller?.abort(reason);
-    },
-  };
-}
-
 class CallContext implements RpcContext {
   decisionId?: string;
   constructor(
     readonly identity: Identity,
-    private readonly lazySignal: { readonly get: () => AbortSignal },
+    private readonly lazySignal: LazySignal,
   ) {}
   get signal(): AbortSignal {
     return this.lazySignal.get();
