@@ -4,7 +4,6 @@ import { createNullAdapter, createRouter } from '@nexus-control/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSpanExporter } from '../src/observability/createSpanExporter.js';
 import { instrumentRouter } from '../src/observability/instrumentRouter.js';
-import { otlpTraceJson } from '../src/observability/otlpTraceJson.js';
 import { createOtlpTracing } from '../src/observability/createOtlpTracing.js';
 import { SPAN_KIND_INTERNAL, type SpanRecord } from '../src/observability/SpanRecord.js';
 
@@ -26,6 +25,8 @@ interface Received {
   readonly headers: IncomingMessage['headers'];
   readonly spanIds: string[];
   readonly attributes: { key: string; value: unknown }[][];
+  /** The request body as sent. */
+  readonly body: string;
 }
 
 /** A collector stand-in whose answers the test scripts: status codes in order, then 200. */
@@ -41,7 +42,7 @@ async function collector(statuses: number[] = []) {
           resourceSpans: { scopeSpans: { spans: { spanId: string; attributes: { key: string; value: unknown }[] }[] }[] }[];
         };
         const spans = data.resourceSpans[0]!.scopeSpans[0]!.spans;
-        received.push({ headers: req.headers, spanIds: spans.map((s) => s.spanId), attributes: spans.map((s) => s.attributes) });
+        received.push({ headers: req.headers, spanIds: spans.map((s) => s.spanId), attributes: spans.map((s) => s.attributes), body });
       }
       res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
     });
@@ -66,12 +67,15 @@ afterEach(async () => {
 });
 
 describe('OTLP JSON of span records', () => {
-  it('spells ids in hex, times as decimal nanosecond strings, typed attributes and an error status', () => {
-    const json = otlpTraceJson('svc "quoted"', 'scope', [
-      span(1, { attributes: { text: 'a"b\\c\u0001é', count: 3, ratio: 0.5, ok: true }, error: 'failed: "x"' }),
-      span(2, { parentSpanId: '' }),
-    ]);
-    const data = JSON.parse(json) as {
+  it('spells ids in hex, times as decimal nanosecond strings, typed attributes and an error status', async () => {
+    const sink = await collector();
+    closers.push(sink.close);
+    const exporter = createSpanExporter({ endpoint: sink.endpoint, headers: {}, serviceName: 'svc "quoted"', intervalMs: 60_000 });
+    exporter.add(span(1, { attributes: { text: 'a"b\\c\u0001é', count: 3, ratio: 0.5, ok: true }, error: 'failed: "x"' }));
+    exporter.add(span(2, { parentSpanId: '' }));
+    await exporter.shutdown();
+    expect(sink.received.length).toBe(1);
+    const data = JSON.parse(sink.received[0]!.body) as {
       resourceSpans: {
         resource: { attributes: { key: string; value: unknown }[] };
         scopeSpans: { scope: { name: string }; spans: Record<string, unknown>[] }[];
@@ -79,7 +83,7 @@ describe('OTLP JSON of span records', () => {
     };
     const resource = data.resourceSpans[0]!;
     expect(resource.resource.attributes).toEqual([{ key: 'service.name', value: { stringValue: 'svc "quoted"' } }]);
-    expect(resource.scopeSpans[0]!.scope).toEqual({ name: 'scope' });
+    expect(resource.scopeSpans[0]!.scope).toEqual({ name: 'nexus-control' });
     const [first, second] = resource.scopeSpans[0]!.spans;
     expect(first).toEqual({
       traceId: '0af7651916cd43dd8448eb211c80319c',

@@ -67,9 +67,3 @@ export function otlpTraceEnvelope(serviceName: string, scopeName: string): { rea
     after: ']}]}]}',
   };
 }
-
-/** A whole OTLP/HTTP JSON trace export of `spans`. */
-export function otlpTraceJson(serviceName: string, scopeName: string, spans: readonly SpanRecord[]): string {
-  const { before, after } = otlpTraceEnvelope(serviceName, scopeName);
-  return before + spans.map(spanJson).join(',') + after;
-}
