@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { status, type Metadata } from '@grpc/grpc-js';
-import type { Counter, Histogram } from 'prom-client';
+import type { CounterSeries } from './createCounterFamily.js';
+import type { HistogramSeries } from './createHistogramFamily.js';
 import { runInScope } from './callScope.js';
 import type { ServerMetrics } from './createMetrics.js';
 import type { Tracing } from './Tracing.js';
@@ -38,11 +39,11 @@ export function createRpcObserver(options: { metrics?: ServerMetrics; tracing: T
   const series = new Map<
     string,
     {
-      labels: Record<string, string>;
-      started?: Counter.Internal;
-      seconds?: Histogram.Internal<string>;
+      labels: { grpc_type: RpcType; grpc_service: string; grpc_method: string };
+      started?: CounterSeries;
+      seconds?: HistogramSeries;
       /** By gRPC status code name, made on first use. */
-      handled: Map<string, Counter.Internal>;
+      handled: Map<string, CounterSeries>;
     }
   >();
   const seriesOf = (method: string, type: RpcType) => {

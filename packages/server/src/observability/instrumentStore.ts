@@ -48,6 +48,8 @@ function countCommitted(counters: ReturnType<typeof committedCounters>, request:
 export function instrumentStore(store: EventStore, storeName: string, metrics: ServerMetrics | undefined, tracing: Tracing): EventStore {
   if (!metrics && !tracing.enabled) return store;
   const counters = metrics ? committedCounters(metrics) : undefined;
+  const conflicts = metrics?.storeConflicts.labels({ store: storeName });
+  const conflictRetries = metrics?.conflictRetries.labels({ store: storeName });
   const wrapped: Record<string, unknown> = {};
   for (const key of Object.keys(store)) {
     const value = (store as unknown as Record<string, unknown>)[key];
@@ -60,7 +62,7 @@ export function instrumentStore(store: EventStore, storeName: string, metrics: S
     const attributes = Object.freeze({ 'db.system': storeName, 'db.operation': operation });
     wrapped[operation] = async (...args: unknown[]) => {
       const scope = currentScope();
-      if (operation === 'append' && scope && scope.call.conflicts > 0) metrics?.conflictRetries.inc({ store: storeName });
+      if (operation === 'append' && scope && scope.call.conflicts > 0) conflictRetries?.inc();
       const started = performance.now();
       const run = () => original(...args);
       try {
@@ -69,7 +71,7 @@ export function instrumentStore(store: EventStore, storeName: string, metrics: S
         return result;
       } catch (error) {
         if (isConcurrencyConflict(error)) {
-          metrics?.storeConflicts.inc({ store: storeName });
+          conflicts?.inc();
           if (scope) scope.call.conflicts++;
         }
         metrics?.storeErrors.inc({ store: storeName, operation, code: error instanceof NexusError ? error.code : 'UNEXPECTED' });
