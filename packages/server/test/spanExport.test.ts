@@ -104,6 +104,33 @@ describe('OTLP JSON of span records', () => {
     expect(second).not.toHaveProperty('parentSpanId');
     expect(second!['status']).toEqual({});
   });
+
+  it('writes only ASCII, shared attributes before a span’s own, and times on, just before and rounded up to whole seconds', async () => {
+    const sink = await collector();
+    closers.push(sink.close);
+    const exporter = createSpanExporter({ endpoint: sink.endpoint, headers: {}, serviceName: 'svc', intervalMs: 60_000 });
+    const shared = Object.freeze({ 'rpc.method': 'Approve', 'rpc.service': 'nexus.control.v1.ApprovalService' });
+    exporter.add(span(1, { attributes: shared, ownAttributes: { 'nexus.request_id': 'räksmörgås 🦐' }, error: 'nicht gefunden: ü' }));
+    exporter.add(span(2, { attributes: shared, startMs: 1_700_000_001_000, endMs: 1_700_000_001_999.999 }));
+    exporter.add(
+      span(3, { attributes: {}, ownAttributes: { only: 'own' }, startMs: 1_700_000_001_999.9996, endMs: 1_700_000_002_000.001 }),
+    );
+    await exporter.shutdown();
+    const body = sink.received[0]!.body;
+    expect(body).toMatch(/^[\x20-\x7e]*$/);
+    const spans = (JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] }).resourceSpans[0]!
+      .scopeSpans[0]!.spans;
+    expect(spans[0]!['attributes']).toEqual([
+      { key: 'rpc.method', value: { stringValue: 'Approve' } },
+      { key: 'rpc.service', value: { stringValue: 'nexus.control.v1.ApprovalService' } },
+      { key: 'nexus.request_id', value: { stringValue: 'räksmörgås 🦐' } },
+    ]);
+    expect(spans[0]!['status']).toEqual({ code: 2, message: 'nicht gefunden: ü' });
+    expect(spans[1]!['attributes']).toEqual(spans[0]!['attributes']!.slice(0, 2));
+    expect([spans[1]!['startTimeUnixNano'], spans[1]!['endTimeUnixNano']]).toEqual(['1700000001000000000', '1700000001999999000']);
+    expect(spans[2]!['attributes']).toEqual([{ key: 'only', value: { stringValue: 'own' } }]);
+    expect([spans[2]!['startTimeUnixNano'], spans[2]!['endTimeUnixNano']]).toEqual(['1700000002000000000', '1700000002000001000']);
+  });
 });
 
 describe('span export', () => {

@@ -15,7 +15,13 @@ export interface SpanRecord {
   /** Milliseconds since the epoch, with the clock's sub-millisecond part. */
   readonly startMs: number;
   endMs: number;
+  /**
+   * The span's attributes. A frozen object is taken to be shared by every span of its kind (the
+   * store operation's, the RPC method's), and its OTLP text is written once.
+   */
   readonly attributes: Readonly<SpanAttributes>;
+  /** Attributes of this span alone, written after `attributes`. */
+  readonly ownAttributes?: Readonly<SpanAttributes>;
   /** Set when the work failed: the span's status is then ERROR with this message. */
   error?: string;
 }

@@ -1,9 +1,9 @@
 import type { TracingConfig } from '../config/ServerConfig.js';
-import { currentScope, parseTraceparent, runInScope } from './callScope.js';
+import { currentScope, parseTraceparent, runInScope, type CallScope, type CallState } from './callScope.js';
 import { createIdSource } from './createIdSource.js';
 import { createSpanExporter } from './createSpanExporter.js';
 import { SPAN_KIND_INTERNAL, SPAN_KIND_SERVER, type SpanAttributes, type SpanRecord } from './SpanRecord.js';
-import type { Tracing } from './Tracing.js';
+import type { LeafSpan, Tracing } from './Tracing.js';
 
 const GRPC_CODE_NAMES = [
   'OK',
@@ -30,12 +30,18 @@ const nowMs = () => performance.timeOrigin + performance.now();
 
 const traceparentOf = (span: SpanRecord) => `00-${span.traceId}-${span.spanId}-01`;
 
-function finish(span: SpanRecord, error?: string): void {
-  span.endMs = nowMs();
-  if (error !== undefined) span.error = error;
-}
-
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The scope a child span's work runs in; its `traceparent` is written only when something (an adapter) asks for it. */
+class ChildScope implements CallScope {
+  constructor(
+    readonly call: CallState,
+    readonly span: SpanRecord,
+  ) {}
+  get traceparent(): string {
+    return traceparentOf(this.span);
+  }
+}
 
 /**
  * OpenTelemetry traces exported over OTLP/HTTP (JSON) to the configured collector, recorded as
@@ -59,29 +65,43 @@ export function createOtlpTracing(config: TracingConfig, options: { onProblem?: 
     intervalMs: config.exportIntervalMs,
     ...(options.onProblem ? { onProblem: options.onProblem } : {}),
   });
-  const record = (traceId: string, parentSpanId: string, name: string, kind: SpanRecord['kind'], attributes: Readonly<SpanAttributes>) => ({
-    traceId,
-    spanId: ids.spanId(),
-    parentSpanId,
-    name,
-    kind,
-    startMs: nowMs(),
-    endMs: 0,
-    attributes,
-  });
-  const settle = <T>(span: SpanRecord, work: Promise<T>): Promise<T> =>
-    work.then(
-      (result) => {
-        finish(span);
-        exporter.add(span);
-        return result;
-      },
-      (error: unknown) => {
-        finish(span, messageOf(error));
-        exporter.add(span);
-        throw error;
-      },
-    );
+  /** A span record that ends itself into the exporter. */
+  class Span implements SpanRecord, LeafSpan {
+    readonly spanId = ids.spanId();
+    readonly startMs = nowMs();
+    endMs = 0;
+    error: string | undefined = undefined;
+    constructor(
+      readonly traceId: string,
+      readonly parentSpanId: string,
+      readonly name: string,
+      readonly kind: SpanRecord['kind'],
+      readonly attributes: Readonly<SpanAttributes>,
+      readonly ownAttributes?: SpanAttributes,
+    ) {}
+    end(): void {
+      this.endMs = nowMs();
+      exporter.add(this);
+    }
+    fail(error: unknown): void {
+      this.error = messageOf(error);
+      this.end();
+    }
+  }
+  // Per RPC method: its span name and the attributes every call of it has, made once.
+  const methods = new Map<string, { readonly name: string; readonly attributes: Readonly<SpanAttributes> }>();
+  const methodOf = (method: string) => {
+    let found = methods.get(method);
+    if (found === undefined) {
+      const [service = '', name = method] = method.split('/');
+      found = {
+        name: `nexus.control.v1.${service}/${name}`,
+        attributes: Object.freeze({ 'rpc.system': 'grpc', 'rpc.service': `nexus.control.v1.${service}`, 'rpc.method': name }),
+      };
+      if (methods.size < 1000) methods.set(method, found);
+    }
+    return found;
+  };
 
   return {
     enabled: true,
@@ -95,14 +115,9 @@ export function createOtlpTracing(config: TracingConfig, options: { onProblem?: 
         // Not recorded, but the trace still reaches the logs and, unsampled, the adapters.
         return { traceId, traceparent: `00-${traceId}-${ids.spanId()}-00`, handle: undefined, end() {} };
       }
-      const [service = '', name = method] = method.split('/');
-      const rpcAttributes: SpanAttributes = {
-        'rpc.system': 'grpc',
-        'rpc.service': `nexus.control.v1.${service}`,
-        'rpc.method': name,
-        ...attributes,
-      };
-      const span = record(traceId, parsed?.spanId ?? '', `nexus.control.v1.${service}/${name}`, SPAN_KIND_SERVER, rpcAttributes);
+      const { name, attributes: shared } = methodOf(method);
+      const own: SpanAttributes = { ...attributes };
+      const span = new Span(traceId, parsed?.spanId ?? '', name, SPAN_KIND_SERVER, shared, own);
       let ended = false;
       return {
         traceId: span.traceId,
@@ -111,29 +126,41 @@ export function createOtlpTracing(config: TracingConfig, options: { onProblem?: 
         end(outcome) {
           if (ended) return;
           ended = true;
-          if (outcome.attributes) Object.assign(rpcAttributes, outcome.attributes);
-          rpcAttributes['rpc.grpc.status_code'] = outcome.grpcCode;
-          finish(
-            span,
-            outcome.grpcCode === 0 ? outcome.error : (outcome.error ?? GRPC_CODE_NAMES[outcome.grpcCode] ?? String(outcome.grpcCode)),
-          );
-          exporter.add(span);
+          if (outcome.attributes) Object.assign(own, outcome.attributes);
+          own['rpc.grpc.status_code'] = outcome.grpcCode;
+          const error =
+            outcome.grpcCode === 0 ? outcome.error : (outcome.error ?? GRPC_CODE_NAMES[outcome.grpcCode] ?? String(outcome.grpcCode));
+          if (error === undefined) span.end();
+          else span.fail(error);
         },
       };
     },
-    inSpan<T>(name: string, attributes: SpanAttributes, fn: () => Promise<T>, leaf = false): Promise<T> {
+    inSpan<T>(name: string, attributes: Readonly<SpanAttributes>, fn: () => Promise<T>): Promise<T> {
       const scope = currentScope();
-      const parent = scope?.span as SpanRecord | undefined;
-      if (!scope || parent?.spanId === undefined) return fn();
+      const parent = scope?.span as Span | undefined;
+      if (scope === undefined || parent === undefined) return fn();
       // Records never change their attributes: a caller's are kept, not copied.
-      const span = record(parent.traceId, parent.spanId, name, SPAN_KIND_INTERNAL, attributes);
+      const span = new Span(parent.traceId, parent.spanId, name, SPAN_KIND_INTERNAL, attributes);
       let work: Promise<T>;
       try {
-        work = leaf ? fn() : runInScope({ call: scope.call, traceparent: traceparentOf(span), span }, fn);
+        work = runInScope(new ChildScope(scope.call, span), fn);
       } catch (error) {
         work = Promise.reject(error);
       }
-      return settle(span, work);
+      return work.then(
+        (result) => {
+          span.end();
+          return result;
+        },
+        (error: unknown) => {
+          span.fail(error);
+          throw error;
+        },
+      );
+    },
+    startLeaf(name, attributes) {
+      const parent = currentScope()?.span as Span | undefined;
+      return parent === undefined ? undefined : new Span(parent.traceId, parent.spanId, name, SPAN_KIND_INTERNAL, attributes);
     },
     shutdown: () => exporter.shutdown(),
   };

@@ -11,7 +11,7 @@ export interface SpanQueue {
   readonly size: number;
   /** A batch is full and waiting. */
   readonly hasFullBatch: boolean;
-  /** False when the queue is at its bound: the span is dropped. */
+  /** False when the queue is at its bound: the span is dropped. The text must be ASCII (`spanJson` writes only ASCII). */
   add(spanJson: string): boolean;
   /** The oldest batch (the one being filled when it is the only one); undefined when empty. */
   take(): SpanBatch | undefined;
@@ -65,8 +65,8 @@ export function createSpanQueue(options: { maxQueue: number; maxBatch: number; m
     },
     add(json) {
       if (size >= maxQueue) return false;
-      // UTF-8 takes at most three bytes per UTF-16 unit; one more for the separating comma.
-      const room = json.length * 3 + 1;
+      // One byte per character (span text is ASCII); one more for the separating comma.
+      const room = json.length + 1;
       if (open === undefined) open = { bytes: buffer(room), length: 0, count: 0 };
       else if (open.length + room > open.bytes.length) {
         const grown = buffer(Math.max(open.bytes.length * 2, open.length + room));
@@ -75,7 +75,7 @@ export function createSpanQueue(options: { maxQueue: number; maxBatch: number; m
         open.bytes = grown;
       }
       if (open.count > 0) open.bytes[open.length++] = 0x2c;
-      open.length += open.bytes.write(json, open.length, 'utf8');
+      open.length += open.bytes.write(json, open.length, 'latin1');
       open.count++;
       size++;
       if (open.count >= maxBatch || open.length >= maxBatchBytes) close();

@@ -60,25 +60,36 @@ export function instrumentStore(store: EventStore, storeName: string, metrics: S
     const seconds = metrics?.storeSeconds.labels({ store: storeName, operation });
     const spanName = `store.${operation}`;
     const attributes = Object.freeze({ 'db.system': storeName, 'db.operation': operation });
-    wrapped[operation] = async (...args: unknown[]) => {
+    // One promise per call and no scope of its own: this wraps every store call of every RPC.
+    wrapped[operation] = (...args: unknown[]) => {
       const scope = currentScope();
       if (operation === 'append' && scope && scope.call.conflicts > 0) conflictRetries?.inc();
+      const span = tracing.startLeaf(spanName, attributes);
       const started = performance.now();
-      const run = () => original(...args);
+      let work: Promise<unknown>;
       try {
-        const result = tracing.enabled ? await tracing.inSpan(spanName, attributes, run, true) : await run();
-        if (operation === 'append' && counters) countCommitted(counters, args[0] as AppendRequest);
-        return result;
+        work = original(...args);
       } catch (error) {
-        if (isConcurrencyConflict(error)) {
-          conflicts?.inc();
-          if (scope) scope.call.conflicts++;
-        }
-        metrics?.storeErrors.inc({ store: storeName, operation, code: error instanceof NexusError ? error.code : 'UNEXPECTED' });
-        throw error;
-      } finally {
-        seconds?.observe((performance.now() - started) / 1000);
+        work = Promise.reject(error);
       }
+      return work.then(
+        (result) => {
+          seconds?.observe((performance.now() - started) / 1000);
+          span?.end();
+          if (operation === 'append' && counters) countCommitted(counters, args[0] as AppendRequest);
+          return result;
+        },
+        (error: unknown) => {
+          seconds?.observe((performance.now() - started) / 1000);
+          span?.fail(error);
+          if (isConcurrencyConflict(error)) {
+            conflicts?.inc();
+            if (scope) scope.call.conflicts++;
+          }
+          metrics?.storeErrors.inc({ store: storeName, operation, code: error instanceof NexusError ? error.code : 'UNEXPECTED' });
+          throw error;
+        },
+      );
     };
   }
   return wrapped as unknown as EventStore;

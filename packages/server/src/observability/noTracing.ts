@@ -9,5 +9,6 @@ export const noTracing: Tracing = {
     return { traceId: parsed?.traceId, traceparent: parsed ? incoming!.trim().toLowerCase() : undefined, handle: undefined, end() {} };
   },
   inSpan: (_name, _attributes, fn) => fn(),
+  startLeaf: () => undefined,
   shutdown: async () => {},
 };

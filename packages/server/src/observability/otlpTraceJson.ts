@@ -2,17 +2,36 @@ import type { SpanAttributes, SpanRecord } from './SpanRecord.js';
 
 const STATUS_ERROR = 2;
 
-/** Nanoseconds since the epoch as OTLP's JSON spells a 64-bit integer: a decimal string. */
+let wholeSeconds = Number.NaN;
+let wholeSecondsText = '';
+const ZEROS = ['', '0', '00', '000', '0000', '00000'];
+
+/**
+ * Nanoseconds since the epoch as OTLP's JSON spells a 64-bit integer: a decimal string. The
+ * clock has no grain finer than a microsecond here. Written as the second (the same for a
+ * second's spans, so its digits are kept) and the microseconds within it: turning a 16-digit
+ * double into text costs about twice as much as these two small integers.
+ */
 function unixNano(ms: number): string {
-  // Microseconds stay exact in a double up to the year 2255; the clock has no finer grain here.
-  return `${Math.round(ms * 1000)}000`;
+  const micros = Math.round(ms * 1000);
+  const seconds = Math.floor(micros / 1_000_000);
+  if (seconds !== wholeSeconds) {
+    wholeSeconds = seconds;
+    wholeSecondsText = String(seconds);
+  }
+  const within = String(micros - seconds * 1_000_000);
+  return `${wholeSecondsText}${ZEROS[6 - within.length]}${within}000`;
 }
 
 /** Printable ASCII without a quote or a backslash is its own JSON string body. */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const NOT_ASCII = /[\u007f-\uffff]/g;
 
+const escapeUnit = (unit: string) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** A JSON string in ASCII alone (anything else as `\u` escapes), so the text is its own bytes. */
 function jsonString(text: string): string {
-  return PLAIN.test(text) ? `"${text}"` : JSON.stringify(text);
+  return PLAIN.test(text) ? `"${text}"` : JSON.stringify(text).replace(NOT_ASCII, escapeUnit);
 }
 
 /** Span names and attribute keys come from a small set: each is escaped once. */
@@ -20,7 +39,7 @@ const known = new Map<string, string>();
 function knownString(text: string): string {
   let json = known.get(text);
   if (json === undefined) {
-    json = JSON.stringify(text);
+    json = jsonString(text);
     if (known.size < 1000) known.set(text, json);
   }
   return json;
@@ -32,22 +51,39 @@ function attributeValue(value: string | number | boolean): string {
   return Number.isSafeInteger(value) ? `{"intValue":"${value}"}` : `{"doubleValue":${Number.isFinite(value) ? value : 0}}`;
 }
 
-function attributeList(attributes: SpanAttributes): string {
+/** The attributes as the comma-separated elements of an OTLP attribute list. */
+function attributeElements(attributes: Readonly<SpanAttributes>): string {
   let out = '';
   for (const key of Object.keys(attributes)) {
     out += `${out === '' ? '' : ','}{"key":${knownString(key)},"value":${attributeValue(attributes[key]!)}}`;
   }
-  return `[${out}]`;
+  return out;
 }
 
-/** One span as an element of OTLP JSON's `spans` list. */
+/** The text of frozen attribute objects: one per store operation or RPC method, never changed. */
+const sharedText = new WeakMap<object, string>();
+function sharedElements(attributes: Readonly<SpanAttributes>): string {
+  if (!Object.isFrozen(attributes)) return attributeElements(attributes);
+  let text = sharedText.get(attributes);
+  if (text === undefined) sharedText.set(attributes, (text = attributeElements(attributes)));
+  return text;
+}
+
+function attributeList(span: SpanRecord): string {
+  const shared = sharedElements(span.attributes);
+  if (span.ownAttributes === undefined) return `[${shared}]`;
+  const own = attributeElements(span.ownAttributes);
+  return shared === '' || own === '' ? `[${shared}${own}]` : `[${shared},${own}]`;
+}
+
+/** One span as an element of OTLP JSON's `spans` list, in ASCII alone. */
 export function spanJson(span: SpanRecord): string {
   return (
     `{"traceId":"${span.traceId}","spanId":"${span.spanId}"` +
     (span.parentSpanId === '' ? '' : `,"parentSpanId":"${span.parentSpanId}"`) +
     `,"name":${knownString(span.name)},"kind":${span.kind}` +
     `,"startTimeUnixNano":"${unixNano(span.startMs)}","endTimeUnixNano":"${unixNano(span.endMs)}"` +
-    `,"attributes":${attributeList(span.attributes)}` +
+    `,"attributes":${attributeList(span)}` +
     `,"status":${span.error === undefined ? '{}' : `{"code":${STATUS_ERROR},"message":${jsonString(span.error)}}`}}`
   );
 }
@@ -62,8 +98,8 @@ export function spanJson(span: SpanRecord): string {
 export function otlpTraceEnvelope(serviceName: string, scopeName: string): { readonly before: string; readonly after: string } {
   return {
     before:
-      `{"resourceSpans":[{"resource":{"attributes":${attributeList({ 'service.name': serviceName })}},` +
-      `"scopeSpans":[{"scope":{"name":${JSON.stringify(scopeName)}},"spans":[`,
+      `{"resourceSpans":[{"resource":{"attributes":[${attributeElements({ 'service.name': serviceName })}]},` +
+      `"scopeSpans":[{"scope":{"name":${jsonString(scopeName)}},"spans":[`,
     after: ']}]}]}',
   };
 }
