@@ -126,7 +126,7 @@ describe('OTLP JSON of span records', () => {
       { key: 'nexus.request_id', value: { stringValue: 'räksmörgås 🦐' } },
     ]);
     expect(spans[0]!['status']).toEqual({ code: 2, message: 'nicht gefunden: ü' });
-    expect(spans[1]!['attributes']).toEqual(spans[0]!['attributes']!.slice(0, 2));
+    expect(spans[1]!['attributes']).toEqual((spans[0]!['attributes'] as unknown[]).slice(0, 2));
     expect([spans[1]!['startTimeUnixNano'], spans[1]!['endTimeUnixNano']]).toEqual(['1700000001000000000', '1700000001999999000']);
     expect(spans[2]!['attributes']).toEqual([{ key: 'only', value: { stringValue: 'own' } }]);
     expect([spans[2]!['startTimeUnixNano'], spans[2]!['endTimeUnixNano']]).toEqual(['1700000002000000000', '1700000002000001000']);

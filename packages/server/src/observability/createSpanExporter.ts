@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createSpanQueue, type SpanBatch } from './createSpanQueue.js';
-import { otlpTraceEnvelope, spanJson } from './otlpTraceJson.js';
+import { otlpTraceEnvelope } from './otlpTraceJson.js';
 import type { SpanRecord } from './SpanRecord.js';
 
 export interface SpanExporterOptions {
@@ -44,9 +44,7 @@ export function createSpanExporter(options: SpanExporterOptions): SpanExporter {
   const maxQueue = options.maxQueue ?? 4096;
   const maxBatch = options.maxBatch ?? 1024;
   const queue = createSpanQueue({ maxQueue, maxBatch, maxBatchBytes: options.maxBatchBytes ?? 1024 * 1024 });
-  const envelope = otlpTraceEnvelope(options.serviceName, SCOPE_NAME);
-  const before = Buffer.from(envelope.before, 'utf8');
-  const after = Buffer.from(envelope.after, 'utf8');
+  const { before, after } = otlpTraceEnvelope(options.serviceName, SCOPE_NAME);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const target = describeEndpoint(options.endpoint);
   const headers = { ...options.headers, 'content-type': 'application/json' };
@@ -148,7 +146,7 @@ export function createSpanExporter(options: SpanExporterOptions): SpanExporter {
   return {
     add(span) {
       if (stopped) return;
-      if (!queue.add(spanJson(span))) {
+      if (!queue.add(span)) {
         dropped++;
         return;
       }

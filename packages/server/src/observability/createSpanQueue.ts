@@ -1,3 +1,6 @@
+import { spanJsonBound, writeSpanJson } from './otlpTraceJson.js';
+import type { SpanRecord } from './SpanRecord.js';
+
 /** Spans already written as the comma-separated elements of an OTLP JSON span list. */
 export interface SpanBatch {
   /** Bytes `0..length` are the batch's text. */
@@ -11,8 +14,8 @@ export interface SpanQueue {
   readonly size: number;
   /** A batch is full and waiting. */
   readonly hasFullBatch: boolean;
-  /** False when the queue is at its bound: the span is dropped. The text must be ASCII (`spanJson` writes only ASCII). */
-  add(spanJson: string): boolean;
+  /** False when the queue is at its bound: the span is dropped. */
+  add(span: SpanRecord): boolean;
   /** The oldest batch (the one being filled when it is the only one); undefined when empty. */
   take(): SpanBatch | undefined;
   /** Puts a taken batch back in front; false, and the batch dropped, when its spans no longer fit. */
@@ -32,7 +35,7 @@ interface OpenBatch {
 }
 
 /**
- * Finished spans wait for export as bytes, not as objects: a span written out when it ends
+ * Finished spans wait for export as bytes (OTLP JSON), not as objects: a span written out when it ends
  * leaves nothing behind for the garbage collector to carry into the old generation while the
  * batch fills (a second, at the default interval), and the batch's buffer is reused. At most
  * `maxQueue` spans wait; a batch closes at `maxBatch` spans or `maxBatchBytes`.
@@ -63,10 +66,10 @@ export function createSpanQueue(options: { maxQueue: number; maxBatch: number; m
     get hasFullBatch() {
       return full.length > 0;
     },
-    add(json) {
+    add(span) {
       if (size >= maxQueue) return false;
-      // One byte per character (span text is ASCII); one more for the separating comma.
-      const room = json.length + 1;
+      // One more for the separating comma.
+      const room = spanJsonBound(span) + 1;
       if (open === undefined) open = { bytes: buffer(room), length: 0, count: 0 };
       else if (open.length + room > open.bytes.length) {
         const grown = buffer(Math.max(open.bytes.length * 2, open.length + room));
@@ -75,7 +78,7 @@ export function createSpanQueue(options: { maxQueue: number; maxBatch: number; m
         open.bytes = grown;
       }
       if (open.count > 0) open.bytes[open.length++] = 0x2c;
-      open.length += open.bytes.write(json, open.length, 'latin1');
+      open.length = writeSpanJson(open.bytes, open.length, span);
       open.count++;
       size++;
       if (open.count >= maxBatch || open.length >= maxBatchBytes) close();

@@ -1,105 +1,232 @@
 import type { SpanAttributes, SpanRecord } from './SpanRecord.js';
 
-const STATUS_ERROR = 2;
+// OTLP/HTTP JSON of spans, written byte by byte straight into the export buffer: no string is
+// built per span, so a traced call leaves nothing behind for the garbage collector but the span
+// record itself, and nothing is copied twice. Every byte written is ASCII (anything else in a
+// string is a `\u` escape), which also makes the length bound below simple.
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const HEX = '0123456789abcdef';
+const SHORT_ESCAPES: Readonly<Record<number, number>> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72 };
+
+/** Copies text already known to be ASCII (ids, digits, this module's own fragments). */
+function ascii(out: Uint8Array, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
+  return at;
+}
+
+function copy(out: Uint8Array, at: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) out[at++] = bytes[i]!;
+  return at;
+}
+
+/** A JSON string: printable ASCII as itself, the rest escaped; at most 6 bytes per UTF-16 unit, plus the quotes. */
+function string(out: Uint8Array, at: number, text: string): number {
+  out[at++] = QUOTE;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0x20 && unit < 0x7f) {
+      if (unit === QUOTE || unit === BACKSLASH) out[at++] = BACKSLASH;
+      out[at++] = unit;
+    } else if (SHORT_ESCAPES[unit] !== undefined) {
+      out[at++] = BACKSLASH;
+      out[at++] = SHORT_ESCAPES[unit];
+    } else {
+      // Control characters, DEL and everything past ASCII, surrogates one by one (as JSON allows).
+      out[at++] = BACKSLASH;
+      out[at++] = 0x75;
+      out[at++] = HEX.charCodeAt(unit >> 12);
+      out[at++] = HEX.charCodeAt((unit >> 8) & 15);
+      out[at++] = HEX.charCodeAt((unit >> 4) & 15);
+      out[at++] = HEX.charCodeAt(unit & 15);
+    }
+  }
+  out[at++] = QUOTE;
+  return at;
+}
+
+const stringBound = (text: string) => text.length * 6 + 2;
+
+/** A fragment of this module's own text, as bytes. */
+const bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+
+/** Names and attribute keys come from a small set: each is written as JSON once. */
+const known = new Map<string, Uint8Array>();
+function knownString(text: string): Uint8Array {
+  let found = known.get(text);
+  if (found === undefined) {
+    const out = new Uint8Array(stringBound(text));
+    found = out.subarray(0, string(out, 0, text));
+    if (known.size < 1000) known.set(text, found);
+  }
+  return found;
+}
+
+const KEY = bytes('{"key":');
+const STRING_VALUE = bytes(',"value":{"stringValue":');
+const BOOL_TRUE = bytes(',"value":{"boolValue":true}}');
+const BOOL_FALSE = bytes(',"value":{"boolValue":false}}');
+const INT_VALUE = bytes(',"value":{"intValue":"');
+const DOUBLE_VALUE = bytes(',"value":{"doubleValue":');
+/** Past the key and the value: the longest value wrapper, a number's digits and the closing. */
+const ATTRIBUTE_OVERHEAD = 64;
+
+function attribute(out: Uint8Array, at: number, key: string, value: string | number | boolean): number {
+  at = copy(out, at, KEY);
+  at = copy(out, at, knownString(key));
+  if (typeof value === 'string') {
+    at = copy(out, at, STRING_VALUE);
+    at = string(out, at, value);
+    out[at++] = 0x7d;
+    out[at++] = 0x7d;
+  } else if (typeof value === 'boolean') {
+    at = copy(out, at, value ? BOOL_TRUE : BOOL_FALSE);
+  } else if (Number.isSafeInteger(value)) {
+    at = copy(out, at, INT_VALUE);
+    at = ascii(out, at, String(value));
+    at = ascii(out, at, '"}}');
+  } else {
+    at = copy(out, at, DOUBLE_VALUE);
+    at = ascii(out, at, Number.isFinite(value) ? String(value) : '0');
+    at = ascii(out, at, '}}');
+  }
+  return at;
+}
+
+/** The attributes as the comma-separated elements of an OTLP attribute list. */
+function attributes(out: Uint8Array, at: number, set: Readonly<SpanAttributes>, first: boolean): number {
+  for (const key in set) {
+    if (!first) out[at++] = COMMA;
+    first = false;
+    at = attribute(out, at, key, set[key]!);
+  }
+  return at;
+}
+
+function attributesBound(set: Readonly<SpanAttributes>): number {
+  let bound = 0;
+  for (const key in set) {
+    const value = set[key]!;
+    bound += stringBound(key) + (typeof value === 'string' ? stringBound(value) : 0) + ATTRIBUTE_OVERHEAD;
+  }
+  return bound;
+}
+
+/** The elements of frozen attribute sets (one per store operation, RPC method or adapter), written once. */
+const shared = new WeakMap<object, Uint8Array>();
+function sharedElements(set: Readonly<SpanAttributes>): Uint8Array | undefined {
+  if (!Object.isFrozen(set)) return undefined;
+  let found = shared.get(set);
+  if (found === undefined) {
+    const out = new Uint8Array(attributesBound(set));
+    found = out.subarray(0, attributes(out, 0, set, true));
+    shared.set(set, found);
+  }
+  return found;
+}
 
 let wholeSeconds = Number.NaN;
 let wholeSecondsText = '';
-const ZEROS = ['', '0', '00', '000', '0000', '00000'];
 
 /**
  * Nanoseconds since the epoch as OTLP's JSON spells a 64-bit integer: a decimal string. The
  * clock has no grain finer than a microsecond here. Written as the second (the same for a
- * second's spans, so its digits are kept) and the microseconds within it: turning a 16-digit
- * double into text costs about twice as much as these two small integers.
+ * second's spans, so its digits are kept) and the six digits of the microseconds within it.
  */
-function unixNano(ms: number): string {
+function unixNano(out: Uint8Array, at: number, ms: number): number {
   const micros = Math.round(ms * 1000);
   const seconds = Math.floor(micros / 1_000_000);
   if (seconds !== wholeSeconds) {
     wholeSeconds = seconds;
     wholeSecondsText = String(seconds);
   }
-  const within = String(micros - seconds * 1_000_000);
-  return `${wholeSecondsText}${ZEROS[6 - within.length]}${within}000`;
-}
-
-/** Printable ASCII without a quote or a backslash is its own JSON string body. */
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-const NOT_ASCII = /[\u007f-\uffff]/g;
-
-const escapeUnit = (unit: string) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`;
-
-/** A JSON string in ASCII alone (anything else as `\u` escapes), so the text is its own bytes. */
-function jsonString(text: string): string {
-  return PLAIN.test(text) ? `"${text}"` : JSON.stringify(text).replace(NOT_ASCII, escapeUnit);
-}
-
-/** Span names and attribute keys come from a small set: each is escaped once. */
-const known = new Map<string, string>();
-function knownString(text: string): string {
-  let json = known.get(text);
-  if (json === undefined) {
-    json = jsonString(text);
-    if (known.size < 1000) known.set(text, json);
+  out[at++] = QUOTE;
+  at = ascii(out, at, wholeSecondsText);
+  let within = micros - seconds * 1_000_000;
+  for (let digit = at + 5; digit >= at; digit--) {
+    out[digit] = 0x30 + (within % 10);
+    within = Math.floor(within / 10);
   }
-  return json;
+  at += 6;
+  out[at++] = 0x30;
+  out[at++] = 0x30;
+  out[at++] = 0x30;
+  out[at++] = QUOTE;
+  return at;
 }
 
-function attributeValue(value: string | number | boolean): string {
-  if (typeof value === 'string') return `{"stringValue":${jsonString(value)}}`;
-  if (typeof value === 'boolean') return `{"boolValue":${value}}`;
-  return Number.isSafeInteger(value) ? `{"intValue":"${value}"}` : `{"doubleValue":${Number.isFinite(value) ? value : 0}}`;
-}
+const TRACE_ID = bytes('{"traceId":"');
+const SPAN_ID = bytes('","spanId":"');
+const PARENT_SPAN_ID = bytes('","parentSpanId":"');
+const NAME = bytes('","name":');
+const KIND = bytes(',"kind":');
+const START = bytes(',"startTimeUnixNano":');
+const END = bytes(',"endTimeUnixNano":');
+const ATTRIBUTES = bytes(',"attributes":[');
+const STATUS_OK = bytes('],"status":{}}');
+const STATUS_ERROR = bytes('],"status":{"code":2,"message":');
+/** Everything of a span but its ids, name, attributes and error message, with room to spare. */
+const SPAN_OVERHEAD = 256;
 
-/** The attributes as the comma-separated elements of an OTLP attribute list. */
-function attributeElements(attributes: Readonly<SpanAttributes>): string {
-  let out = '';
-  for (const key of Object.keys(attributes)) {
-    out += `${out === '' ? '' : ','}{"key":${knownString(key)},"value":${attributeValue(attributes[key]!)}}`;
-  }
-  return out;
-}
-
-/** The text of frozen attribute objects: one per store operation or RPC method, never changed. */
-const sharedText = new WeakMap<object, string>();
-function sharedElements(attributes: Readonly<SpanAttributes>): string {
-  if (!Object.isFrozen(attributes)) return attributeElements(attributes);
-  let text = sharedText.get(attributes);
-  if (text === undefined) sharedText.set(attributes, (text = attributeElements(attributes)));
-  return text;
-}
-
-function attributeList(span: SpanRecord): string {
-  const shared = sharedElements(span.attributes);
-  if (span.ownAttributes === undefined) return `[${shared}]`;
-  const own = attributeElements(span.ownAttributes);
-  return shared === '' || own === '' ? `[${shared}${own}]` : `[${shared},${own}]`;
-}
-
-/** One span as an element of OTLP JSON's `spans` list, in ASCII alone. */
-export function spanJson(span: SpanRecord): string {
+/** The most bytes `writeSpanJson` can write for this span. */
+export function spanJsonBound(span: SpanRecord): number {
   return (
-    `{"traceId":"${span.traceId}","spanId":"${span.spanId}"` +
-    (span.parentSpanId === '' ? '' : `,"parentSpanId":"${span.parentSpanId}"`) +
-    `,"name":${knownString(span.name)},"kind":${span.kind}` +
-    `,"startTimeUnixNano":"${unixNano(span.startMs)}","endTimeUnixNano":"${unixNano(span.endMs)}"` +
-    `,"attributes":${attributeList(span)}` +
-    `,"status":${span.error === undefined ? '{}' : `{"code":${STATUS_ERROR},"message":${jsonString(span.error)}}`}}`
+    SPAN_OVERHEAD +
+    span.traceId.length +
+    span.spanId.length +
+    span.parentSpanId.length +
+    stringBound(span.name) +
+    (sharedElements(span.attributes)?.length ?? attributesBound(span.attributes)) +
+    (span.ownAttributes === undefined ? 0 : attributesBound(span.ownAttributes)) +
+    (span.error === undefined ? 0 : stringBound(span.error))
   );
+}
+
+/** Writes one span as an element of OTLP JSON's `spans` list at `at`; returns where it ends. */
+export function writeSpanJson(out: Uint8Array, at: number, span: SpanRecord): number {
+  at = copy(out, at, TRACE_ID);
+  at = ascii(out, at, span.traceId);
+  at = copy(out, at, SPAN_ID);
+  at = ascii(out, at, span.spanId);
+  if (span.parentSpanId !== '') {
+    at = copy(out, at, PARENT_SPAN_ID);
+    at = ascii(out, at, span.parentSpanId);
+  }
+  at = copy(out, at, NAME);
+  at = copy(out, at, knownString(span.name));
+  at = copy(out, at, KIND);
+  out[at++] = 0x30 + span.kind;
+  at = copy(out, at, START);
+  at = unixNano(out, at, span.startMs);
+  at = copy(out, at, END);
+  at = unixNano(out, at, span.endMs);
+  at = copy(out, at, ATTRIBUTES);
+  const sharedBytes = sharedElements(span.attributes);
+  const start = at;
+  at = sharedBytes === undefined ? attributes(out, at, span.attributes, true) : copy(out, at, sharedBytes);
+  if (span.ownAttributes !== undefined) at = attributes(out, at, span.ownAttributes, at === start);
+  if (span.error === undefined) return copy(out, at, STATUS_OK);
+  at = copy(out, at, STATUS_ERROR);
+  at = string(out, at, span.error);
+  out[at++] = 0x7d;
+  out[at++] = 0x7d;
+  return at;
 }
 
 /**
  * The text of an OTLP/HTTP JSON trace export (`ExportTraceServiceRequest`) around its spans, as
  * the part before and the part after the comma-separated span list: one resource named by
- * `service.name`, one instrumentation scope. Written directly as text: the spans are flat
- * records, and building the protocol's object tree first would cost the event loop more than
- * the spans themselves.
+ * `service.name`, one instrumentation scope.
  */
-export function otlpTraceEnvelope(serviceName: string, scopeName: string): { readonly before: string; readonly after: string } {
-  return {
-    before:
-      `{"resourceSpans":[{"resource":{"attributes":[${attributeElements({ 'service.name': serviceName })}]},` +
-      `"scopeSpans":[{"scope":{"name":${jsonString(scopeName)}},"spans":[`,
-    after: ']}]}]}',
-  };
+export function otlpTraceEnvelope(serviceName: string, scopeName: string): { readonly before: Buffer; readonly after: Buffer } {
+  const resource = { 'service.name': serviceName };
+  const out = Buffer.alloc(128 + attributesBound(resource) + stringBound(scopeName));
+  let at = ascii(out, 0, '{"resourceSpans":[{"resource":{"attributes":[');
+  at = attributes(out, at, resource, true);
+  at = ascii(out, at, ']},"scopeSpans":[{"scope":{"name":');
+  at = string(out, at, scopeName);
+  at = ascii(out, at, '},"spans":[');
+  return { before: out.subarray(0, at), after: Buffer.from(']}]}]}', 'latin1') };
 }
