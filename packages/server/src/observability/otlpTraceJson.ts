@@ -18,8 +18,8 @@ function ascii(out: Uint8Array, at: number, text: string): number {
 }
 
 function copy(out: Uint8Array, at: number, bytes: Uint8Array): number {
-  for (let i = 0; i < bytes.length; i++) out[at++] = bytes[i]!;
-  return at;
+  out.set(bytes, at);
+  return at + bytes.length;
 }
 
 /** A JSON string: printable ASCII as itself, the rest escaped; at most 6 bytes per UTF-16 unit, plus the quotes. */
@@ -114,59 +114,76 @@ function attributesBound(set: Readonly<SpanAttributes>): number {
   return bound;
 }
 
-/** The elements of frozen attribute sets (one per store operation, RPC method or adapter), written once. */
+const ATTRIBUTES = bytes('","attributes":[');
+
+/**
+ * The opening of the attribute list with the elements of a frozen attribute set (one per store
+ * operation, RPC method or adapter) in it, written once; undefined for a set that is not frozen.
+ */
 const shared = new WeakMap<object, Uint8Array>();
-function sharedElements(set: Readonly<SpanAttributes>): Uint8Array | undefined {
+function sharedOpening(set: Readonly<SpanAttributes>): Uint8Array | undefined {
   if (!Object.isFrozen(set)) return undefined;
   let found = shared.get(set);
   if (found === undefined) {
-    const out = new Uint8Array(attributesBound(set));
-    found = out.subarray(0, attributes(out, 0, set, true));
+    const out = new Uint8Array(ATTRIBUTES.length + attributesBound(set));
+    found = out.subarray(0, attributes(out, copy(out, 0, ATTRIBUTES), set, true));
     shared.set(set, found);
   }
   return found;
 }
 
 let wholeSeconds = Number.NaN;
-let wholeSecondsText = '';
+let wholeSecondsText = new Uint8Array(0);
 
 /**
- * Nanoseconds since the epoch as OTLP's JSON spells a 64-bit integer: a decimal string. The
- * clock has no grain finer than a microsecond here. Written as the second (the same for a
- * second's spans, so its digits are kept) and the six digits of the microseconds within it.
+ * Nanoseconds since the epoch as OTLP's JSON spells a 64-bit integer (a decimal string), without
+ * its quotes. The clock has no grain finer than a microsecond here. Written as the second (the
+ * same for a second's spans, so its digits are kept) and the six digits of the microseconds
+ * within it.
  */
 function unixNano(out: Uint8Array, at: number, ms: number): number {
   const micros = Math.round(ms * 1000);
   const seconds = Math.floor(micros / 1_000_000);
   if (seconds !== wholeSeconds) {
     wholeSeconds = seconds;
-    wholeSecondsText = String(seconds);
+    wholeSecondsText = bytes(String(seconds));
   }
-  out[at++] = QUOTE;
-  at = ascii(out, at, wholeSecondsText);
-  let within = micros - seconds * 1_000_000;
+  at = copy(out, at, wholeSecondsText);
+  // Below a million: integer arithmetic from here on.
+  let within = (micros - seconds * 1_000_000) | 0;
   for (let digit = at + 5; digit >= at; digit--) {
     out[digit] = 0x30 + (within % 10);
-    within = Math.floor(within / 10);
+    within = (within / 10) | 0;
   }
   at += 6;
   out[at++] = 0x30;
   out[at++] = 0x30;
   out[at++] = 0x30;
-  out[at++] = QUOTE;
   return at;
 }
 
 const TRACE_ID = bytes('{"traceId":"');
 const SPAN_ID = bytes('","spanId":"');
 const PARENT_SPAN_ID = bytes('","parentSpanId":"');
-const NAME = bytes('","name":');
-const KIND = bytes(',"kind":');
-const START = bytes(',"startTimeUnixNano":');
-const END = bytes(',"endTimeUnixNano":');
-const ATTRIBUTES = bytes(',"attributes":[');
+const END = bytes('","endTimeUnixNano":"');
 const STATUS_OK = bytes('],"status":{}}');
 const STATUS_ERROR = bytes('],"status":{"code":2,"message":');
+
+/** By span kind, then name: the text from the end of the ids to the start time, written once. */
+const heads = [new Map<string, Uint8Array>(), new Map<string, Uint8Array>(), new Map<string, Uint8Array>()];
+function head(name: string, kind: SpanRecord['kind']): Uint8Array {
+  let found = heads[kind]!.get(name);
+  if (found === undefined) {
+    const out = new Uint8Array(64 + stringBound(name));
+    let at = ascii(out, 0, '","name":');
+    at = string(out, at, name);
+    at = ascii(out, at, `,"kind":${kind},"startTimeUnixNano":"`);
+    found = out.subarray(0, at);
+    if (heads[kind]!.size < 1000) heads[kind]!.set(name, found);
+  }
+  return found;
+}
+
 /** Everything of a span but its ids, name, attributes and error message, with room to spare. */
 const SPAN_OVERHEAD = 256;
 
@@ -178,13 +195,17 @@ export function spanJsonBound(span: SpanRecord): number {
     span.spanId.length +
     span.parentSpanId.length +
     stringBound(span.name) +
-    (sharedElements(span.attributes)?.length ?? attributesBound(span.attributes)) +
+    (sharedOpening(span.attributes)?.length ?? attributesBound(span.attributes)) +
     (span.ownAttributes === undefined ? 0 : attributesBound(span.ownAttributes)) +
     (span.error === undefined ? 0 : stringBound(span.error))
   );
 }
 
-/** Writes one span as an element of OTLP JSON's `spans` list at `at`; returns where it ends. */
+/**
+ * Writes one span as an element of OTLP JSON's `spans` list at `at`; returns where it ends. The
+ * text that repeats from span to span (the fixed keys, a name's, a shared attribute set's) is
+ * copied in a few whole pieces; only ids, times and a span's own attributes are written out.
+ */
 export function writeSpanJson(out: Uint8Array, at: number, span: SpanRecord): number {
   at = copy(out, at, TRACE_ID);
   at = ascii(out, at, span.traceId);
@@ -194,19 +215,22 @@ export function writeSpanJson(out: Uint8Array, at: number, span: SpanRecord): nu
     at = copy(out, at, PARENT_SPAN_ID);
     at = ascii(out, at, span.parentSpanId);
   }
-  at = copy(out, at, NAME);
-  at = copy(out, at, knownString(span.name));
-  at = copy(out, at, KIND);
-  out[at++] = 0x30 + span.kind;
-  at = copy(out, at, START);
+  at = copy(out, at, head(span.name, span.kind));
   at = unixNano(out, at, span.startMs);
   at = copy(out, at, END);
   at = unixNano(out, at, span.endMs);
-  at = copy(out, at, ATTRIBUTES);
-  const sharedBytes = sharedElements(span.attributes);
-  const start = at;
-  at = sharedBytes === undefined ? attributes(out, at, span.attributes, true) : copy(out, at, sharedBytes);
-  if (span.ownAttributes !== undefined) at = attributes(out, at, span.ownAttributes, at === start);
+  const opening = sharedOpening(span.attributes);
+  let first: boolean;
+  if (opening === undefined) {
+    at = copy(out, at, ATTRIBUTES);
+    const start = at;
+    at = attributes(out, at, span.attributes, true);
+    first = at === start;
+  } else {
+    at = copy(out, at, opening);
+    first = opening.length === ATTRIBUTES.length;
+  }
+  if (span.ownAttributes !== undefined) at = attributes(out, at, span.ownAttributes, first);
   if (span.error === undefined) return copy(out, at, STATUS_OK);
   at = copy(out, at, STATUS_ERROR);
   at = string(out, at, span.error);
