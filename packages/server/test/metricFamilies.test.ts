@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry, type OpenMetricsContentType } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createCounter, createCounterFamily } from '../src/observability/createCounterFamily.js';
 import { createHistogramFamily } from '../src/observability/createHistogramFamily.js';
@@ -68,6 +68,22 @@ describe('the server’s own metric families', () => {
     expect(text).toBe(await theirs.metrics());
     expect(text).toContain('wait_seconds_bucket{le="0.001",method="Approve"} 3');
     expect(text).toContain('wait_seconds_bucket{le="+Inf",method="Approve"} 10');
+  });
+
+  it('renders as prom-client’s own in the OpenMetrics format too, where counters lose and regain _total', async () => {
+    const ours = new Registry<OpenMetricsContentType>();
+    const theirs = new Registry<OpenMetricsContentType>();
+    ours.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    theirs.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    createCounterFamily({ name: 'calls_total', help: 'Calls.', labelNames: ['method'], registers: [ours] }).inc({ method: 'Approve' }, 2);
+    new Counter({ name: 'calls_total', help: 'Calls.', labelNames: ['method'], registers: [theirs] }).inc({ method: 'Approve' }, 2);
+    createHistogramFamily({ name: 'wait_seconds', help: 'Waits.', labelNames: [], buckets: BUCKETS, registers: [ours] })
+      .labels({})
+      .observe(0.5);
+    new Histogram({ name: 'wait_seconds', help: 'Waits.', buckets: BUCKETS, registers: [theirs] }).observe(0.5);
+    const text = await ours.metrics();
+    expect(text).toBe(await theirs.metrics());
+    expect(text).toContain('calls_total{method="Approve"} 2');
   });
 
   it('a reset registry forgets every series, as it does prom-client’s', async () => {

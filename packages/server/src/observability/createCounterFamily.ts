@@ -1,4 +1,4 @@
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 import { labelledSeries } from './labelledSeries.js';
 import { registerFamily } from './registerFamily.js';
 
@@ -28,7 +28,7 @@ interface CounterOptions<L extends string> {
   readonly name: string;
   readonly help: string;
   readonly labelNames: readonly L[];
-  readonly registers: readonly Registry[];
+  readonly registers: readonly Registry<RegistryContentType>[];
 }
 
 /**

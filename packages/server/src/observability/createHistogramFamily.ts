@@ -1,4 +1,4 @@
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 import { labelledSeries } from './labelledSeries.js';
 import { registerFamily, type FamilySample } from './registerFamily.js';
 
@@ -41,7 +41,7 @@ export function createHistogramFamily<L extends string>(options: {
   readonly labelNames: readonly L[];
   /** Upper bounds, ascending. */
   readonly buckets: readonly number[];
-  readonly registers: readonly Registry[];
+  readonly registers: readonly Registry<RegistryContentType>[];
 }): HistogramFamily<L> {
   const bounds = [...options.buckets];
   if (bounds.some((bound, i) => !Number.isFinite(bound) || (i > 0 && bound <= bounds[i - 1]!)))

@@ -1,4 +1,4 @@
-import type { Metric, Registry } from 'prom-client';
+import type { Metric, Registry, RegistryContentType } from 'prom-client';
 
 /** One sample as prom-client's registry renders it: `metricName{labels,sharedLabels} value`. */
 export interface FamilySample {
@@ -21,13 +21,14 @@ export interface FamilyDefinition {
  * the rest (names, help, escaping, content type). The registry asks only for the shape that
  * prom-client's own metrics have: a name, and `get()` with the samples.
  */
-export function registerFamily(registry: Registry, family: FamilyDefinition): void {
+export function registerFamily(registry: Registry<RegistryContentType>, family: FamilyDefinition): void {
   const metric = {
     name: family.name,
     help: family.help,
     type: family.type,
     aggregator: 'sum',
-    get: async () => ({ name: family.name, help: family.help, type: family.type, aggregator: 'sum', values: family.samples() }),
+    // The registry may rename a metric it renders (OpenMetrics counters): samples follow its name.
+    get: async () => ({ name: metric.name, help: family.help, type: family.type, aggregator: 'sum', values: family.samples() }),
     reset: () => family.reset(),
   };
   registry.registerMetric(metric as unknown as Metric);
