@@ -52,7 +52,7 @@ const stringBound = (text: string) => text.length * 6 + 2;
 /** A fragment of this module's own text, as bytes. */
 const bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 
-/** Names and attribute keys come from a small set: each is written as JSON once. */
+/** Attribute keys come from a small set: each is written as JSON once. */
 const known = new Map<string, Uint8Array>();
 function knownString(text: string): Uint8Array {
   let found = known.get(text);
