@@ -4,7 +4,7 @@ export interface SpanEnd {
   readonly attributes?: Readonly<Record<string, string | number | boolean>>;
 }
 
-/** The RPC's root span; `scopeFields` become the call scope's trace fields. */
+/** The RPC's root span; its trace id and `traceparent` become the call scope's trace fields. */
 export interface RpcSpan {
   readonly traceId: string | undefined;
   readonly traceparent: string | undefined;
