@@ -86,7 +86,7 @@ describe('the server’s own metric families', () => {
     expect(text).toContain('calls_total{method="Approve"} 2');
   });
 
-  it('a reset registry forgets every series, as it does prom-client’s', async () => {
+  it('a reset registry zeroes every series, and a series kept across the reset counts on, as prom-client’s children do', async () => {
     const ours = new Registry();
     const family = createCounterFamily({ name: 'calls_total', help: 'Calls.', labelNames: ['method'], registers: [ours] });
     const histogram = createHistogramFamily({
@@ -96,10 +96,26 @@ describe('the server’s own metric families', () => {
       buckets: BUCKETS,
       registers: [ours],
     });
-    family.inc({ method: 'Approve' });
-    histogram.labels({ method: 'Approve' }).observe(0.5);
+    const made = createCounter({ name: 'made_total', help: 'Made.', registers: [ours] });
+    const kept = family.labels({ method: 'Approve' });
+    const keptWait = histogram.labels({ method: 'Approve' });
+    kept.inc(5);
+    keptWait.observe(0.5);
+    made.inc(3);
     ours.resetMetrics();
-    expect(await ours.metrics()).not.toContain('Approve');
+    let text = await ours.metrics();
+    expect(text).toContain('calls_total{method="Approve"} 0');
+    expect(text).toContain('wait_seconds_count{method="Approve"} 0');
+    expect(text).toContain('wait_seconds_bucket{le="1",method="Approve"} 0');
+    expect(text).toContain('made_total 0');
+    kept.inc();
+    keptWait.observe(0.05);
+    made.inc();
+    text = await ours.metrics();
+    expect(text).toContain('calls_total{method="Approve"} 1');
+    expect(text).toContain('wait_seconds_count{method="Approve"} 1');
+    expect(text).toContain('wait_seconds_bucket{le="0.1",method="Approve"} 1');
+    expect(text).toContain('made_total 1');
   });
 
   it('refuses what no counter or histogram can mean, and changes nothing', async () => {

@@ -22,6 +22,9 @@ class Count implements CounterSeries {
     if (!(by >= 0) || by === Infinity) throw new TypeError(`a counter cannot move by ${by}`);
     this.value += by;
   }
+  reset(): void {
+    this.value = 0;
+  }
 }
 
 interface CounterOptions<L extends string> {
@@ -43,7 +46,7 @@ export function createCounterFamily<L extends string>(options: CounterOptions<L>
       help: options.help,
       type: 'counter',
       samples: () => Array.from(series.entries(), ({ labels, series: count }) => ({ value: count.value, labels })),
-      reset: () => series.clear(),
+      reset: series.reset,
     });
   }
   return {
@@ -52,19 +55,7 @@ export function createCounterFamily<L extends string>(options: CounterOptions<L>
   };
 }
 
-/** A counter without labels: rendered from the start, at 0. */
+/** A counter without labels: its one series is made at once, so it is rendered from the start, at 0. */
 export function createCounter(options: Omit<CounterOptions<never>, 'labelNames'>): Counter {
-  const count = new Count();
-  for (const registry of options.registers) {
-    registerFamily(registry, {
-      name: options.name,
-      help: options.help,
-      type: 'counter',
-      samples: () => [{ value: count.value, labels: {} }],
-      reset: () => {
-        count.value = 0;
-      },
-    });
-  }
-  return count;
+  return createCounterFamily({ ...options, labelNames: [] }).labels({});
 }

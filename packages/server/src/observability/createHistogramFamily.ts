@@ -28,6 +28,11 @@ class Distribution implements HistogramSeries {
     this.sum += value;
     this.count++;
   }
+  reset(): void {
+    this.counts.fill(0);
+    this.sum = 0;
+    this.count = 0;
+  }
 }
 
 /**
@@ -65,7 +70,7 @@ export function createHistogramFamily<L extends string>(options: {
     return out;
   };
   for (const registry of options.registers) {
-    registerFamily(registry, { name: options.name, help: options.help, type: 'histogram', samples, reset: () => series.clear() });
+    registerFamily(registry, { name: options.name, help: options.help, type: 'histogram', samples, reset: series.reset });
   }
   return { labels: (values) => series.get(values) };
 }

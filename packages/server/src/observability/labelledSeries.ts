@@ -1,9 +1,13 @@
 /**
  * The series of one metric family, one per combination of label values, found by those values
  * in the family's label order. A caller on a hot path looks its series up once and keeps it:
- * updating a kept series touches no labels at all.
+ * updating a kept series touches no labels at all. A reset zeroes the series rather than
+ * dropping them, so a series kept across it counts on.
  */
-export function labelledSeries<L extends string, S>(labelNames: readonly L[], create: (labels: Readonly<Record<L, string>>) => S) {
+export function labelledSeries<L extends string, S extends { reset(): void }>(
+  labelNames: readonly L[],
+  create: (labels: Readonly<Record<L, string>>) => S,
+) {
   const all = new Map<string, { readonly labels: Readonly<Record<L, string>>; readonly series: S }>();
   return {
     get(values: Readonly<Record<L, string>>): S {
@@ -24,6 +28,8 @@ export function labelledSeries<L extends string, S>(labelNames: readonly L[], cr
       return found.series;
     },
     entries: () => all.values(),
-    clear: () => all.clear(),
+    reset: () => {
+      for (const { series } of all.values()) series.reset();
+    },
   };
 }
