@@ -52,13 +52,18 @@ const stringBound = (text: string) => text.length * 6 + 2;
 /** A fragment of this module's own text, as bytes. */
 const bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 
+/** Text written once for reuse: into room for `bound` bytes, kept at the length written. */
+function written(bound: number, write: (out: Uint8Array) => number): Uint8Array {
+  const out = new Uint8Array(bound);
+  return out.subarray(0, write(out));
+}
+
 /** Attribute keys come from a small set: each is written as JSON once. */
 const known = new Map<string, Uint8Array>();
 function knownString(text: string): Uint8Array {
   let found = known.get(text);
   if (found === undefined) {
-    const out = new Uint8Array(stringBound(text));
-    found = out.subarray(0, string(out, 0, text));
+    found = written(stringBound(text), (out) => string(out, 0, text));
     if (known.size < 1000) known.set(text, found);
   }
   return found;
@@ -125,8 +130,7 @@ function sharedOpening(set: Readonly<SpanAttributes>): Uint8Array | undefined {
   if (!Object.isFrozen(set)) return undefined;
   let found = shared.get(set);
   if (found === undefined) {
-    const out = new Uint8Array(ATTRIBUTES.length + attributesBound(set));
-    found = out.subarray(0, attributes(out, copy(out, 0, ATTRIBUTES), set, true));
+    found = written(ATTRIBUTES.length + attributesBound(set), (out) => attributes(out, copy(out, 0, ATTRIBUTES), set, true));
     shared.set(set, found);
   }
   return found;
@@ -174,11 +178,10 @@ const heads = [new Map<string, Uint8Array>(), new Map<string, Uint8Array>(), new
 function head(name: string, kind: SpanRecord['kind']): Uint8Array {
   let found = heads[kind]!.get(name);
   if (found === undefined) {
-    const out = new Uint8Array(64 + stringBound(name));
-    let at = ascii(out, 0, '","name":');
-    at = string(out, at, name);
-    at = ascii(out, at, `,"kind":${kind},"startTimeUnixNano":"`);
-    found = out.subarray(0, at);
+    found = written(64 + stringBound(name), (out) => {
+      const at = string(out, ascii(out, 0, '","name":'), name);
+      return ascii(out, at, `,"kind":${kind},"startTimeUnixNano":"`);
+    });
     if (heads[kind]!.size < 1000) heads[kind]!.set(name, found);
   }
   return found;
@@ -244,13 +247,14 @@ export function writeSpanJson(out: Uint8Array, at: number, span: SpanRecord): nu
  * the part before and the part after the comma-separated span list: one resource named by
  * `service.name`, one instrumentation scope.
  */
-export function otlpTraceEnvelope(serviceName: string, scopeName: string): { readonly before: Buffer; readonly after: Buffer } {
+export function otlpTraceEnvelope(serviceName: string, scopeName: string): { readonly before: Uint8Array; readonly after: Uint8Array } {
   const resource = { 'service.name': serviceName };
-  const out = Buffer.alloc(128 + attributesBound(resource) + stringBound(scopeName));
-  let at = ascii(out, 0, '{"resourceSpans":[{"resource":{"attributes":[');
-  at = attributes(out, at, resource, true);
-  at = ascii(out, at, ']},"scopeSpans":[{"scope":{"name":');
-  at = string(out, at, scopeName);
-  at = ascii(out, at, '},"spans":[');
-  return { before: out.subarray(0, at), after: Buffer.from(']}]}]}', 'latin1') };
+  const before = written(128 + attributesBound(resource) + stringBound(scopeName), (out) => {
+    let at = ascii(out, 0, '{"resourceSpans":[{"resource":{"attributes":[');
+    at = attributes(out, at, resource, true);
+    at = ascii(out, at, ']},"scopeSpans":[{"scope":{"name":');
+    at = string(out, at, scopeName);
+    return ascii(out, at, '},"spans":[');
+  });
+  return { before, after: bytes(']}]}]}') };
 }
